@@ -1,0 +1,10 @@
+// @tunkit/tun-core: the Tun contract and the pieces every platform package shares.
+export * from './batch-channel.js';
+export * from './errors.js';
+export * from './ip.js';
+export * from './loader.js';
+export * from './memory-tun.js';
+export * from './packet-batch.js';
+export * from './packet-builder.js';
+export * from './tun.js';
+export * from './tun-helpers.js';

@@ -1,0 +1,29 @@
+// TunHarness: what the contract suite needs from a device under test — the device, and a way
+// to act as "the other side" of it (the peer MemoryTun, the kernel's network stack, a fake ring).
+
+import type { Tun } from '../tun.js';
+
+export interface TunHarness {
+  /** The device under test, open. */
+  tun: Tun;
+  /**
+   * Makes `tun` receive an IPv4 UDP packet of about `size` bytes carrying `seq` (see
+   * `sequencePayload`), from the other side. Order of inject calls is the order of arrival.
+   */
+  inject(seq: number, size: number): Promise<void> | void;
+  /** A packet `tun.send` accepts and that the other side hands to `collect`, carrying `seq`. */
+  outbound(seq: number, size: number): Uint8Array;
+  /** Resolves with the sequence numbers of the next `count` packets `tun` sent, in arrival order. */
+  collect(count: number, timeoutMs?: number): Promise<number[]>;
+  /**
+   * Stop and resume the other side's reading, where the other side can stop (a peer MemoryTun
+   * can; a kernel stack cannot). When absent, the backpressure test checks the weaker property
+   * that a fast producer using sendReady loses nothing.
+   */
+  pauseOtherSide?(): void;
+  resumeOtherSide?(): void;
+  /** Releases the harness (the device may already be closed). */
+  dispose(): Promise<void>;
+}
+
+export type MakeHarness = () => Promise<TunHarness>;

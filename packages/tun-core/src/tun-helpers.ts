@@ -1,0 +1,54 @@
+// Pieces every Tun implementation shares: option checks, the batch-size check of recvMany,
+// async iteration over batches, and stats arithmetic. Platform packages use these so the
+// contract's edge cases behave the same everywhere.
+
+import { TunConfigError } from './errors.js';
+import { PacketBatch } from './packet-batch.js';
+import { DEFAULT_MTU, MAX_MTU, MIN_MTU, type Tun, type TunQueueStats, type TunStats } from './tun.js';
+
+/** Validates an MTU option (68..65535, default 1420). */
+export function checkMtu(mtu: number | undefined): number {
+  const value = mtu ?? DEFAULT_MTU;
+  if (!Number.isInteger(value) || value < MIN_MTU || value > MAX_MTU) {
+    throw new TunConfigError('ERR_TUN_MTU', `mtu must be an integer in ${MIN_MTU}..${MAX_MTU}, got ${String(mtu)}`);
+  }
+  return value;
+}
+
+/** Throws unless an empty `batch` can hold one packet of `mtu` bytes (so recvMany can always progress). */
+export function checkRecvBatch(batch: PacketBatch, mtu: number): void {
+  if (!(batch instanceof PacketBatch)) {
+    throw new TunConfigError('ERR_TUN_BATCH', 'recvMany takes a PacketBatch (new PacketBatch({ capacity }))');
+  }
+  const room = batch.byteCapacity - batch.headroom - batch.tailroom;
+  if (room < mtu) {
+    throw new TunConfigError(
+      'ERR_TUN_BATCH_TOO_SMALL',
+      `this PacketBatch holds packets of at most ${room} bytes but the device MTU is ${mtu}: give it a larger byteCapacity`,
+    );
+  }
+}
+
+/** `for await (const batch of tun)`: one reused batch, refilled until the device closes. */
+export async function* tunBatches(tun: Tun, batch = new PacketBatch()): AsyncGenerator<PacketBatch> {
+  while ((await tun.recvMany(batch)) > 0) yield batch;
+}
+
+export function emptyQueueStats(): TunQueueStats {
+  return { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, rxDropped: 0, txDropped: 0, rxStalls: 0 };
+}
+
+/** Totals over the queues, plus `txRefused`. The queue objects are copied. */
+export function sumQueueStats(queues: readonly TunQueueStats[], txRefused: number): TunStats {
+  const total: TunStats = { ...emptyQueueStats(), txRefused, queues: queues.map((q) => ({ ...q })) };
+  for (const q of queues) {
+    total.rxPackets += q.rxPackets;
+    total.rxBytes += q.rxBytes;
+    total.txPackets += q.txPackets;
+    total.txBytes += q.txBytes;
+    total.rxDropped += q.rxDropped;
+    total.txDropped += q.txDropped;
+    total.rxStalls += q.rxStalls;
+  }
+  return total;
+}

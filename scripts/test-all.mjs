@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+// The whole test suite, as CI runs it (README: `npm test`):
+//   1. build every package (TypeScript and native addons) and typecheck, through turbo;
+//   2. lint and format check (biome);
+//   3. native C++ tests (the batch channel under ThreadSanitizer, ...);
+//   4. every TypeScript test file of every package in one node --test run, privileged ones included.
+// The last lines printed are node's test-runner summary.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { findTests } from './run-tests.mjs';
+import { ensureSystemTools } from './system-deps.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+
+// turbo runs each package's task with the pinned pnpm, from node_modules/.bin.
+const env = { ...process.env, PATH: `${join(root, 'node_modules', '.bin')}:${process.env.PATH}` };
+
+function step(title, command, args) {
+  console.log(`\n=== ${title}`);
+  const r = spawnSync(command, args, { cwd: root, stdio: 'inherit', env });
+  if (r.status !== 0) {
+    console.error(`\n${title} failed (exit ${r.status ?? r.signal})`);
+    process.exit(r.status || 1);
+  }
+}
+
+// Tools the privileged tests use. Installed in CI (root); elsewhere the tests that need them say why they skip.
+if (process.env.CI === 'true' && process.getuid?.() === 0) {
+  ensureSystemTools(['ip']);
+}
+
+step('build and typecheck', bin('turbo'), ['run', 'build', 'typecheck', '--output-logs=errors-only']);
+step('lint', bin('biome'), ['ci', '.']);
+step('native tests', bin('turbo'), ['run', 'test:native', '--output-logs=full']);
+
+const packageDirs = ['packages', 'apps']
+  .map((d) => join(root, d))
+  .filter(existsSync)
+  .flatMap((d) => readdirSync(d).map((name) => join(d, name)));
+const files = packageDirs.flatMap(findTests).map((f) => relative(root, f));
+step(`TypeScript tests (${files.length} files)`, process.execPath, [
+  '--import',
+  'tsx',
+  '--test',
+  '--test-reporter=spec',
+  ...files,
+]);
