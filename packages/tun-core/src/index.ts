@@ -6,5 +6,6 @@ export * from './loader.js';
 export * from './memory-tun.js';
 export * from './packet-batch.js';
 export * from './packet-builder.js';
+export * from './packet-queue.js';
 export * from './tun.js';
 export * from './tun-helpers.js';

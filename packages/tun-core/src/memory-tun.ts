@@ -1,12 +1,12 @@
 // MemoryTun: two connected in-memory devices honouring the full Tun contract, backpressure
 // included, so protocol and app tests run without privileges (wireguard-go's tuntest idea).
-// Each side's inbound queue is a preallocated slab of `capacity` MTU-sized slots; packets are
+// Each side's inbound queue is a PacketQueue (one preallocated slab of MTU-sized slots); packets are
 // copied once on send and once into the receiver's PacketBatch, with no allocation per packet.
 
-import { BatchChannel } from './batch-channel.js';
 import { TunClosedError, TunConfigError, TunError } from './errors.js';
 import { checkPacket } from './ip.js';
 import type { PacketBatch } from './packet-batch.js';
+import { PacketQueue } from './packet-queue.js';
 import type { Tun, TunStats } from './tun.js';
 import { checkMtu, checkRecvBatch, emptyQueueStats, sumQueueStats, tunBatches } from './tun-helpers.js';
 
@@ -25,10 +25,7 @@ export class MemoryTun implements Tun {
   readonly name: string;
   readonly mtu: number;
   private peer!: MemoryTun;
-  private readonly inbound: BatchChannel<number>;
-  private readonly slab: Uint8Array;
-  private readonly slotLengths: Uint32Array;
-  private nextSlot = 0;
+  private readonly inbound: PacketQueue;
   private recvPending = false;
   private isClosed = false;
   private txRefused = 0;
@@ -56,9 +53,7 @@ export class MemoryTun implements Tun {
   private constructor(name: string, mtu: number, capacity: number) {
     this.name = name;
     this.mtu = mtu;
-    this.inbound = new BatchChannel<number>(capacity);
-    this.slab = new Uint8Array(capacity * mtu);
-    this.slotLengths = new Uint32Array(capacity);
+    this.inbound = new PacketQueue({ capacity, slotSize: mtu });
   }
 
   get closed(): boolean {
@@ -76,7 +71,10 @@ export class MemoryTun implements Tun {
       if (this.inbound.length === 0) await this.inbound.readable();
       if (this.isClosed) return 0;
       batch.clear();
-      return this.moveInto(batch);
+      const moved = this.inbound.drainInto(batch);
+      this.counters.rxPackets += moved;
+      for (let i = 0; i < moved; i++) this.counters.rxBytes += batch.lengths[i] as number;
+      return moved;
     } finally {
       this.recvPending = false;
     }
@@ -102,7 +100,7 @@ export class MemoryTun implements Tun {
 
   sendReady(): Promise<void> {
     if (this.isClosed) return Promise.resolve();
-    return this.peer.inbound.sendReady();
+    return this.peer.inbound.spaceReady();
   }
 
   stats(): TunStats {
@@ -132,32 +130,9 @@ export class MemoryTun implements Tun {
       this.txRefused++;
       return false;
     }
-    const slot = target.nextSlot;
-    target.nextSlot = (slot + 1) % target.inbound.capacity;
-    target.slab.set(packet, slot * target.mtu);
-    target.slotLengths[slot] = packet.length;
-    target.inbound.send(slot);
+    target.inbound.push(packet);
     this.counters.txPackets++;
     this.counters.txBytes += packet.length;
     return true;
-  }
-
-  /** Moves queued packets into `batch` until it is full or the queue is empty. */
-  private moveInto(batch: PacketBatch): number {
-    let moved = 0;
-    for (;;) {
-      const slot = this.inbound.peek();
-      if (slot === undefined) break;
-      const length = this.slotLengths[slot] as number;
-      const view = batch.reserve(length);
-      if (view === undefined) break;
-      const from = slot * this.mtu;
-      view.set(this.slab.subarray(from, from + length));
-      this.inbound.tryRecv();
-      this.counters.rxPackets++;
-      this.counters.rxBytes += length;
-      moved++;
-    }
-    return moved;
   }
 }
