@@ -1,0 +1,68 @@
+// The UDP Bind contract: how a WireGuard Device moves datagrams, a batch at a time. The Device
+// only sees this interface, so a native sendmmsg/recvmmsg/GSO implementation can replace the
+// node:dgram one without touching the protocol (wireguard-go's conn.Bind idea).
+
+import type { PacketBatch } from '@tunkit/tun-core';
+
+/** A UDP peer address. `address` is an IPv4 or IPv6 literal (no brackets). */
+export interface Endpoint {
+  readonly address: string;
+  readonly port: number;
+}
+
+export interface BindStats {
+  rxDatagrams: number;
+  rxBytes: number;
+  txDatagrams: number;
+  txBytes: number;
+  /** Datagrams received that the bind's bounded queue could not hold (counted, never silent). */
+  rxDropped: number;
+  /** Datagrams the OS refused to send (an error on send), counted. */
+  txErrors: number;
+  /** sendMany calls that could not take everything because the send queue was full. */
+  txRefused: number;
+}
+
+/**
+ * A UDP socket, batch-shaped. Threading: JS thread only; one consumer calls `recvMany`.
+ * Close: idempotent; a pending `recvMany` resolves 0; `sendMany` then throws TunClosedError.
+ */
+export interface Bind {
+  /** The local port (after open; an ephemeral port when 0 was asked for). */
+  readonly port: number;
+
+  /**
+   * Waits for at least one datagram, then clears `batch` and moves as many as fit into it, with
+   * the sender of datagram i in `from[i]`. Resolves the count; 0 once closed.
+   */
+  recvMany(batch: PacketBatch, from: Endpoint[]): Promise<number>;
+
+  /**
+   * Queues `batch.packet(i)` to `to[i]` (or to `to` for all) for i = start .. batch.length - 1,
+   * as many as the send queue takes; returns how many were taken. The caller may reuse the
+   * batch at once (datagrams are copied). When fewer than asked were taken, await `sendReady`.
+   */
+  sendMany(batch: PacketBatch, to: readonly Endpoint[] | Endpoint, start?: number): number;
+
+  /** Resolves when `sendMany` can take at least one datagram (at once after close). */
+  sendReady(): Promise<void>;
+
+  stats(): BindStats;
+
+  close(): Promise<void>;
+}
+
+export function emptyBindStats(): BindStats {
+  return { rxDatagrams: 0, rxBytes: 0, txDatagrams: 0, txBytes: 0, rxDropped: 0, txErrors: 0, txRefused: 0 };
+}
+
+/** "host:port" with IPv6 in brackets, as WireGuard prints endpoints. */
+export function formatEndpoint(endpoint: Endpoint): string {
+  return endpoint.address.includes(':')
+    ? `[${endpoint.address}]:${endpoint.port}`
+    : `${endpoint.address}:${endpoint.port}`;
+}
+
+export function sameEndpoint(a: Endpoint | undefined, b: Endpoint | undefined): boolean {
+  return a !== undefined && b !== undefined && a.port === b.port && a.address === b.address;
+}

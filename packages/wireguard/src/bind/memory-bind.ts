@@ -1,0 +1,111 @@
+// MemoryNetwork and MemoryBind: an in-memory UDP network for tests, so a Device and its peers run
+// without sockets or privileges (wireguard-go's bindtest idea). Each bind has a bounded receive
+// queue; a datagram to a full queue or to an address nobody is bound to is dropped and counted,
+// as UDP would.
+
+import { type PacketBatch, PacketQueue, TunClosedError, TunConfigError } from '@tunkit/tun-core';
+import { type Bind, type BindStats, type Endpoint, emptyBindStats, formatEndpoint } from './bind.js';
+
+export class MemoryNetwork {
+  private readonly binds = new Map<string, MemoryBind>();
+  /** Datagrams sent to an endpoint nobody is bound to. */
+  undeliverable = 0;
+
+  /** Binds `address:port`. Throws TunConfigError (ERR_BIND_IN_USE) when it is taken. */
+  bind(address: string, port: number, options: { receiveQueue?: number } = {}): MemoryBind {
+    const key = formatEndpoint({ address, port });
+    if (this.binds.has(key))
+      throw new TunConfigError('ERR_BIND_IN_USE', `${key} is already bound on this MemoryNetwork`);
+    const bind = new MemoryBind(this, { address, port }, options.receiveQueue ?? 1024);
+    this.binds.set(key, bind);
+    return bind;
+  }
+
+  /** @internal Delivers one datagram; false when dropped. */
+  deliver(from: Endpoint, to: Endpoint, datagram: Uint8Array): boolean {
+    const target = this.binds.get(formatEndpoint(to));
+    if (target === undefined) {
+      this.undeliverable++;
+      return false;
+    }
+    return target.receive(datagram, from);
+  }
+
+  /** @internal */
+  release(bind: MemoryBind): void {
+    this.binds.delete(formatEndpoint(bind.local));
+  }
+}
+
+export class MemoryBind implements Bind {
+  readonly local: Endpoint;
+  private readonly network: MemoryNetwork;
+  private readonly inbound: PacketQueue<Endpoint>;
+  private readonly counters = emptyBindStats();
+  private isClosed = false;
+  private recvPending = false;
+
+  /** @internal Use MemoryNetwork.bind. */
+  constructor(network: MemoryNetwork, local: Endpoint, receiveQueue: number) {
+    this.network = network;
+    this.local = local;
+    this.inbound = new PacketQueue<Endpoint>({ capacity: receiveQueue, slotSize: 8192 });
+  }
+
+  get port(): number {
+    return this.local.port;
+  }
+
+  /** @internal */
+  receive(datagram: Uint8Array, from: Endpoint): boolean {
+    if (this.isClosed || datagram.length > this.inbound.slotSize || !this.inbound.push(datagram, from)) {
+      this.counters.rxDropped++;
+      return false;
+    }
+    this.counters.rxDatagrams++;
+    this.counters.rxBytes += datagram.length;
+    return true;
+  }
+
+  async recvMany(batch: PacketBatch, from: Endpoint[]): Promise<number> {
+    if (this.recvPending) throw new TunConfigError('ERR_TUN_RECV_PENDING', 'recvMany is already pending on this bind');
+    if (this.isClosed) return 0;
+    this.recvPending = true;
+    try {
+      if (this.inbound.length === 0 && !(await this.inbound.readable())) return 0;
+      if (this.isClosed) return 0;
+      batch.clear();
+      return this.inbound.drainInto(batch, from as (Endpoint | undefined)[]);
+    } finally {
+      this.recvPending = false;
+    }
+  }
+
+  sendMany(batch: PacketBatch, to: readonly Endpoint[] | Endpoint, start = 0): number {
+    if (this.isClosed) throw new TunClosedError('UDP bind');
+    for (let i = start; i < batch.length; i++) {
+      const endpoint = Array.isArray(to) ? (to as readonly Endpoint[])[i] : (to as Endpoint);
+      if (endpoint === undefined) throw new TunConfigError('ERR_BIND_ENDPOINT', `no endpoint for datagram ${i}`);
+      const datagram = batch.packet(i);
+      this.counters.txDatagrams++;
+      this.counters.txBytes += datagram.length;
+      this.network.deliver(this.local, endpoint, datagram);
+    }
+    return batch.length - start;
+  }
+
+  sendReady(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  stats(): BindStats {
+    return { ...this.counters };
+  }
+
+  async close(): Promise<void> {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.counters.rxDropped += this.inbound.closeAndDiscard();
+    this.network.release(this);
+  }
+}

@@ -1,0 +1,198 @@
+// UdpBind: the portable Bind over node:dgram. Received datagrams are copied into a bounded
+// PacketQueue (dgram cannot pause a socket, so when the Device stops reading, the queue fills
+// and further datagrams are dropped and counted, as a full kernel socket buffer would). Sends are
+// copied into a slab of slots released as dgram's callbacks arrive (UDP sends complete in order),
+// which bounds the datagrams in flight: that bound is the send backpressure.
+
+import { createSocket, type Socket } from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import { type PacketBatch, PacketQueue, TunClosedError, TunConfigError, TunOsError } from '@tunkit/tun-core';
+import { type Bind, type BindStats, type Endpoint, emptyBindStats } from './bind.js';
+
+export interface UdpBindOptions {
+  /** Local port; 0 picks an ephemeral one (default 0). */
+  port?: number;
+  /** Local address (default "::" dual-stack, or "0.0.0.0" when `ipv6: false`). */
+  address?: string;
+  /** Bind an IPv6 dual-stack socket (default true). */
+  ipv6?: boolean;
+  /** Datagrams held for the reader (default 4096). */
+  receiveQueue?: number;
+  /** Largest datagram received or sent, in bytes (default 2048: a 1500-byte link's datagrams and then some). */
+  maxDatagram?: number;
+  /** Datagrams in flight to the OS (default 1024). */
+  sendQueue?: number;
+  /** Socket buffer sizes in bytes (default 4 MiB each; the kernel caps them at its rmem/wmem max). */
+  socketBuffer?: number;
+  /** Called with the socket before use, e.g. Android's VpnService.protect(fd) or SO_MARK setters. */
+  onSocket?: (socket: Socket) => void;
+}
+
+export class UdpBind implements Bind {
+  private socket: Socket;
+  private readonly inbound: PacketQueue<Endpoint>;
+  private readonly sendSlab: Uint8Array;
+  private readonly slotSize: number;
+  private readonly sendSlots: number;
+  private sendHead = 0;
+  private inFlight = 0;
+  private sendWaiters: (() => void)[] = [];
+  private recvPending = false;
+  private isClosed = false;
+  private readonly counters = emptyBindStats();
+  private boundPort = 0;
+  private readonly dualStack: boolean;
+
+  /** Opens a UDP socket; resolves once it is bound. Errors such as EADDRINUSE become TunOsError. */
+  static async open(options: UdpBindOptions = {}): Promise<UdpBind> {
+    const bind = new UdpBind(options);
+    await bind.listen(options);
+    return bind;
+  }
+
+  private constructor(options: UdpBindOptions) {
+    const receiveQueue = options.receiveQueue ?? 4096;
+    this.sendSlots = options.sendQueue ?? 1024;
+    if (!Number.isInteger(this.sendSlots) || this.sendSlots < 1 || this.sendSlots > 65536) {
+      throw new TunConfigError('ERR_BIND_OPTION', `sendQueue must be an integer in 1..65536, got ${options.sendQueue}`);
+    }
+    this.slotSize = options.maxDatagram ?? 2048;
+    this.inbound = new PacketQueue<Endpoint>({ capacity: receiveQueue, slotSize: this.slotSize });
+    this.sendSlab = new Uint8Array(this.sendSlots * this.slotSize);
+    const ipv6 = options.ipv6 ?? true;
+    this.dualStack = ipv6;
+    this.socket = createSocket({ type: ipv6 ? 'udp6' : 'udp4', ipv6Only: false, reuseAddr: false });
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  private listen(options: UdpBindOptions): Promise<void> {
+    const port = options.port ?? 0;
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new TunConfigError('ERR_BIND_PORT', `listen port must be an integer in 0..65535, got ${port}`);
+    }
+    const address = options.address ?? ((options.ipv6 ?? true) ? '::' : '0.0.0.0');
+    return new Promise((resolve, reject) => {
+      const onError = (error: NodeJS.ErrnoException) => {
+        reject(
+          new TunOsError(
+            error.code ?? 'EIO',
+            'bind',
+            `cannot listen on UDP ${address} port ${port}: ${error.code ?? error.message}${error.code === 'EADDRINUSE' ? ' (another program uses this port: pick another ListenPort or stop it)' : ''}`,
+            { cause: error },
+          ),
+        );
+      };
+      this.socket.once('error', onError);
+      this.socket.bind({ port, address, exclusive: true }, () => {
+        this.socket.off('error', onError);
+        const size = options.socketBuffer ?? 4 * 1024 * 1024;
+        try {
+          this.socket.setRecvBufferSize(size);
+          this.socket.setSendBufferSize(size);
+        } catch {
+          // The kernel caps buffer sizes at net.core.{r,w}mem_max; a smaller buffer still works.
+        }
+        this.boundPort = this.socket.address().port;
+        this.socket.on('message', (message, rinfo) => this.onMessage(message, rinfo.address, rinfo.port));
+        this.socket.on('error', () => {
+          this.counters.txErrors++;
+        });
+        options.onSocket?.(this.socket);
+        resolve();
+      });
+    });
+  }
+
+  private onMessage(message: Buffer, address: string, port: number): void {
+    if (this.isClosed) return;
+    // IPv4 peers on a dual-stack socket appear as ::ffff:a.b.c.d; keep the plain IPv4 form.
+    const plain = address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+    if (
+      message.length === 0 ||
+      message.length > this.slotSize ||
+      !this.inbound.push(message, { address: plain, port })
+    ) {
+      this.counters.rxDropped++;
+      return;
+    }
+    this.counters.rxDatagrams++;
+    this.counters.rxBytes += message.length;
+  }
+
+  async recvMany(batch: PacketBatch, from: Endpoint[]): Promise<number> {
+    if (this.recvPending) throw new TunConfigError('ERR_TUN_RECV_PENDING', 'recvMany is already pending on this bind');
+    if (this.isClosed) return 0;
+    this.recvPending = true;
+    try {
+      if (this.inbound.length === 0 && !(await this.inbound.readable())) return 0;
+      if (this.isClosed) return 0;
+      batch.clear();
+      return this.inbound.drainInto(batch, from as (Endpoint | undefined)[]);
+    } finally {
+      this.recvPending = false;
+    }
+  }
+
+  sendMany(batch: PacketBatch, to: readonly Endpoint[] | Endpoint, start = 0): number {
+    if (this.isClosed) throw new TunClosedError('UDP bind');
+    let taken = 0;
+    for (let i = start; i < batch.length; i++) {
+      if (this.inFlight >= this.sendSlots) {
+        this.counters.txRefused++;
+        break;
+      }
+      const endpoint = Array.isArray(to) ? (to as readonly Endpoint[])[i] : (to as Endpoint);
+      if (endpoint === undefined) throw new TunConfigError('ERR_BIND_ENDPOINT', `no endpoint for datagram ${i}`);
+      const datagram = batch.packet(i);
+      if (datagram.length > this.slotSize) {
+        throw new TunConfigError(
+          'ERR_BIND_DATAGRAM',
+          `datagram ${i} has ${datagram.length} bytes; this bind sends at most ${this.slotSize}`,
+        );
+      }
+      const slot = this.sendHead;
+      this.sendHead = (slot + 1) % this.sendSlots;
+      const at = slot * this.slotSize;
+      this.sendSlab.set(datagram, at);
+      this.inFlight++;
+      const address = !isIPv6(endpoint.address) && this.dualStack ? `::ffff:${endpoint.address}` : endpoint.address;
+      this.socket.send(this.sendSlab.subarray(at, at + datagram.length), endpoint.port, address, this.onSent);
+      this.counters.txDatagrams++;
+      this.counters.txBytes += datagram.length;
+      taken++;
+    }
+    return taken;
+  }
+
+  /** dgram's send callback: one slot is free again (sends complete in order). */
+  private readonly onSent = (error: Error | null): void => {
+    this.inFlight--;
+    if (error) this.counters.txErrors++;
+    if (this.sendWaiters.length > 0) {
+      const waiters = this.sendWaiters;
+      this.sendWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  };
+
+  sendReady(): Promise<void> {
+    if (this.isClosed || this.inFlight < this.sendSlots) return Promise.resolve();
+    return new Promise((resolve) => this.sendWaiters.push(resolve));
+  }
+
+  stats(): BindStats {
+    return { ...this.counters };
+  }
+
+  async close(): Promise<void> {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.counters.rxDropped += this.inbound.closeAndDiscard();
+    for (const resolve of this.sendWaiters) resolve();
+    this.sendWaiters = [];
+    await new Promise<void>((resolve) => this.socket.close(() => resolve()));
+  }
+}
