@@ -5,6 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 /** A Debian package and the command whose presence shows it is installed. */
 export const SYSTEM_TOOLS = {
   ip: 'iproute2',
+  ping: 'iputils-ping',
   iperf3: 'iperf3',
   'wireguard-go': 'wireguard-go',
   wg: 'wireguard-tools',

@@ -1,0 +1,102 @@
+// The iperf3 benchmark's contenders: each sets up its path from the client namespace to the
+// server namespace in a fresh lab and reports the daemon processes to measure. Every contender
+// is measured the same way, one after another, in one invocation (so ratios compare like with like).
+
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+// @ts-expect-error: plain ESM module without types, shared with the demo and the app tests.
+import { waitFor } from '../../scripts/lab/topology.mjs';
+
+export interface Lab {
+  id: string;
+  ns: { client: string; gateway: string; server: string };
+  addresses: Record<string, string>;
+  exec(where: string, command: string, args?: string[]): string;
+  spawn(where: string, command: string, args?: string[], options?: object): import('node:child_process').ChildProcess;
+  destroy(): void;
+}
+
+export interface Contender {
+  name: string;
+  /** Sets up the path client → server; returns the pids of the daemons whose CPU and memory count. */
+  setup(lab: Lab): Promise<number[]>;
+}
+
+/** The bare veth path, routed by the gateway: the ceiling no tunnel can beat. */
+export const bareVeth: Contender = {
+  name: 'veth (no tunnel)',
+  async setup(lab) {
+    lab.exec('client', 'ip', ['route', 'add', '10.88.2.0/24', 'via', lab.addresses.gatewayClientSide as string]);
+    return [];
+  },
+};
+
+function wgKeyPair(): { privateKey: string; publicKey: string } {
+  const privateKey = execFileSync('wg', ['genkey'], { encoding: 'utf8' }).trim();
+  const publicKey = execFileSync('wg', ['pubkey'], { input: privateKey, encoding: 'utf8' }).trim();
+  return { privateKey, publicKey };
+}
+
+/** Debian's wireguard-go on both ends (client and gateway), configured with wg from wireguard-tools. */
+export const wireguardGo: Contender = {
+  name: 'wireguard-go ↔ wireguard-go',
+  async setup(lab) {
+    const client = wgKeyPair();
+    const gateway = wgKeyPair();
+    const dir = mkdtempSync(join(tmpdir(), 'tunkit-bench-'));
+    const keyFile = (name: string, key: string) => {
+      const path = join(dir, name);
+      writeFileSync(path, `${key}\n`, { mode: 0o600 });
+      return path;
+    };
+    // The UAPI socket path (/var/run/wireguard/NAME.sock) is shared across namespaces: unique names.
+    const names = { client: `wgc${lab.id}`.slice(0, 15), gateway: `wgg${lab.id}`.slice(0, 15) };
+    const pids: number[] = [];
+    for (const side of ['client', 'gateway'] as const) {
+      const child = lab.spawn(side, 'wireguard-go', ['-f', names[side]], {
+        env: { ...process.env, WG_PROCESS_FOREGROUND: '1', LOG_LEVEL: 'error' },
+      });
+      pids.push(child.pid as number);
+      await waitFor(`${names[side]} UAPI socket`, () => {
+        try {
+          lab.exec(side, 'wg', ['show', names[side]]);
+          return true;
+        } catch {
+          return false;
+        }
+      });
+    }
+    lab.exec('gateway', 'wg', [
+      'set',
+      names.gateway,
+      'listen-port',
+      '51820',
+      'private-key',
+      keyFile('gateway.key', gateway.privateKey),
+      'peer',
+      client.publicKey,
+      'allowed-ips',
+      '10.99.0.2/32',
+    ]);
+    lab.exec('client', 'wg', [
+      'set',
+      names.client,
+      'private-key',
+      keyFile('client.key', client.privateKey),
+      'peer',
+      gateway.publicKey,
+      'endpoint',
+      `${lab.addresses.gatewayClientSide}:51820`,
+      'allowed-ips',
+      '10.99.0.0/24,10.88.2.0/24',
+    ]);
+    lab.exec('gateway', 'ip', ['addr', 'add', '10.99.0.1/24', 'dev', names.gateway]);
+    lab.exec('gateway', 'ip', ['link', 'set', names.gateway, 'up']);
+    lab.exec('client', 'ip', ['addr', 'add', '10.99.0.2/24', 'dev', names.client]);
+    lab.exec('client', 'ip', ['link', 'set', names.client, 'up']);
+    lab.exec('client', 'ip', ['route', 'add', '10.88.2.0/24', 'dev', names.client]);
+    return pids;
+  },
+};
