@@ -1,0 +1,2 @@
+// Configuration and routing: wg-quick INI, allowed-IPs trie, UAPI text protocol.
+export {};

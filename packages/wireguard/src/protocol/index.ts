@@ -1,0 +1,2 @@
+// Protocol core: keys, crypto, messages, handshake, transport, replay window, timers.
+export {};
