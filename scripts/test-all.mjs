@@ -33,7 +33,7 @@ if (process.env.CI === 'true' && process.getuid?.() === 0) {
 }
 
 step('build and typecheck', bin('turbo'), ['run', 'build', 'typecheck', '--output-logs=errors-only']);
-step('lint', bin('biome'), ['ci', '.']);
+step('lint', bin('biome'), ['ci', '--colors=off', '.']);
 step('native tests', bin('turbo'), ['run', 'test:native', '--output-logs=full']);
 
 const packageDirs = ['packages', 'apps']
