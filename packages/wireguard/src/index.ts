@@ -3,3 +3,4 @@
 export * from './bind/index.js';
 export * from './config/index.js';
 export * from './protocol/index.js';
+export * from './uapi/index.js';

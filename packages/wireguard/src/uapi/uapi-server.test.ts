@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, statSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { TunConfigError, type TunOsError } from '@tunkit/tun-core';
+import { UapiServer } from './uapi-server.js';
+
+function request(path: string, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection(path);
+    let data = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk) => {
+      data += chunk;
+      if (data.endsWith('\n\n')) {
+        socket.end();
+        resolve(data);
+      }
+    });
+    socket.on('error', reject);
+    socket.write(text);
+  });
+}
+
+describe('UapiServer', () => {
+  it('frames get and set requests, answers with errno, and rejects unknown operations', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tunkit-uapi-'));
+    const seen: string[] = [];
+    const server = await UapiServer.listen({
+      name: 'tk-test0',
+      dir,
+      handler: async (operation, body) => {
+        seen.push(`${operation}:${body}`);
+        return operation === 'get' ? { lines: 'listen_port=51820\n', errno: 0 } : { lines: '', errno: 0 };
+      },
+    });
+    try {
+      assert.equal(statSync(server.path).mode & 0o777, 0o600);
+      assert.equal(await request(server.path, 'get=1\n\n'), 'listen_port=51820\nerrno=0\n\n');
+      assert.equal(await request(server.path, 'set=1\nlisten_port=1234\n\n'), 'errno=0\n\n');
+      assert.equal(await request(server.path, 'bogus=1\n\n'), 'errno=22\n\n');
+      assert.deepEqual(seen, ['get:', 'set:listen_port=1234']);
+      // A second daemon with the same name is refused while the first is alive.
+      await assert.rejects(
+        UapiServer.listen({ name: 'tk-test0', dir, handler: async () => ({ lines: '', errno: 0 }) }),
+        (e: TunOsError) => e.errno === 'EADDRINUSE' && e.message.includes('already running'),
+      );
+    } finally {
+      await server.close();
+    }
+    // After close the name is free again.
+    const again = await UapiServer.listen({ name: 'tk-test0', dir, handler: async () => ({ lines: '', errno: 0 }) });
+    await again.close();
+  });
+
+  it('turns a failing handler into errno=5 and refuses bad names', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tunkit-uapi-'));
+    const server = await UapiServer.listen({
+      name: 'tk-test1',
+      dir,
+      handler: async () => {
+        throw new Error('bug');
+      },
+    });
+    try {
+      assert.equal(await request(server.path, 'get=1\n\n'), 'errno=5\n\n');
+    } finally {
+      await server.close();
+    }
+    await assert.rejects(
+      UapiServer.listen({ name: '../etc', dir, handler: async () => ({ lines: '', errno: 0 }) }),
+      TunConfigError,
+    );
+  });
+});
