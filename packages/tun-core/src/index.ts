@@ -1,5 +1,6 @@
 // @tunkit/tun-core: the Tun contract and the pieces every platform package shares.
 export * from './batch-channel.js';
+export * from './cidr.js';
 export * from './errors.js';
 export * from './ip.js';
 export * from './loader.js';

@@ -2,4 +2,6 @@
 export * from './contract-suite.js';
 export * from './harness.js';
 export * from './memory-harness.js';
+export * from './netns.js';
 export * from './packets.js';
+export * from './privileges.js';

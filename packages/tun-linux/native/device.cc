@@ -1,0 +1,115 @@
+// Opening the TUN queues. Why the "held by another process" check: with IFF_MULTI_QUEUE the
+// kernel lets a second process attach queues to an existing device, and the two then split the
+// device's traffic between them by flow hash, corrupting both (a lesson from the reference
+// design). So before attaching, look for another process holding a queue of this interface.
+#include "device.hh"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <string>
+
+#include "os_error.hh"
+
+namespace tunkit::linux_tun {
+
+namespace {
+
+/** The pid of another process with a TUN fd attached to `name` (from /proc/PID/fdinfo "iff:"), or 0. */
+long otherHolder(const std::string& name) {
+  const long self = static_cast<long>(getpid());
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return 0;
+  long found = 0;
+  while (dirent* entry = readdir(proc)) {
+    char* end = nullptr;
+    const long pid = std::strtol(entry->d_name, &end, 10);
+    if (*end != '\0' || pid <= 0 || pid == self) continue;
+    const std::string fdinfoDir = "/proc/" + std::string(entry->d_name) + "/fdinfo";
+    DIR* fds = opendir(fdinfoDir.c_str());
+    if (fds == nullptr) continue;
+    while (dirent* fd = readdir(fds)) {
+      if (fd->d_name[0] == '.') continue;
+      std::ifstream info(fdinfoDir + "/" + fd->d_name);
+      std::string line;
+      while (std::getline(info, line)) {
+        if (line.rfind("iff:", 0) == 0) {
+          size_t at = 4;
+          while (at < line.size() && (line[at] == ' ' || line[at] == '\t')) ++at;
+          if (line.compare(at, std::string::npos, name) == 0) found = pid;
+          break;
+        }
+      }
+      if (found != 0) break;
+    }
+    closedir(fds);
+    if (found != 0) break;
+  }
+  closedir(proc);
+  return found;
+}
+
+int openQueue(const std::string& name, std::string& actualName) {
+  const int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    const int error = errno;
+    if (error == ENOENT || error == ENXIO || error == ENODEV) {
+      throw OsError(error, "open", "/dev/net/tun is missing: load the tun module ('modprobe tun') or, in a container, pass the device in ('--device /dev/net/tun')");
+    }
+    if (error == EACCES || error == EPERM) {
+      throw OsError(error, "open", "no permission to open /dev/net/tun: run as root or grant CAP_NET_ADMIN (e.g. 'setcap cap_net_admin+ep $(which node)')");
+    }
+    throw OsError(error, "open", std::string("cannot open /dev/net/tun: ") + std::strerror(error));
+  }
+  ifreq request{};
+  request.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE;
+  std::strncpy(request.ifr_name, actualName.empty() ? name.c_str() : actualName.c_str(), IFNAMSIZ - 1);
+  if (ioctl(fd, TUNSETIFF, &request) < 0) {
+    const int error = errno;
+    close(fd);
+    const std::string target = actualName.empty() ? (name.empty() ? std::string("a new device") : "'" + name + "'") : "'" + actualName + "'";
+    if (error == EPERM) {
+      throw OsError(error, "ioctl(TUNSETIFF)", "creating TUN device " + target + " needs CAP_NET_ADMIN: run as root or 'setcap cap_net_admin+ep $(which node)'");
+    }
+    if (error == EINVAL || error == EBUSY) {
+      throw OsError(error, "ioctl(TUNSETIFF)", "cannot attach a TUN queue to " + target + ": an interface of that name exists and is not a multi-queue TUN device, or its queues are all taken");
+    }
+    throw OsError(error, "ioctl(TUNSETIFF)", "cannot create TUN device " + target + ": " + std::strerror(error));
+  }
+  actualName = request.ifr_name;
+  return fd;
+}
+
+}  // namespace
+
+OpenedDevice openDevice(const std::string& name, unsigned queues) {
+  if (!name.empty()) {
+    const long holder = otherHolder(name);
+    if (holder != 0) {
+      throw OsError(EBUSY, "open", "TUN device '" + name + "' is held by another process (pid " + std::to_string(holder) +
+                                       "): two processes on one multi-queue device would split its traffic; stop it or pick another name");
+    }
+  }
+  OpenedDevice device;
+  try {
+    for (unsigned i = 0; i < queues; ++i) device.fds.push_back(openQueue(name, device.name));
+  } catch (...) {
+    closeDevice(device);
+    throw;
+  }
+  return device;
+}
+
+void closeDevice(OpenedDevice& device) {
+  for (const int fd : device.fds) close(fd);
+  device.fds.clear();
+}
+
+}  // namespace tunkit::linux_tun

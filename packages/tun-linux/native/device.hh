@@ -1,0 +1,24 @@
+// Opening a multi-queue TUN device: one fd per queue on one interface, non-blocking, close-on-exec.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace tunkit::linux_tun {
+
+struct OpenedDevice {
+  std::string name;
+  std::vector<int> fds;
+};
+
+/**
+ * Opens `queues` fds with IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE on interface `name` (the kernel
+ * names it when empty). Refuses an interface that another process holds. Throws OsError.
+ * JS thread.
+ */
+OpenedDevice openDevice(const std::string& name, unsigned queues);
+
+/** Closes the fds. */
+void closeDevice(OpenedDevice& device);
+
+}  // namespace tunkit::linux_tun

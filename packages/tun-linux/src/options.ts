@@ -1,0 +1,76 @@
+// Validation of openTun's options, in TS before anything native runs, so bad input gets a typed
+// error naming the value (and never reaches the addon).
+
+import { type Cidr, checkMtu, parseCidr, TunConfigError, type TunOptions } from '@tunkit/tun-core';
+
+export interface LinuxTunOptions extends TunOptions {
+  /** Interface name, 1..15 characters of [A-Za-z0-9_.-]; the kernel picks tunN when absent. */
+  name?: string;
+  /** Queues (fds and native threads), 1..64 (default 2). */
+  queues?: number;
+  /** MTU (default 1420). */
+  mtu?: number;
+  /** Addresses to add, as CIDRs ("10.0.0.1/24", "fd00::1/64"). */
+  addresses?: string[];
+  /** Routes through the device, as CIDRs ("10.10.0.0/16"). */
+  routes?: string[];
+  /** Bring the interface up (default true). */
+  up?: boolean;
+  /** Kernel transmit queue length of the interface (default 10000; how many packets the kernel holds for us). */
+  txQueueLen?: number;
+  /** Packets held per queue for JS (default 1024) and for the device (default 1024). */
+  inboundSlots?: number;
+  outboundSlots?: number;
+}
+
+export interface ValidatedOptions {
+  name: string | undefined;
+  queues: number;
+  mtu: number;
+  addresses: { text: string; cidr: Cidr }[];
+  routes: { text: string; cidr: Cidr }[];
+  up: boolean;
+  txQueueLen: number;
+  inboundSlots: number;
+  outboundSlots: number;
+}
+
+const NAME = /^[A-Za-z0-9_.-]{1,15}$/;
+
+function integer(name: string, value: unknown, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new TunConfigError(
+      `ERR_TUN_${name.toUpperCase()}`,
+      `${name} must be an integer in ${min}..${max}, got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+function cidrs(what: string, list: unknown): { text: string; cidr: Cidr }[] {
+  if (list === undefined) return [];
+  if (!Array.isArray(list))
+    throw new TunConfigError('ERR_CIDR', `${what} must be an array of CIDR strings, got ${typeof list}`);
+  return list.map((text) => ({ text: String(text), cidr: parseCidr(text) }));
+}
+
+export function validateOptions(options: LinuxTunOptions): ValidatedOptions {
+  if (options.name !== undefined && (typeof options.name !== 'string' || !NAME.test(options.name))) {
+    throw new TunConfigError(
+      'ERR_TUN_NAME',
+      `interface name must be 1..15 characters of A-Z a-z 0-9 _ . -, got '${String(options.name)}'`,
+    );
+  }
+  return {
+    name: options.name,
+    queues: integer('queues', options.queues, 1, 64, 2),
+    mtu: checkMtu(options.mtu),
+    addresses: cidrs('addresses', options.addresses),
+    routes: cidrs('routes', options.routes),
+    up: options.up ?? true,
+    txQueueLen: integer('txQueueLen', options.txQueueLen, 0, 1_000_000, 10_000),
+    inboundSlots: integer('inboundSlots', options.inboundSlots, 16, 65536, 1024),
+    outboundSlots: integer('outboundSlots', options.outboundSlots, 16, 65536, 1024),
+  };
+}
