@@ -70,6 +70,8 @@ Napi::Object RegisterExports(Napi::Env env, Napi::Object exports) {
     out.Set("mtu", link.mtu);
     out.Set("txQueueLen", link.txQueueLen);
     out.Set("up", link.up);
+    out.Set("txDropped", static_cast<double>(link.txDropped));
+    out.Set("rxDropped", static_cast<double>(link.rxDropped));
     return out;
   }));
   exports.Set("setLink", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {

@@ -6,7 +6,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <linux/if.h>
+#include <net/if.h>
 #include <linux/if_tun.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -90,7 +90,8 @@ int openQueue(const std::string& name, std::string& actualName) {
 }  // namespace
 
 OpenedDevice openDevice(const std::string& name, unsigned queues) {
-  if (!name.empty()) {
+  // Only an interface that exists can be held: skip the /proc scan for a new name.
+  if (!name.empty() && if_nametoindex(name.c_str()) != 0) {
     const long holder = otherHolder(name);
     if (holder != 0) {
       throw OsError(EBUSY, "open", "TUN device '" + name + "' is held by another process (pid " + std::to_string(holder) +

@@ -140,6 +140,12 @@ Link getLink(int index) {
       if (rta->rta_type == IFLA_MTU) link.mtu = *reinterpret_cast<const uint32_t*>(RTA_DATA(rta));
       if (rta->rta_type == IFLA_TXQLEN) link.txQueueLen = *reinterpret_cast<const uint32_t*>(RTA_DATA(rta));
       if (rta->rta_type == IFLA_IFNAME) link.name = reinterpret_cast<const char*>(RTA_DATA(rta));
+      if (rta->rta_type == IFLA_STATS64 && RTA_PAYLOAD(rta) >= sizeof(rtnl_link_stats64)) {
+        rtnl_link_stats64 stats;
+        std::memcpy(&stats, RTA_DATA(rta), sizeof stats);
+        link.txDropped = stats.tx_dropped;
+        link.rxDropped = stats.rx_dropped;
+      }
     }
   });
   return link;

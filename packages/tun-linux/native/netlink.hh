@@ -17,6 +17,8 @@ struct Link {
   uint32_t mtu = 0;
   uint32_t txQueueLen = 0;
   bool up = false;
+  uint64_t txDropped = 0;  // packets the kernel dropped on transmit (to us): IFLA_STATS64
+  uint64_t rxDropped = 0;
 };
 
 struct Prefix {

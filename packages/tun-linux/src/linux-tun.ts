@@ -3,7 +3,6 @@
 // the queue thread chosen by the packet's symmetric flow hash, so one flow is always written by
 // one thread, in order.
 
-import { readFileSync } from 'node:fs';
 import {
   checkPacket,
   checkRecvBatch,
@@ -16,7 +15,7 @@ import {
   type TunStats,
   tunBatches,
 } from '@tunkit/tun-core';
-import type { NativeTunDevice } from './native.js';
+import { type NativeTunDevice, native } from './native.js';
 
 export interface LinuxTunStats extends TunStats {
   /** The kernel's tx_dropped for the interface: packets the kernel dropped because we did not read them in time. */
@@ -35,6 +34,7 @@ export class LinuxTun implements Tun {
   private recvWaiter: (() => void) | undefined;
   private spaceWaiters: (() => void)[] = [];
   private txRefused = 0;
+  private lastKernelTxDropped = 0;
   /** [capacity, byteCapacity, headroom, tailroom, length, bytesUsed], reused for every drain. */
   private readonly meta = new Uint32Array(6);
 
@@ -149,11 +149,15 @@ export class LinuxTun implements Tun {
   }
 
   private kernelTxDropped(): number {
+    if (this.isClosed) return this.lastKernelTxDropped;
     try {
-      return Number(readFileSync(`/sys/class/net/${this.name}/statistics/tx_dropped`, 'utf8'));
+      // Over rtnetlink, not /sys: sysfs shows the namespace it was mounted in, not ours.
+      const n = native();
+      this.lastKernelTxDropped = n.getLink(n.linkIndex(this.name)).txDropped;
     } catch {
-      return 0; // the interface is gone (closed), or sysfs is not mounted
+      // the interface is gone
     }
+    return this.lastKernelTxDropped;
   }
 
   async close(): Promise<void> {

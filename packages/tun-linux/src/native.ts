@@ -12,6 +12,8 @@ export interface NativeLink {
   mtu: number;
   txQueueLen: number;
   up: boolean;
+  txDropped: number;
+  rxDropped: number;
 }
 
 export interface NativePrefix {
