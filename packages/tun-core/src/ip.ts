@@ -231,6 +231,19 @@ export function checkPacket(packet: Uint8Array, mtu: number): 4 | 6 {
   return v;
 }
 
+/**
+ * `checkPacket` for a packet inside a larger buffer (a PacketBatch), without creating a view:
+ * sendMany paths call it per packet, so it must not allocate.
+ */
+export function checkPacketAt(buffer: Uint8Array, offset: number, length: number, mtu: number): void {
+  if (length === 0) throw new TunPacketError('ERR_TUN_PACKET_SIZE', 'refusing an empty packet');
+  if (length > mtu) {
+    throw new TunPacketError('ERR_TUN_PACKET_SIZE', `refusing a ${length}-byte packet: the device MTU is ${mtu}`);
+  }
+  const first = buffer[offset] as number;
+  if (first >> 4 !== 4 && first >> 4 !== 6) checkPacket(buffer.subarray(offset, offset + length), mtu); // throws, naming it
+}
+
 function typeName(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';

@@ -5,6 +5,7 @@
 
 import {
   checkPacket,
+  checkPacketAt,
   checkRecvBatch,
   type PacketBatch,
   sumQueueStats,
@@ -110,7 +111,7 @@ export class LinuxTun implements Tun {
     let invalid: unknown;
     for (; end < batch.length; end++) {
       try {
-        checkPacket(batch.packet(end), this.mtu);
+        checkPacketAt(batch.buffer, batch.offsets[end] as number, batch.lengths[end] as number, this.mtu);
       } catch (error) {
         invalid = error;
         break;
