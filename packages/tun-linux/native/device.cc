@@ -24,14 +24,13 @@ namespace {
 
 /** The pid of another process with a TUN fd attached to `name` (from /proc/PID/fdinfo "iff:"), or 0. */
 long otherHolder(const std::string& name) {
-  const long self = static_cast<long>(getpid());
   DIR* proc = opendir("/proc");
   if (proc == nullptr) return 0;
   long found = 0;
   while (dirent* entry = readdir(proc)) {
     char* end = nullptr;
     const long pid = std::strtol(entry->d_name, &end, 10);
-    if (*end != '\0' || pid <= 0 || pid == self) continue;
+    if (*end != '\0' || pid <= 0) continue;  // our own process counts too: a second LinuxTun on one device is as wrong
     const std::string fdinfoDir = "/proc/" + std::string(entry->d_name) + "/fdinfo";
     DIR* fds = opendir(fdinfoDir.c_str());
     if (fds == nullptr) continue;

@@ -1,2 +1,2 @@
-// Configuration and routing: wg-quick INI, allowed-IPs trie, UAPI text protocol.
-export {};
+// Configuration and control: the UAPI text protocol (and wg-quick files, see wg-quick.ts).
+export * from './uapi.js';

@@ -1,2 +1,15 @@
-// Protocol core: keys, crypto, messages, handshake, transport, replay window, timers.
-export {};
+// Protocol core: keys, crypto, messages, handshake, cookies, transport, replay window, routing, timers, engine.
+export * from './allowed-ips.js';
+export * from './constants.js';
+export * from './cookie.js';
+export * from './crypto.js';
+export * from './drops.js';
+export * from './engine.js';
+export * from './handshake.js';
+export * from './keys.js';
+export * from './messages.js';
+export * from './peer.js';
+export * from './replay.js';
+export * from './seal.js';
+export * from './tai64n.js';
+export * from './timers.js';

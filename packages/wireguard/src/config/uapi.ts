@@ -1,0 +1,165 @@
+// The cross-platform userspace API text protocol (get=1 / set=1), as the stock `wg` tool speaks it:
+// keys in lowercase hex, one key=value per line. Pure text in, typed operations out, and a
+// snapshot formatted back; the socket is ../uapi/uapi-server.ts.
+
+import { parseCidr } from '@tunkit/tun-core';
+import type { Endpoint } from '../bind/bind.js';
+import { formatEndpoint } from '../bind/bind.js';
+import { keyFromHex, keyToHex } from '../protocol/keys.js';
+
+export interface PeerSnapshot {
+  publicKey: Uint8Array;
+  presharedKey?: Uint8Array | undefined;
+  endpoint?: Endpoint | undefined;
+  lastHandshakeWallMs: number;
+  rxBytes: number;
+  txBytes: number;
+  persistentKeepalive: number;
+  allowedIps: string[];
+}
+
+export interface DeviceSnapshot {
+  privateKey?: Uint8Array | undefined;
+  listenPort: number;
+  fwmark: number;
+  peers: PeerSnapshot[];
+}
+
+/** The get=1 answer (without the final errno line). */
+export function formatUapiGet(device: DeviceSnapshot): string {
+  const lines: string[] = [];
+  if (device.privateKey) lines.push(`private_key=${keyToHex(device.privateKey)}`);
+  lines.push(`listen_port=${device.listenPort}`);
+  if (device.fwmark !== 0) lines.push(`fwmark=${device.fwmark}`);
+  for (const peer of device.peers) {
+    lines.push(`public_key=${keyToHex(peer.publicKey)}`);
+    lines.push(`preshared_key=${keyToHex(peer.presharedKey ?? new Uint8Array(32))}`);
+    lines.push('protocol_version=1');
+    if (peer.endpoint) lines.push(`endpoint=${formatEndpoint(peer.endpoint)}`);
+    const seconds = Math.floor(peer.lastHandshakeWallMs / 1000);
+    lines.push(`last_handshake_time_sec=${seconds}`);
+    lines.push(`last_handshake_time_nsec=${(peer.lastHandshakeWallMs - seconds * 1000) * 1_000_000}`);
+    lines.push(`tx_bytes=${peer.txBytes}`);
+    lines.push(`rx_bytes=${peer.rxBytes}`);
+    lines.push(`persistent_keepalive_interval=${peer.persistentKeepalive}`);
+    for (const prefix of peer.allowedIps) lines.push(`allowed_ip=${prefix}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export type UapiPeerOperation = {
+  publicKey: Uint8Array;
+  remove: boolean;
+  updateOnly: boolean;
+  presharedKey?: Uint8Array;
+  endpoint?: Endpoint;
+  persistentKeepalive?: number;
+  replaceAllowedIps: boolean;
+  allowedIps: string[];
+};
+
+export interface UapiSet {
+  privateKey?: Uint8Array;
+  listenPort?: number;
+  fwmark?: number;
+  replacePeers: boolean;
+  peers: UapiPeerOperation[];
+}
+
+/** A set=1 request that cannot be applied: `errno` is what the reply carries (EINVAL = 22). */
+export class UapiError extends Error {
+  readonly errno: number;
+  constructor(message: string, errno = 22) {
+    super(message);
+    this.errno = errno;
+  }
+}
+
+function integer(key: string, value: string, max: number): number {
+  if (!/^\d+$/.test(value) || Number(value) > max)
+    throw new UapiError(`${key}=${value} is not an integer in 0..${max}`);
+  return Number(value);
+}
+
+/** Parses "1.2.3.4:51820" or "[fd00::1]:51820". */
+export function parseEndpoint(text: string): Endpoint {
+  const match = /^\[([0-9a-fA-F:.]+)\]:(\d{1,5})$/.exec(text) ?? /^([0-9.]+):(\d{1,5})$/.exec(text);
+  const port = Number(match?.[2]);
+  if (!match || port > 65535) throw new UapiError(`endpoint=${text} is not ip:port or [ipv6]:port`);
+  parseCidr(match[1] as string); // validates the address
+  return { address: match[1] as string, port };
+}
+
+/** Parses the body of a set=1 request (the lines after "set=1"). Throws UapiError. */
+export function parseUapiSet(body: string): UapiSet {
+  const result: UapiSet = { replacePeers: false, peers: [] };
+  let peer: UapiPeerOperation | undefined;
+  for (const line of body.split('\n')) {
+    if (line === '') continue;
+    const eq = line.indexOf('=');
+    if (eq < 0) throw new UapiError(`line '${line}' is not key=value`);
+    const key = line.slice(0, eq);
+    const value = line.slice(eq + 1);
+    if (key === 'public_key') {
+      peer = {
+        publicKey: keyFromHex(value, 'public_key'),
+        remove: false,
+        updateOnly: false,
+        replaceAllowedIps: false,
+        allowedIps: [],
+      };
+      result.peers.push(peer);
+      continue;
+    }
+    if (peer === undefined) {
+      switch (key) {
+        case 'private_key':
+          result.privateKey = keyFromHex(value, 'private_key');
+          break;
+        case 'listen_port':
+          result.listenPort = integer(key, value, 65535);
+          break;
+        case 'fwmark':
+          result.fwmark = integer(key, value, 2 ** 32 - 1);
+          break;
+        case 'replace_peers':
+          if (value !== 'true') throw new UapiError('replace_peers takes only true');
+          result.replacePeers = true;
+          break;
+        default:
+          throw new UapiError(`unknown device key ${key}`);
+      }
+      continue;
+    }
+    switch (key) {
+      case 'remove':
+        peer.remove = value === 'true';
+        break;
+      case 'update_only':
+        peer.updateOnly = value === 'true';
+        break;
+      case 'preshared_key':
+        peer.presharedKey = keyFromHex(value, 'preshared_key');
+        break;
+      case 'endpoint':
+        peer.endpoint = parseEndpoint(value);
+        break;
+      case 'persistent_keepalive_interval':
+        peer.persistentKeepalive = integer(key, value, 65535);
+        break;
+      case 'replace_allowed_ips':
+        peer.replaceAllowedIps = value === 'true';
+        break;
+      case 'allowed_ip':
+        parseCidr(value);
+        peer.allowedIps.push(value);
+        break;
+      case 'protocol_version':
+        if (value !== '1') throw new UapiError(`protocol_version ${value} is not supported`);
+        break;
+      default:
+        throw new UapiError(`unknown peer key ${key}`);
+    }
+  }
+  return result;
+}

@@ -1,0 +1,2 @@
+// The Device: a Tun, a Bind and the peers, joined.
+export * from './device.js';

@@ -1,0 +1,34 @@
+// WireGuard's constants, from the whitepaper (section 5.4 and 6.1).
+
+const text = new TextEncoder();
+
+export const CONSTRUCTION = text.encode('Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s');
+export const IDENTIFIER = text.encode('WireGuard v1 zx2c4 Jason@zx2c4.com');
+export const LABEL_MAC1 = text.encode('mac1----');
+export const LABEL_COOKIE = text.encode('cookie--');
+
+export const MESSAGE_INITIATION = 1;
+export const MESSAGE_RESPONSE = 2;
+export const MESSAGE_COOKIE_REPLY = 3;
+export const MESSAGE_TRANSPORT = 4;
+
+export const INITIATION_LENGTH = 148;
+export const RESPONSE_LENGTH = 92;
+export const COOKIE_REPLY_LENGTH = 64;
+/** Type, reserved, receiver index, counter. */
+export const TRANSPORT_HEADER_LENGTH = 16;
+/** Header plus the tag of an empty (keepalive) payload. */
+export const TRANSPORT_MIN_LENGTH = 32;
+
+/** Seconds and counts of the protocol timers (whitepaper 6.1), in milliseconds where timed. */
+/** 2^60 in the whitepaper; counters are JS numbers here (see replay.ts), so the bound is 2^53 - 2^13. */
+export const REKEY_AFTER_MESSAGES = 2 ** 53 - 2 ** 14;
+export const REJECT_AFTER_MESSAGES = 2 ** 53 - 2 ** 13;
+export const REKEY_AFTER_TIME = 120_000;
+export const REJECT_AFTER_TIME = 180_000;
+export const REKEY_ATTEMPT_TIME = 90_000;
+export const REKEY_TIMEOUT = 5_000;
+export const KEEPALIVE_TIMEOUT = 10_000;
+export const COOKIE_REFRESH_TIME = 120_000;
+/** Random jitter added to each handshake retransmission (wireguard-go uses up to 333 ms). */
+export const REKEY_TIMEOUT_JITTER_MAX = 334;

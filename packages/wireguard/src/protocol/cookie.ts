@@ -1,0 +1,132 @@
+// MAC1, MAC2 and cookie replies (whitepaper 5.4.4 and 5.4.7): MAC1 proves the sender knows our
+// public key; under load, MAC2 proves it can receive at its source address, via a cookie we sent.
+
+import { randomBytes } from 'node:crypto';
+import {
+  COOKIE_REFRESH_TIME,
+  COOKIE_REPLY_LENGTH,
+  LABEL_COOKIE,
+  LABEL_MAC1,
+  MESSAGE_COOKIE_REPLY,
+} from './constants.js';
+import { equalBytes, hash, mac, xaeadOpen, xaeadSeal } from './crypto.js';
+import { COOKIE_REPLY, readUint32LE, writeUint32LE } from './messages.js';
+
+const ZERO16 = new Uint8Array(16);
+
+/** Offsets of mac1 and mac2 in a message of `length` bytes (they are its last 32 bytes). */
+function macOffsets(length: number): { mac1: number; mac2: number } {
+  return { mac1: length - 32, mac2: length - 16 };
+}
+
+/** Checks and writes MACs for messages sent to / received by one static key. */
+export class MacState {
+  /** HASH(LABEL_MAC1 || public key): the MAC1 key for messages to that key. */
+  readonly mac1Key: Uint8Array;
+  /** HASH(LABEL_COOKIE || public key): the key of cookie replies for messages to that key. */
+  readonly cookieKey: Uint8Array;
+
+  constructor(publicKey: Uint8Array) {
+    this.mac1Key = hash(LABEL_MAC1, publicKey);
+    this.cookieKey = hash(LABEL_COOKIE, publicKey);
+  }
+}
+
+/** The sending side: adds MAC1 (and MAC2 when holding a fresh cookie from the peer). */
+export class MacSender {
+  private readonly peer: MacState;
+  private cookie: Uint8Array | undefined;
+  private cookieAt = 0;
+  private lastMac1: Uint8Array | undefined;
+
+  constructor(peerPublicKey: Uint8Array) {
+    this.peer = new MacState(peerPublicKey);
+  }
+
+  /** Writes mac1 and mac2 into the last 32 bytes of `message`. */
+  seal(message: Uint8Array, nowMs: number): void {
+    const { mac1, mac2 } = macOffsets(message.length);
+    const m1 = mac(this.peer.mac1Key, message.subarray(0, mac1));
+    message.set(m1, mac1);
+    this.lastMac1 = m1;
+    const fresh = this.cookie !== undefined && nowMs - this.cookieAt < COOKIE_REFRESH_TIME;
+    message.set(fresh ? mac(this.cookie as Uint8Array, message.subarray(0, mac2)) : ZERO16, mac2);
+  }
+
+  /** Takes a cookie reply for our last message; false when it does not decrypt (dropped). */
+  consumeCookieReply(reply: Uint8Array, nowMs: number): boolean {
+    if (this.lastMac1 === undefined) return false;
+    const nonce = reply.subarray(COOKIE_REPLY.nonce, COOKIE_REPLY.nonce + 24);
+    const cookie = xaeadOpen(
+      this.peer.cookieKey,
+      nonce,
+      reply.subarray(COOKIE_REPLY.cookie, COOKIE_REPLY.cookie + 32),
+      this.lastMac1,
+    );
+    if (cookie === undefined) return false;
+    this.cookie = cookie;
+    this.cookieAt = nowMs;
+    return true;
+  }
+}
+
+/** The receiving side: checks MAC1, and under load MAC2 against cookies it hands out. */
+export class MacReceiver {
+  private readonly local: MacState;
+  private secret: Uint8Array;
+  private secretAt: number;
+  private readonly random: (n: number) => Uint8Array;
+
+  constructor(localPublicKey: Uint8Array, nowMs: number, random: (n: number) => Uint8Array = randomBytes) {
+    this.local = new MacState(localPublicKey);
+    this.random = random;
+    this.secret = new Uint8Array(random(32));
+    this.secretAt = nowMs;
+  }
+
+  mac1Valid(message: Uint8Array): boolean {
+    const { mac1 } = macOffsets(message.length);
+    return equalBytes(mac(this.local.mac1Key, message.subarray(0, mac1)), message.subarray(mac1, mac1 + 16));
+  }
+
+  /** The cookie for a source address: MAC(secret, ip || port), the secret renewed every 2 minutes. */
+  private cookieFor(source: Uint8Array, nowMs: number): Uint8Array {
+    if (nowMs - this.secretAt >= COOKIE_REFRESH_TIME) {
+      this.secret = new Uint8Array(this.random(32));
+      this.secretAt = nowMs;
+    }
+    return mac(this.secret, source);
+  }
+
+  mac2Valid(message: Uint8Array, source: Uint8Array, nowMs: number): boolean {
+    const { mac2 } = macOffsets(message.length);
+    return equalBytes(mac(this.cookieFor(source, nowMs), message.subarray(0, mac2)), message.subarray(mac2, mac2 + 16));
+  }
+
+  /** A cookie reply (message 3) to a message whose MAC1 was valid but that lacked a valid MAC2. */
+  cookieReply(message: Uint8Array, source: Uint8Array, nowMs: number): Uint8Array {
+    const reply = new Uint8Array(COOKIE_REPLY_LENGTH);
+    reply[0] = MESSAGE_COOKIE_REPLY;
+    writeUint32LE(reply, COOKIE_REPLY.receiver, readUint32LE(message, 4));
+    const nonce = new Uint8Array(this.random(24));
+    reply.set(nonce, COOKIE_REPLY.nonce);
+    const { mac1 } = macOffsets(message.length);
+    const sealed = xaeadSeal(
+      this.local.cookieKey,
+      nonce,
+      this.cookieFor(source, nowMs),
+      message.subarray(mac1, mac1 + 16),
+    );
+    reply.set(sealed, COOKIE_REPLY.cookie);
+    return reply;
+  }
+}
+
+/** The bytes a cookie is bound to: the source IP (4 or 16 bytes) and port, big-endian. */
+export function cookieSource(address: Uint8Array, port: number): Uint8Array {
+  const out = new Uint8Array(address.length + 2);
+  out.set(address);
+  out[address.length] = port >> 8;
+  out[address.length + 1] = port & 0xff;
+  return out;
+}

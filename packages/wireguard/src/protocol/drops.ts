@@ -1,0 +1,29 @@
+// Why a datagram or packet was dropped. Every drop is counted under one of these; nothing from
+// the network is ever thrown or answered unless it authenticated.
+
+export const DROP_REASONS = [
+  'malformed', // wrong type, reserved bytes or length
+  'bad-mac1', // MAC1 does not verify: not meant for us
+  'needs-cookie', // under load without a valid MAC2 (a cookie reply was sent)
+  'handshake-failed', // message 1/2 did not decrypt/authenticate
+  'unknown-peer', // an authenticated initiation from a public key we do not know
+  'stale-timestamp', // initiation not newer than the last accepted one (replay)
+  'unknown-index', // receiver index matches no session or handshake
+  'decrypt-failed', // transport payload did not authenticate
+  'replayed', // transport counter already seen, or too old
+  'expired-keypair', // transport for a keypair past REJECT_AFTER_TIME
+  'bad-inner-packet', // decrypted payload is not an IP packet
+  'disallowed-source', // inner source address not in the sending peer's allowed IPs
+  'no-route', // outbound packet whose destination matches no peer
+  'no-endpoint', // outbound packet for a peer with no known endpoint
+  'staged-overflow', // outbound packet dropped from a full per-peer staging queue
+  'handshake-timeout', // staged packets dropped when REKEY_ATTEMPT_TIME ran out
+  'bad-cookie-reply', // cookie reply that did not decrypt
+] as const;
+
+export type DropReason = (typeof DROP_REASONS)[number];
+export type DropCounters = Record<DropReason, number>;
+
+export function emptyDropCounters(): DropCounters {
+  return Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as DropCounters;
+}

@@ -1,0 +1,528 @@
+// The WireGuard engine, sans-IO: batches of TUN packets and UDP datagrams in, batches out, with an
+// injected clock and random source. It routes by allowed IPs, seals and opens transport data,
+// runs handshakes (initiator and responder), cookies, keypair rotation and the timers. The Device
+// (../device/device.ts) feeds it from a Tun and a Bind; tests feed it directly.
+
+import { randomBytes } from 'node:crypto';
+import { ipTotalLength, type PacketBatch, parseIpAddress } from '@tunkit/tun-core';
+import type { Endpoint } from '../bind/bind.js';
+import { AllowedIps } from './allowed-ips.js';
+import { TRANSPORT_HEADER_LENGTH } from './constants.js';
+import { cookieSource, MacReceiver } from './cookie.js';
+import { aeadOpen } from './crypto.js';
+import { type DropCounters, type DropReason, emptyDropCounters } from './drops.js';
+import {
+  consumeInitiation,
+  consumeResponse,
+  createInitiation,
+  createResponse,
+  type StaticIdentity,
+} from './handshake.js';
+import { keyToHex, publicKeyFrom } from './keys.js';
+import { messageType, readUint32LE } from './messages.js';
+import { type Keypair, newKeypair, Peer, type PeerConfig, STAGED_LIMIT } from './peer.js';
+import { sealInto } from './seal.js';
+import { tai64nAfter } from './tai64n.js';
+import { DEFAULT_TIMERS, type TimerSettings } from './timers.js';
+
+export interface EngineOptions {
+  privateKey: Uint8Array;
+  /** Tunnel MTU: plaintext is padded to 16 bytes but never beyond it. */
+  mtu: number;
+  timers?: Partial<TimerSettings>;
+  /** Monotonic milliseconds (default performance.now). */
+  now?: () => number;
+  /** Wall-clock milliseconds, for handshake timestamps and `wg show` (default Date.now). */
+  wallNow?: () => number;
+  random?: (n: number) => Uint8Array;
+  /** True while the device is under load: initiations then need a valid MAC2 (a cookie). */
+  underLoad?: () => boolean;
+}
+
+export interface EngineCounters {
+  handshakesInitiated: number;
+  handshakesCompleted: number;
+  handshakesAnswered: number;
+  keepalivesSent: number;
+  cookiesSent: number;
+}
+
+interface IndexEntry {
+  peer: Peer;
+  keypair?: Keypair;
+}
+
+const EMPTY = new Uint8Array(0);
+
+export class Engine {
+  readonly allowedIps = new AllowedIps<Peer>();
+  readonly drops: DropCounters = emptyDropCounters();
+  readonly counters: EngineCounters = {
+    handshakesInitiated: 0,
+    handshakesCompleted: 0,
+    handshakesAnswered: 0,
+    keepalivesSent: 0,
+    cookiesSent: 0,
+  };
+  readonly timers: TimerSettings;
+  mtu: number;
+  private identity: StaticIdentity;
+  private macReceiver: MacReceiver;
+  private readonly peersByKey = new Map<string, Peer>();
+  private readonly indices = new Map<number, IndexEntry>();
+  private readonly clock: () => number;
+  private readonly wallClock: () => number;
+  private readonly random: (n: number) => Uint8Array;
+  private readonly underLoad: () => boolean;
+  private readonly nonce = Buffer.alloc(12);
+
+  constructor(options: EngineOptions) {
+    this.mtu = options.mtu;
+    this.timers = { ...DEFAULT_TIMERS, ...options.timers };
+    this.clock = options.now ?? (() => performance.now());
+    this.wallClock = options.wallNow ?? Date.now;
+    this.random = options.random ?? ((n) => randomBytes(n));
+    this.underLoad = options.underLoad ?? (() => false);
+    this.identity = { privateKey: options.privateKey, publicKey: publicKeyFrom(options.privateKey) };
+    this.macReceiver = new MacReceiver(this.identity.publicKey, this.clock(), this.random);
+  }
+
+  get publicKey(): Uint8Array {
+    return this.identity.publicKey;
+  }
+
+  get privateKey(): Uint8Array {
+    return this.identity.privateKey;
+  }
+
+  /** Replaces the private key: every session is dropped (they were bound to the old key). */
+  setPrivateKey(privateKey: Uint8Array): void {
+    this.identity = { privateKey, publicKey: publicKeyFrom(privateKey) };
+    this.macReceiver = new MacReceiver(this.identity.publicKey, this.clock(), this.random);
+    for (const peer of this.peersByKey.values()) this.clearSessions(peer);
+  }
+
+  peers(): IterableIterator<Peer> {
+    return this.peersByKey.values();
+  }
+
+  peer(publicKey: Uint8Array): Peer | undefined {
+    return this.peersByKey.get(keyToHex(publicKey));
+  }
+
+  /** Adds a peer (or returns the existing one with that key) and maps its allowed IPs to it. */
+  addPeer(config: PeerConfig, allowedIps: readonly string[] = []): Peer {
+    const key = keyToHex(config.publicKey);
+    const peer = this.peersByKey.get(key) ?? new Peer(config);
+    this.peersByKey.set(key, peer);
+    for (const prefix of allowedIps) this.allowedIps.insert(prefix, peer);
+    return peer;
+  }
+
+  removePeer(peer: Peer): void {
+    this.clearSessions(peer);
+    this.allowedIps.removeValue(peer);
+    this.peersByKey.delete(keyToHex(peer.publicKey));
+  }
+
+  // ---- outbound: packets read from the TUN ----
+
+  /**
+   * Routes each packet of `packets` by destination and seals it for its peer into `out` (the
+   * datagram's endpoint in `to`). Packets for a peer without a session are staged (bounded) and
+   * a handshake initiation is queued in `out`.
+   */
+  sealBatch(packets: PacketBatch, out: PacketBatch, to: Endpoint[]): void {
+    const now = this.clock();
+    for (let i = 0; i < packets.length; i++) {
+      const packet = packets.packet(i);
+      const peer = this.allowedIps.lookupPacket(packet, 'destination');
+      if (peer === undefined) {
+        this.drop('no-route');
+        continue;
+      }
+      if (peer.endpoint === undefined) {
+        this.drop('no-endpoint');
+        continue;
+      }
+      const keypair = this.sendKeypair(peer, now);
+      if (keypair === undefined || !this.sealData(peer, keypair, packet, out, to, now)) {
+        this.stage(peer, packet);
+        this.initiate(peer, out, to, now, false);
+        continue;
+      }
+      if (
+        keypair.keys.isInitiator &&
+        (now - keypair.createdAt >= this.timers.rekeyAfterTime || keypair.sendCounter >= this.timers.rekeyAfterMessages)
+      ) {
+        this.initiate(peer, out, to, now, false);
+      }
+    }
+  }
+
+  // ---- inbound: datagrams received from the Bind ----
+
+  /**
+   * Processes received datagrams: transport data is opened, checked and appended to `tunOut`;
+   * handshake and cookie messages are answered into `out`/`to`. Anything that fails to parse or
+   * authenticate is dropped and counted, never thrown, never answered (but for cookie replies to
+   * valid-MAC1 initiations under load).
+   */
+  receiveBatch(
+    datagrams: PacketBatch,
+    from: readonly Endpoint[],
+    tunOut: PacketBatch,
+    out: PacketBatch,
+    to: Endpoint[],
+  ): void {
+    const now = this.clock();
+    for (let i = 0; i < datagrams.length; i++) {
+      const datagram = datagrams.packet(i);
+      const source = from[i];
+      if (source === undefined) continue;
+      switch (messageType(datagram)) {
+        case 4:
+          this.receiveTransport(datagram, source, tunOut, out, to, now);
+          break;
+        case 1:
+          this.receiveInitiation(datagram, source, out, to, now);
+          break;
+        case 2:
+          this.receiveResponse(datagram, source, out, to, now);
+          break;
+        case 3:
+          this.receiveCookieReply(datagram, now);
+          break;
+        default:
+          this.drop('malformed');
+      }
+    }
+  }
+
+  /** Runs the timers: retransmissions, keepalives, rekeys, key expiry. Call every ~100 ms. */
+  tick(out: PacketBatch, to: Endpoint[]): void {
+    const now = this.clock();
+    const t = this.timers;
+    for (const peer of this.peersByKey.values()) {
+      if (peer.handshake !== undefined && now - peer.lastInitiationSentAt >= t.rekeyTimeout + peer.retransmitJitter) {
+        if (now - peer.handshakeStartedAt >= t.rekeyAttemptTime) {
+          this.drops['handshake-timeout'] += peer.staged.length;
+          peer.staged.length = 0;
+          this.forgetHandshake(peer);
+          peer.handshakeStartedAt = -1;
+        } else {
+          this.initiate(peer, out, to, now, true);
+        }
+      }
+      const keypair = this.sendKeypair(peer, now);
+      if (peer.owesKeepalive && now - peer.lastDataReceivedAt >= t.keepaliveTimeout && keypair !== undefined) {
+        this.sendKeepalive(peer, keypair, out, to, now);
+      }
+      if (
+        peer.lastDataSentAt > peer.lastReceivedAt &&
+        now - peer.lastDataSentAt >= t.keepaliveTimeout + t.rekeyTimeout
+      ) {
+        peer.lastDataSentAt = -Infinity; // once per silence
+        this.initiate(peer, out, to, now, false);
+      }
+      if (peer.persistentKeepalive > 0 && now - peer.lastSentAt >= peer.persistentKeepalive * 1000) {
+        if (keypair !== undefined) this.sendKeepalive(peer, keypair, out, to, now);
+        else this.initiate(peer, out, to, now, false);
+      }
+      if (peer.current !== undefined && now - peer.current.createdAt >= 3 * t.rejectAfterTime) this.clearSessions(peer);
+    }
+  }
+
+  // ---- transport data ----
+
+  private sendKeypair(peer: Peer, now: number): Keypair | undefined {
+    const k = peer.current;
+    if (k === undefined) return undefined;
+    if (now - k.createdAt >= this.timers.rejectAfterTime || k.sendCounter >= this.timers.rejectAfterMessages)
+      return undefined;
+    return k;
+  }
+
+  private sealData(
+    peer: Peer,
+    keypair: Keypair,
+    packet: Uint8Array,
+    out: PacketBatch,
+    to: Endpoint[],
+    now: number,
+  ): boolean {
+    const index = out.length;
+    if (
+      !sealInto(out, keypair.keys.sendKey, keypair.keys.remoteIndex, keypair.sendCounter, packet, this.mtu, this.nonce)
+    )
+      return false;
+    to[index] = peer.endpoint as Endpoint;
+    keypair.sendCounter++;
+    peer.txBytes += out.lengths[index] as number;
+    peer.lastSentAt = now;
+    if (packet.length > 0) {
+      peer.lastDataSentAt = now;
+      peer.owesKeepalive = false;
+    }
+    return true;
+  }
+
+  private sendKeepalive(peer: Peer, keypair: Keypair, out: PacketBatch, to: Endpoint[], now: number): void {
+    if (this.sealData(peer, keypair, EMPTY, out, to, now)) {
+      peer.owesKeepalive = false;
+      this.counters.keepalivesSent++;
+    }
+  }
+
+  private receiveTransport(
+    datagram: Uint8Array,
+    source: Endpoint,
+    tunOut: PacketBatch,
+    out: PacketBatch,
+    to: Endpoint[],
+    now: number,
+  ): void {
+    const entry = this.indices.get(readUint32LE(datagram, 4));
+    const keypair = entry?.keypair;
+    if (entry === undefined || keypair === undefined) {
+      this.drop('unknown-index');
+      return;
+    }
+    const peer = entry.peer;
+    if (now - keypair.createdAt >= this.timers.rejectAfterTime) {
+      this.drop('expired-keypair');
+      return;
+    }
+    const counter = readUint32LE(datagram, 8) + readUint32LE(datagram, 12) * 2 ** 32;
+    const plain = aeadOpen(keypair.keys.receiveKey, counter, datagram.subarray(TRANSPORT_HEADER_LENGTH), EMPTY);
+    if (plain === undefined) {
+      this.drop('decrypt-failed');
+      return;
+    }
+    if (!keypair.replay.accept(counter)) {
+      this.drop('replayed');
+      return;
+    }
+    if (keypair === peer.next) this.promoteNext(peer);
+    peer.endpoint = source; // roaming: the latest authenticated source wins
+    peer.lastReceivedAt = now;
+    peer.rxBytes += datagram.length;
+    if (plain.length === 0) return; // keepalive
+    const length = ipTotalLength(plain);
+    if (length === undefined) {
+      this.drop('bad-inner-packet');
+      return;
+    }
+    const inner = plain.subarray(0, length);
+    if (this.allowedIps.lookupPacket(inner, 'source') !== peer) {
+      this.drop('disallowed-source');
+      return;
+    }
+    const view = tunOut.reserve(length);
+    if (view === undefined) {
+      this.drop('bad-inner-packet');
+      return;
+    }
+    view.set(inner);
+    peer.lastDataReceivedAt = now;
+    peer.owesKeepalive = true;
+    // As initiator, start the next handshake before the current keypair expires (whitepaper 6.2).
+    const current = peer.current;
+    const t = this.timers;
+    if (
+      current?.keys.isInitiator &&
+      now - current.createdAt >= t.rejectAfterTime - t.keepaliveTimeout - t.rekeyTimeout
+    ) {
+      this.initiate(peer, out, to, now, false);
+    }
+  }
+
+  // ---- handshakes ----
+
+  private initiate(peer: Peer, out: PacketBatch, to: Endpoint[], now: number, retransmit: boolean): void {
+    if (peer.endpoint === undefined) return;
+    if (!retransmit && peer.handshake !== undefined && now - peer.lastInitiationSentAt < this.timers.rekeyTimeout)
+      return;
+    if (!retransmit && now - peer.lastInitiationSentAt < this.timers.rekeyTimeout) return; // rate limit
+    const index = this.allocateIndex();
+    const created = createInitiation(
+      this.identity,
+      peer.publicKey,
+      peer.presharedKey,
+      index,
+      this.wallClock(),
+      this.random,
+    );
+    if (created === undefined) return;
+    peer.macSender.seal(created.message, now);
+    const slot = out.length;
+    if (!out.push(created.message)) return; // out full: the timer retries
+    to[slot] = peer.endpoint;
+    this.forgetHandshake(peer);
+    peer.handshake = created.state;
+    this.indices.set(index, { peer });
+    if (peer.handshakeStartedAt < 0) peer.handshakeStartedAt = now;
+    peer.lastInitiationSentAt = now;
+    peer.lastSentAt = now;
+    peer.retransmitJitter = Math.floor(((this.random(1)[0] as number) / 256) * this.timers.jitterMax);
+    this.counters.handshakesInitiated++;
+  }
+
+  private underLoadCheck(
+    message: Uint8Array,
+    source: Endpoint,
+    out: PacketBatch,
+    to: Endpoint[],
+    now: number,
+  ): boolean {
+    if (!this.underLoad()) return true;
+    const bytes = cookieSource(parseIpAddress(source.address), source.port);
+    if (this.macReceiver.mac2Valid(message, bytes, now)) return true;
+    const slot = out.length;
+    if (out.push(this.macReceiver.cookieReply(message, bytes, now))) {
+      to[slot] = source;
+      this.counters.cookiesSent++;
+    }
+    this.drop('needs-cookie');
+    return false;
+  }
+
+  private receiveInitiation(
+    message: Uint8Array,
+    source: Endpoint,
+    out: PacketBatch,
+    to: Endpoint[],
+    now: number,
+  ): void {
+    if (!this.macReceiver.mac1Valid(message)) {
+      this.drop('bad-mac1');
+      return;
+    }
+    if (!this.underLoadCheck(message, source, out, to, now)) return;
+    const consumed = consumeInitiation(this.identity, message);
+    if (consumed === undefined) {
+      this.drop('handshake-failed');
+      return;
+    }
+    const peer = this.peersByKey.get(keyToHex(consumed.remoteStatic));
+    if (peer === undefined) {
+      this.drop('unknown-peer');
+      return;
+    }
+    if (peer.lastInitiationTimestamp !== undefined && !tai64nAfter(consumed.timestamp, peer.lastInitiationTimestamp)) {
+      this.drop('stale-timestamp');
+      return;
+    }
+    const index = this.allocateIndex();
+    const response = createResponse(consumed, peer.presharedKey, index, this.random);
+    if (response === undefined) {
+      this.drop('handshake-failed');
+      return;
+    }
+    peer.macSender.seal(response.message, now);
+    const slot = out.length;
+    if (!out.push(response.message)) return; // out full: the initiator retransmits
+    to[slot] = source;
+    peer.lastInitiationTimestamp = consumed.timestamp;
+    if (peer.next !== undefined) this.indices.delete(peer.next.keys.localIndex);
+    peer.next = newKeypair(response.keys, now);
+    this.indices.set(index, { peer, keypair: peer.next });
+    peer.endpoint = source;
+    peer.lastReceivedAt = now;
+    peer.lastSentAt = now;
+    peer.lastHandshakeWallMs = this.wallClock();
+    this.counters.handshakesAnswered++;
+  }
+
+  private receiveResponse(message: Uint8Array, source: Endpoint, out: PacketBatch, to: Endpoint[], now: number): void {
+    if (!this.macReceiver.mac1Valid(message)) {
+      this.drop('bad-mac1');
+      return;
+    }
+    if (!this.underLoadCheck(message, source, out, to, now)) return;
+    const index = readUint32LE(message, 8);
+    const entry = this.indices.get(index);
+    const peer = entry?.peer;
+    if (peer === undefined || entry?.keypair !== undefined || peer.handshake?.localIndex !== index) {
+      this.drop('unknown-index');
+      return;
+    }
+    const keys = consumeResponse(this.identity, peer.handshake, message);
+    if (keys === undefined) {
+      this.drop('handshake-failed');
+      return;
+    }
+    peer.handshake = undefined;
+    peer.handshakeStartedAt = -1;
+    const keypair = newKeypair(keys, now);
+    this.indices.set(index, { peer, keypair });
+    if (peer.next !== undefined) {
+      this.indices.delete(peer.next.keys.localIndex);
+      peer.next = undefined;
+    }
+    if (peer.previous !== undefined) this.indices.delete(peer.previous.keys.localIndex);
+    peer.previous = peer.current;
+    peer.current = keypair;
+    peer.endpoint = source;
+    peer.lastReceivedAt = now;
+    peer.lastHandshakeWallMs = this.wallClock();
+    this.counters.handshakesCompleted++;
+    // Send what waited for this session; with nothing to send, a keepalive confirms it to the
+    // responder (which may not send on it before hearing from us).
+    const staged = peer.staged.splice(0);
+    let sent = 0;
+    for (const packet of staged) {
+      if (!this.sealData(peer, keypair, packet, out, to, now)) break;
+      sent++;
+    }
+    if (sent < staged.length) peer.staged.push(...staged.slice(sent));
+    if (staged.length === 0) this.sendKeepalive(peer, keypair, out, to, now);
+  }
+
+  private receiveCookieReply(message: Uint8Array, now: number): void {
+    const entry = this.indices.get(readUint32LE(message, 4));
+    if (entry === undefined || !entry.peer.macSender.consumeCookieReply(message, now)) this.drop('bad-cookie-reply');
+  }
+
+  private promoteNext(peer: Peer): void {
+    if (peer.previous !== undefined) this.indices.delete(peer.previous.keys.localIndex);
+    peer.previous = peer.current;
+    peer.current = peer.next;
+    peer.next = undefined;
+    this.counters.handshakesCompleted++;
+  }
+
+  // ---- bookkeeping ----
+
+  private stage(peer: Peer, packet: Uint8Array): void {
+    if (peer.staged.length >= STAGED_LIMIT) {
+      peer.staged.shift();
+      this.drop('staged-overflow');
+    }
+    peer.staged.push(packet.slice());
+  }
+
+  private forgetHandshake(peer: Peer): void {
+    if (peer.handshake !== undefined) this.indices.delete(peer.handshake.localIndex);
+    peer.handshake = undefined;
+  }
+
+  private clearSessions(peer: Peer): void {
+    for (const k of [peer.previous, peer.current, peer.next])
+      if (k !== undefined) this.indices.delete(k.keys.localIndex);
+    peer.previous = peer.current = peer.next = undefined;
+    this.forgetHandshake(peer);
+  }
+
+  private allocateIndex(): number {
+    for (;;) {
+      const bytes = this.random(4);
+      const index = readUint32LE(bytes, 0);
+      if (!this.indices.has(index)) return index;
+    }
+  }
+
+  private drop(reason: DropReason): void {
+    this.drops[reason]++;
+  }
+}

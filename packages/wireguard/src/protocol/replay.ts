@@ -1,0 +1,39 @@
+// The sliding replay window for transport counters (RFC 6479 style): a ring of 32-bit words
+// covering the last REPLAY_WINDOW counters. A counter is accepted once, if it is within the window
+// and not seen before; the window only moves forward. No allocation per check.
+// Counters are JS numbers: exact up to 2^53, which a session never reaches (it rekeys long before,
+// and at 10^7 packets/s 2^53 takes 28 years), so counters at or above 2^53 are refused.
+
+export const MAX_COUNTER = Number.MAX_SAFE_INTEGER;
+const BLOCK_BITS = 32;
+const BLOCKS = 128;
+/** Counters below the highest seen by more than this are refused as too old. */
+export const REPLAY_WINDOW = (BLOCKS - 1) * BLOCK_BITS; // 4064
+
+export class ReplayWindow {
+  private readonly bitmap = new Uint32Array(BLOCKS);
+  private last = -1;
+
+  /**
+   * Accepts `counter` (recording it) or refuses it as replayed, too old or too large. Call only
+   * after the packet authenticated, so a forged counter cannot move the window.
+   */
+  accept(counter: number): boolean {
+    if (!(counter >= 0 && counter < MAX_COUNTER)) return false;
+    const blockIndex = Math.floor(counter / BLOCK_BITS);
+    if (counter > this.last) {
+      const lastBlock = this.last < 0 ? -1 : Math.floor(this.last / BLOCK_BITS);
+      const clear = Math.min(blockIndex - lastBlock, BLOCKS);
+      for (let i = 1; i <= clear; i++) this.bitmap[(lastBlock + i) % BLOCKS] = 0;
+      this.last = counter;
+    } else if (this.last - counter > REPLAY_WINDOW) {
+      return false;
+    }
+    const slot = blockIndex % BLOCKS;
+    const bit = 1 << (counter % BLOCK_BITS);
+    const word = this.bitmap[slot] as number;
+    if ((word & bit) !== 0) return false;
+    this.bitmap[slot] = word | bit;
+    return true;
+  }
+}

@@ -1,0 +1,208 @@
+// Interop with the reference implementation: a tunkit Device on a real Linux TUN in one namespace,
+// Debian's wireguard-go (configured with wg) in another, joined by a veth pair. Each side
+// initiates once; ping both ways; a 20 MB TCP transfer arrives with the same sha256 while
+// shortened timers make tunkit rekey; `wg show` reads tunkit's UAPI socket.
+import assert from 'node:assert/strict';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { createNamespace, privilegedSuite, type TestNamespace, vethPair } from '@tunkit/tun-core/testing';
+import { enterNetworkNamespace, openTun } from '@tunkit/tun-linux';
+import { UdpBind } from '../../src/bind/udp-bind.js';
+import { Device } from '../../src/device/device.js';
+import { formatKey, generatePrivateKey, parseKey, publicKeyFrom } from '../../src/protocol/keys.js';
+import { UapiServer } from '../../src/uapi/uapi-server.js';
+
+const run = promisify(execFile);
+const haveTools = ['wireguard-go', 'wg'].every((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0);
+const suite = privilegedSuite(
+  'wireguard interop with wireguard-go',
+  haveTools ? undefined : 'wireguard-go and wg are not installed (apt-get install wireguard-go wireguard-tools)',
+);
+
+const id = process.pid % 10000;
+const ourName = `tkw${id}`; // UAPI socket names are global: make them unique
+const theirName = `wgo${id}`;
+const ourKey = generatePrivateKey();
+let theirPublic: Uint8Array;
+let here: TestNamespace;
+let there: TestNamespace;
+let device: Device | undefined;
+let uapi: UapiServer | undefined;
+let wgGo: ReturnType<typeof spawn> | undefined;
+
+async function startDevice(timers: { rekeyAfterTime?: number; rekeyTimeout?: number } = {}): Promise<Device> {
+  const tun = await openTun({ name: ourName, queues: 2, addresses: ['10.32.0.1/24'] });
+  const bind = await UdpBind.open({ address: '10.31.0.1', ipv6: false, port: 51820 });
+  const d = new Device({ tun, bind, privateKey: ourKey, timers });
+  d.addPeer({ publicKey: theirPublic, endpoint: { address: '10.31.0.2', port: 51821 } }, ['10.32.0.2/32']);
+  d.start();
+  uapi = await UapiServer.listen({
+    name: ourName,
+    handler: async (operation, body) => {
+      if (operation === 'get') return { lines: d.uapiGet(), errno: 0 };
+      await d.uapiSet(body);
+      return { lines: '', errno: 0 };
+    },
+  });
+  return d;
+}
+
+async function stopDevice(): Promise<void> {
+  await uapi?.close();
+  await device?.close();
+  uapi = undefined;
+  device = undefined;
+}
+
+describe('WireGuard interop with wireguard-go', { skip: suite.skip, timeout: 180_000 }, () => {
+  before(async () => {
+    here = createNamespace('wgA');
+    there = createNamespace('wgB');
+    vethPair(here, 'va', '10.31.0.1/24', there, 'vb', '10.31.0.2/24');
+    const theirKey = (await run('wg', ['genkey'])).stdout.trim();
+    theirPublic = publicKeyFrom(parseKey(theirKey, 'wireguard-go private key'));
+    wgGo = spawn('ip', ['netns', 'exec', there.name, 'wireguard-go', '-f', theirName], {
+      env: { ...process.env, WG_PROCESS_FOREGROUND: '1', LOG_LEVEL: 'error' },
+      stdio: 'ignore',
+    });
+    for (
+      let i = 0;
+      i < 100 && spawnSync('ip', ['netns', 'exec', there.name, 'wg', 'show', theirName]).status !== 0;
+      i++
+    ) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const keyFile = join(mkdtempSync(join(tmpdir(), 'tunkit-wg-')), 'key');
+    writeFileSync(keyFile, `${theirKey}\n`, { mode: 0o600 });
+    there.exec('wg', [
+      'set',
+      theirName,
+      'listen-port',
+      '51821',
+      'private-key',
+      keyFile,
+      'peer',
+      formatKey(publicKeyFrom(ourKey)),
+      'endpoint',
+      '10.31.0.1:51820',
+      'allowed-ips',
+      '10.32.0.1/32',
+    ]);
+    there.exec('ip', ['addr', 'add', '10.32.0.2/24', 'dev', theirName]);
+    there.exec('ip', ['link', 'set', theirName, 'up']);
+    enterNetworkNamespace(here.name);
+  });
+
+  after(async () => {
+    await stopDevice();
+    wgGo?.kill('SIGKILL');
+    here?.destroy();
+    there?.destroy();
+  });
+
+  it('wireguard-go initiates: ping from its side reaches the kernel behind tunkit', async () => {
+    device = await startDevice();
+    try {
+      const { stdout } = await run('ip', [
+        'netns',
+        'exec',
+        there.name,
+        'ping',
+        '-c',
+        '3',
+        '-i',
+        '0.2',
+        '-W',
+        '3',
+        '10.32.0.1',
+      ]);
+      assert.match(stdout, /3 packets transmitted, 3 received/);
+      assert.equal(device.engine.counters.handshakesAnswered >= 1, true, 'tunkit answered the handshake');
+    } finally {
+      await stopDevice();
+    }
+  });
+
+  it('tunkit initiates: ping from tunkit’s side, then `wg show` reads tunkit’s UAPI socket', async () => {
+    device = await startDevice();
+    try {
+      const { stdout } = await run('ping', ['-c', '3', '-i', '0.2', '-W', '3', '10.32.0.2']);
+      assert.match(stdout, /3 packets transmitted, 3 received/);
+      assert.ok(device.engine.counters.handshakesCompleted >= 1, 'tunkit completed a handshake as initiator');
+      const dump = (await run('wg', ['show', ourName, 'dump'])).stdout.trim().split('\n');
+      const [, peerLine] = dump;
+      const fields = peerLine?.split('\t') ?? [];
+      assert.equal(fields[0], formatKey(theirPublic));
+      assert.equal(fields[2], '10.31.0.2:51821');
+      assert.equal(fields[3], '10.32.0.2/32');
+      const lastHandshake = Number(fields[4]);
+      assert.ok(Math.abs(Date.now() / 1000 - lastHandshake) < 60, `latest handshake ${lastHandshake}`);
+      assert.ok(Number(fields[5]) > 0 && Number(fields[6]) > 0, 'transfer counters');
+    } finally {
+      await stopDevice();
+    }
+  });
+
+  it('a 20 MB TCP transfer arrives intact while tunkit rekeys', async () => {
+    // Shortened timers (rekey every second; initiations may repeat after 300 ms) so the transfer spans rekeys.
+    device = await startDevice({ rekeyAfterTime: 1000, rekeyTimeout: 300 });
+    const server = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        there.name,
+        process.execPath,
+        '-e',
+        `
+        const h = require('node:crypto').createHash('sha256'); let n = 0;
+        require('node:net').createServer((s) => { s.on('data', (d) => { h.update(d); n += d.length; }); s.on('end', () => { console.log(n + ' ' + h.digest('hex')); process.exit(0); }); })
+          .listen(5555, '10.32.0.2', () => console.log('listening'));`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let output = '';
+    server.stdout.on('data', (d) => {
+      output += d;
+    });
+    for (let i = 0; i < 100 && !output.includes('listening'); i++) await new Promise((r) => setTimeout(r, 50));
+    const data = randomBytes(20 * 1024 * 1024);
+    const expected = createHash('sha256').update(data).digest('hex');
+    const handshakesBefore = device.engine.counters.handshakesCompleted;
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect(5555, '10.32.0.2', () => {
+        // Trickle in chunks so the transfer spans a few rekey intervals.
+        let at = 0;
+        const pump = () => {
+          if (at >= data.length) return socket.end(() => resolve());
+          const chunk = data.subarray(at, at + 1024 * 1024);
+          at += chunk.length;
+          socket.write(chunk, () => setTimeout(pump, 150));
+        };
+        pump();
+      });
+      socket.on('error', reject);
+    });
+    await new Promise<void>((resolve) => server.once('exit', () => resolve()));
+    const [bytes, digest] =
+      output
+        .split('\n')
+        .filter((l) => l && l !== 'listening')[0]
+        ?.split(' ') ?? [];
+    assert.equal(Number(bytes), data.length);
+    assert.equal(digest, expected);
+    assert.ok(device.engine.counters.handshakesCompleted - handshakesBefore >= 2, 'tunkit rekeyed during the transfer');
+    const drops = Object.entries(device.engine.drops).filter(([, n]) => n > 0);
+    assert.deepEqual(
+      drops.filter(([r]) => r !== 'no-route'),
+      [],
+      'no unexpected drops',
+    );
+  });
+});
