@@ -124,10 +124,15 @@ export function x25519PublicKey(privateKey: Uint8Array): Uint8Array {
  * secret), which WireGuard refuses.
  */
 export function x25519(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array | undefined {
-  const shared = diffieHellman({
-    privateKey: privateKeyObject(privateKey),
-    publicKey: createPublicKey({ key: Buffer.concat([SPKI_X25519, publicKey]), format: 'der', type: 'spki' }),
-  });
+  let shared: Buffer;
+  try {
+    shared = diffieHellman({
+      privateKey: privateKeyObject(privateKey),
+      publicKey: createPublicKey({ key: Buffer.concat([SPKI_X25519, publicKey]), format: 'der', type: 'spki' }),
+    });
+  } catch {
+    return undefined; // OpenSSL refuses low-order points itself ("failed during derivation")
+  }
   return shared.every((b) => b === 0) ? undefined : new Uint8Array(shared);
 }
 

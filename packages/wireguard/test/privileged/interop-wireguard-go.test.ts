@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +18,9 @@ import { Device } from '../../src/device/device.js';
 import { formatKey, generatePrivateKey, parseKey, publicKeyFrom } from '../../src/protocol/keys.js';
 import { UapiServer } from '../../src/uapi/uapi-server.js';
 
-const run = promisify(execFile);
+const execFileAsync = promisify(execFile);
+/** Runs a command with a deadline, so a stuck peer fails the test instead of hanging CI. */
+const run = (command: string, args: string[]) => execFileAsync(command, args, { timeout: 20_000 });
 const haveTools = ['wireguard-go', 'wg'].every((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0);
 const suite = privilegedSuite(
   'wireguard interop with wireguard-go',
@@ -102,11 +104,12 @@ describe('WireGuard interop with wireguard-go', { skip: suite.skip, timeout: 180
   after(async () => {
     await stopDevice();
     wgGo?.kill('SIGKILL');
+    rmSync(`/var/run/wireguard/${theirName}.sock`, { force: true }); // a killed wireguard-go leaves it behind
     here?.destroy();
     there?.destroy();
   });
 
-  it('wireguard-go initiates: ping from its side reaches the kernel behind tunkit', async () => {
+  it('wireguard-go initiates: ping from its side reaches the kernel behind tunkit', { timeout: 30_000 }, async () => {
     device = await startDevice();
     try {
       const { stdout } = await run('ip', [
@@ -129,7 +132,9 @@ describe('WireGuard interop with wireguard-go', { skip: suite.skip, timeout: 180
     }
   });
 
-  it('tunkit initiates: ping from tunkit’s side, then `wg show` reads tunkit’s UAPI socket', async () => {
+  it('tunkit initiates: ping from tunkit’s side, then `wg show` reads tunkit’s UAPI socket', {
+    timeout: 30_000,
+  }, async () => {
     device = await startDevice();
     try {
       const { stdout } = await run('ping', ['-c', '3', '-i', '0.2', '-W', '3', '10.32.0.2']);
@@ -149,7 +154,7 @@ describe('WireGuard interop with wireguard-go', { skip: suite.skip, timeout: 180
     }
   });
 
-  it('a 20 MB TCP transfer arrives intact while tunkit rekeys', async () => {
+  it('a 20 MB TCP transfer arrives intact while tunkit rekeys', { timeout: 60_000 }, async () => {
     // Shortened timers (rekey every second; initiations may repeat after 300 ms) so the transfer spans rekeys.
     device = await startDevice({ rekeyAfterTime: 1000, rekeyTimeout: 300 });
     const server = spawn(

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { cidrNetwork, parseCidr } from '@tunkit/tun-core';
+import { sequencePacket } from '@tunkit/tun-core/testing';
+import fc from 'fast-check';
+import { AllowedIps } from './allowed-ips.js';
+
+function contains(prefix: string, address: Uint8Array): boolean {
+  const cidr = parseCidr(prefix);
+  if (cidr.address.length !== address.length) return false;
+  const net = cidrNetwork(cidr).address;
+  const masked = cidrNetwork({ ...cidr, address }).address;
+  return net.every((b, i) => b === masked[i]);
+}
+
+describe('AllowedIps', () => {
+  it('picks the longest prefix, for IPv4 and IPv6, and moves a prefix to its new peer', () => {
+    const t = new AllowedIps<string>();
+    t.insert('0.0.0.0/0', 'default');
+    t.insert('10.0.0.0/8', 'a');
+    t.insert('10.1.0.0/16', 'b');
+    t.insert('fd00::/8', 'v6');
+    assert.equal(t.lookup(Uint8Array.of(10, 1, 2, 3)), 'b');
+    assert.equal(t.lookup(Uint8Array.of(10, 2, 2, 3)), 'a');
+    assert.equal(t.lookup(Uint8Array.of(192, 168, 0, 1)), 'default');
+    assert.equal(t.lookup(parseCidr('fd00::1').address), 'v6');
+    assert.equal(t.lookup(parseCidr('2001::1').address), undefined);
+    t.insert('10.1.0.0/16', 'c');
+    assert.equal(t.lookup(Uint8Array.of(10, 1, 0, 1)), 'c');
+    assert.deepEqual(t.prefixesOf('c'), ['10.1.0.0/16']);
+    t.removeValue('a');
+    assert.equal(t.lookup(Uint8Array.of(10, 2, 2, 3)), 'default');
+    assert.equal(t.lookupPacket(sequencePacket(1, 64, [1, 1, 1, 1], [10, 1, 9, 9]), 'destination'), 'c');
+    assert.equal(t.lookupPacket(new Uint8Array(3), 'source'), undefined);
+  });
+
+  it('property: agrees with a linear longest-prefix scan', () => {
+    const prefix = fc.tuple(
+      fc.integer({ min: 0, max: 255 }),
+      fc.integer({ min: 0, max: 255 }),
+      fc.integer({ min: 0, max: 32 }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(prefix, { maxLength: 30 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 })), { maxLength: 30 }),
+        (prefixes, probes) => {
+          const t = new AllowedIps<number>();
+          const list: { text: string; value: number; length: number }[] = [];
+          prefixes.forEach(([a, b, length], value) => {
+            const text = `${a}.${b}.0.0/${length}`;
+            t.insert(text, value);
+            const existing = list.findIndex(
+              (p) =>
+                cidrNetwork(parseCidr(p.text)).address.join() === cidrNetwork(parseCidr(text)).address.join() &&
+                p.length === length,
+            );
+            if (existing >= 0) list.splice(existing, 1);
+            list.push({ text, value, length });
+          });
+          for (const [a, b] of probes) {
+            const address = Uint8Array.of(a, b, 1, 1);
+            const best = list.filter((p) => contains(p.text, address)).sort((x, y) => y.length - x.length)[0];
+            assert.equal(t.lookup(address), best?.value);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
