@@ -1,2 +1,3 @@
 // Configuration and control: the UAPI text protocol (and wg-quick files, see wg-quick.ts).
 export * from './uapi.js';
+export * from './wg-quick.js';
