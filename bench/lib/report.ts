@@ -30,6 +30,7 @@ export function markdownTable(rows: readonly Record<string, string | number>[]):
 function formatNumber(v: number): string {
   if (!Number.isFinite(v)) return String(v);
   if (Math.abs(v) >= 1000) return Math.round(v).toLocaleString('en-US');
+  if (Number.isInteger(v)) return String(v);
   return v.toFixed(2);
 }
 

@@ -20,6 +20,11 @@ export interface DeviceOptions extends Omit<EngineOptions, 'mtu'> {
   /** Opens a new Bind on another port, for `wg set ... listen-port`. */
   rebind?: (port: number) => Promise<Bind>;
   fwmark?: number;
+  /**
+   * Handshake initiations per second above which the device is "under load" and asks initiators
+   * for a cookie (MAC2) before doing any Diffie-Hellman work (default 128).
+   */
+  underLoadThreshold?: number;
 }
 
 /** Sends every datagram of `batch` (to[i] each), waiting on sendReady when the bind is full. */
@@ -42,6 +47,8 @@ export class Device {
   private ticker: NodeJS.Timeout | undefined;
   private loops: Promise<void>[] = [];
   private closed = false;
+  private initiationsThisSecond = 0;
+  private secondStartedAt = 0;
 
   constructor(options: DeviceOptions) {
     this.tun = options.tun;
@@ -50,7 +57,12 @@ export class Device {
     this.tickInterval = options.tickInterval ?? 100;
     this.rebindFactory = options.rebind;
     this.fwmark = options.fwmark ?? 0;
-    this.engine = new Engine({ ...options, mtu: options.tun.mtu });
+    const threshold = options.underLoadThreshold ?? 128;
+    this.engine = new Engine({
+      ...options,
+      mtu: options.tun.mtu,
+      underLoad: options.underLoad ?? (() => this.initiationsThisSecond > threshold),
+    });
   }
 
   get listenPort(): number {
@@ -101,6 +113,7 @@ export class Device {
     const out = this.outBatch();
     const to: Endpoint[] = [];
     while (!this.closed && bind === this.bind && (await bind.recvMany(datagrams, from)) > 0) {
+      this.countInitiations(datagrams);
       tunOut.clear();
       out.clear();
       this.engine.receiveBatch(datagrams, from, tunOut, out, to);
@@ -111,6 +124,18 @@ export class Device {
         written += this.tun.sendMany(tunOut, written);
         if (written < tunOut.length) await this.tun.sendReady();
       }
+    }
+  }
+
+  /** Counts handshake initiations in a received batch, per second, for the under-load decision. */
+  private countInitiations(datagrams: PacketBatch): void {
+    const now = performance.now();
+    if (now - this.secondStartedAt >= 1000) {
+      this.secondStartedAt = now;
+      this.initiationsThisSecond = 0;
+    }
+    for (let i = 0; i < datagrams.length; i++) {
+      if (datagrams.buffer[datagrams.offsets[i] as number] === 1) this.initiationsThisSecond++;
     }
   }
 

@@ -109,8 +109,16 @@ export function xaeadOpen(
   }
 }
 
+// Static keys are used for every handshake: keep their KeyObjects (keyed by the array itself).
+const keyObjects = new WeakMap<Uint8Array, KeyObject>();
+
 function privateKeyObject(privateKey: Uint8Array): KeyObject {
-  return createPrivateKey({ key: Buffer.concat([PKCS8_X25519, privateKey]), format: 'der', type: 'pkcs8' });
+  let key = keyObjects.get(privateKey);
+  if (key === undefined) {
+    key = createPrivateKey({ key: Buffer.concat([PKCS8_X25519, privateKey]), format: 'der', type: 'pkcs8' });
+    keyObjects.set(privateKey, key);
+  }
+  return key;
 }
 
 /** The X25519 public key of a 32-byte private key. */

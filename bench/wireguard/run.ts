@@ -1,0 +1,134 @@
+// bench/wireguard: handshakes/s, and sealing/opening packets/s and Gbit/s for 64, 512 and
+// 1400-byte packets in batches of 1 and 100, through the sans-IO Engine (no sockets, no TUN),
+// median of N runs. Run: node --import tsx bench/wireguard/run.ts [--runs 5]
+
+import { parseArgs } from 'node:util';
+import { PacketBatch } from '@tunkit/tun-core';
+import { sequencePacket } from '@tunkit/tun-core/testing';
+import {
+  consumeInitiation,
+  consumeResponse,
+  createInitiation,
+  createResponse,
+  type Endpoint,
+  Engine,
+  generatePrivateKey,
+  MacReceiver,
+  MacSender,
+  publicKeyFrom,
+} from '@tunkit/wireguard';
+import { markdownTable, median, writeResults } from '../lib/report.js';
+
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
+const RUNS = Number(values.runs);
+const A: Endpoint = { address: '10.0.0.1', port: 1 };
+const B: Endpoint = { address: '10.0.0.2', port: 2 };
+
+function handshakesPerSecond(): number {
+  const aKey = generatePrivateKey();
+  const bKey = generatePrivateKey();
+  const a = { privateKey: aKey, publicKey: publicKeyFrom(aKey) };
+  const b = { privateKey: bKey, publicKey: publicKeyFrom(bKey) };
+  const toB = new MacSender(b.publicKey);
+  const toA = new MacSender(a.publicKey);
+  const atB = new MacReceiver(b.publicKey, 0);
+  const atA = new MacReceiver(a.publicKey, 0);
+  const random = (n: number) => crypto.getRandomValues(new Uint8Array(n));
+  const count = 500;
+  const started = performance.now();
+  for (let i = 0; i < count; i++) {
+    const init = createInitiation(a, b.publicKey, undefined, i, Date.now(), random);
+    if (!init) throw new Error('initiation');
+    toB.seal(init.message, 0);
+    if (!atB.mac1Valid(init.message)) throw new Error('mac1');
+    const consumed = consumeInitiation(b, init.message);
+    if (!consumed) throw new Error('consume');
+    const response = createResponse(consumed, undefined, i, random);
+    if (!response) throw new Error('response');
+    toA.seal(response.message, 0);
+    if (!atA.mac1Valid(response.message) || !consumeResponse(a, init.state, response.message))
+      throw new Error('consume response');
+  }
+  return count / ((performance.now() - started) / 1000);
+}
+
+/** Two engines with a session, a's packets sealed for b. */
+function session(): { a: Engine; b: Engine } {
+  const aKey = generatePrivateKey();
+  const bKey = generatePrivateKey();
+  const a = new Engine({ privateKey: aKey, mtu: 1420 });
+  const b = new Engine({ privateKey: bKey, mtu: 1420 });
+  a.addPeer({ publicKey: publicKeyFrom(bKey), endpoint: B }, ['10.9.0.2/32']);
+  b.addPeer({ publicKey: publicKeyFrom(aKey) }, ['10.9.0.1/32']);
+  const one = new PacketBatch({ capacity: 1 });
+  one.push(sequencePacket(0, 64, [10, 9, 0, 1], [10, 9, 0, 2]));
+  const step = (engine: Engine, datagrams: PacketBatch, from: Endpoint) => {
+    const out = new PacketBatch({ capacity: 200 });
+    engine.receiveBatch(datagrams, new Array(datagrams.length).fill(from), new PacketBatch({ capacity: 200 }), out, []);
+    return out;
+  };
+  const init = new PacketBatch({ capacity: 200 });
+  a.sealBatch(one, init, []);
+  const flushed = step(a, step(b, init, A), B);
+  step(b, flushed, A);
+  return { a, b };
+}
+
+function sealOpen(size: number, batchSize: number): { seal: number; open: number } {
+  const { a, b } = session();
+  const packets = new PacketBatch({ capacity: batchSize });
+  while (packets.length < batchSize) packets.push(sequencePacket(packets.length, size, [10, 9, 0, 1], [10, 9, 0, 2]));
+  const total = 20_000;
+  const rounds = Math.ceil(total / batchSize);
+  const sealed: PacketBatch[] = [];
+  const to: Endpoint[] = [];
+  let started = performance.now();
+  for (let r = 0; r < rounds; r++) {
+    const out = new PacketBatch({ capacity: batchSize, byteCapacity: batchSize * 2048 });
+    a.sealBatch(packets, out, to);
+    sealed.push(out);
+  }
+  const sealSeconds = (performance.now() - started) / 1000;
+  const tun = new PacketBatch({ capacity: batchSize, byteCapacity: batchSize * 2048 });
+  const replies = new PacketBatch({ capacity: 4 });
+  const from = new Array(batchSize).fill(A);
+  started = performance.now();
+  for (const datagrams of sealed) {
+    tun.clear();
+    b.receiveBatch(datagrams, from, tun, replies, to);
+    if (tun.length !== datagrams.length) throw new Error(`opened ${tun.length} of ${datagrams.length}`);
+  }
+  const openSeconds = (performance.now() - started) / 1000;
+  return { seal: (rounds * batchSize) / sealSeconds, open: (rounds * batchSize) / openSeconds };
+}
+
+const handshakes: number[] = [];
+const rates = new Map<string, { seal: number[]; open: number[] }>();
+for (let run = 0; run < RUNS; run++) {
+  handshakes.push(handshakesPerSecond());
+  for (const size of [64, 512, 1400]) {
+    for (const batch of [1, 100]) {
+      const key = `${size}/${batch}`;
+      const r = sealOpen(size, batch);
+      const entry = rates.get(key) ?? { seal: [], open: [] };
+      entry.seal.push(r.seal);
+      entry.open.push(r.open);
+      rates.set(key, entry);
+    }
+  }
+}
+const rows = [...rates.entries()].map(([key, r]) => {
+  const [size, batch] = key.split('/').map(Number) as [number, number];
+  return {
+    'packet bytes': size,
+    batch,
+    'seal packets/s': median(r.seal),
+    'seal Gbit/s': (median(r.seal) * size * 8) / 1e9,
+    'open packets/s': median(r.open),
+    'open Gbit/s': (median(r.open) * size * 8) / 1e9,
+  };
+});
+console.log(`\nWireGuard engine (node:crypto ChaCha20-Poly1305, JS thread), median of ${RUNS} runs`);
+console.log(`handshakes/s (both sides, MAC1 checked): ${Math.round(median(handshakes))}\n`);
+console.log(markdownTable(rows));
+console.log(`\nwrote ${writeResults('wireguard', { runs: RUNS, handshakesPerSecond: median(handshakes), rows })}`);

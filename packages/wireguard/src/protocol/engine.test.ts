@@ -1,0 +1,128 @@
+// The Engine driven with a fake clock and no I/O: two engines pass batches by hand.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { PacketBatch } from '@tunkit/tun-core';
+import { readSequence, sequencePacket } from '@tunkit/tun-core/testing';
+import type { Endpoint } from '../bind/bind.js';
+import { Engine } from './engine.js';
+import { generatePrivateKey, publicKeyFrom } from './keys.js';
+
+const A: Endpoint = { address: '10.0.0.1', port: 1 };
+const B: Endpoint = { address: '10.0.0.2', port: 2 };
+
+function setup(options: { underLoad?: boolean } = {}) {
+  let now = 1_000;
+  const clock = () => now;
+  const aKey = generatePrivateKey();
+  const bKey = generatePrivateKey();
+  const timers = { rekeyTimeout: 5_000, jitterMax: 0 };
+  const a = new Engine({ privateKey: aKey, mtu: 1420, now: clock, timers });
+  const b = new Engine({
+    privateKey: bKey,
+    mtu: 1420,
+    now: clock,
+    timers,
+    underLoad: () => options.underLoad ?? false,
+  });
+  a.addPeer({ publicKey: publicKeyFrom(bKey), endpoint: B }, ['10.9.0.2/32']);
+  b.addPeer({ publicKey: publicKeyFrom(aKey) }, ['10.9.0.1/32']);
+  /** Delivers `out` (datagrams from `sender`) to `receiver`; returns what the receiver answered and wrote to its TUN. */
+  const deliver = (receiver: Engine, out: PacketBatch, sender: Endpoint) => {
+    const replies = new PacketBatch({ capacity: 300 });
+    const tun = new PacketBatch({ capacity: 300 });
+    const to: Endpoint[] = [];
+    receiver.receiveBatch(out, new Array(out.length).fill(sender), tun, replies, to);
+    return { replies, tun };
+  };
+  const send = (engine: Engine, seqs: number[]) => {
+    const packets = new PacketBatch({ capacity: 200 });
+    for (const s of seqs) packets.push(sequencePacket(s, 100, [10, 9, 0, 1], [10, 9, 0, 2]));
+    const out = new PacketBatch({ capacity: 300 });
+    engine.sealBatch(packets, out, []);
+    return out;
+  };
+  const tick = (engine: Engine) => {
+    const out = new PacketBatch({ capacity: 300 });
+    engine.tick(out, []);
+    return out;
+  };
+  return { a, b, deliver, send, tick, advance: (ms: number) => (now += ms) };
+}
+
+const sequences = (batch: PacketBatch) => [...batch].map(readSequence);
+
+describe('Engine', () => {
+  it('completes a handshake, flushes staged packets, and refuses a replayed initiation', () => {
+    const { a, b, deliver, send } = setup();
+    const initiation = send(a, [1, 2, 3]);
+    assert.equal(initiation.length, 1); // the packets are staged behind the handshake
+    const copy = new PacketBatch({ capacity: 1 });
+    copy.push(initiation.packet(0));
+    const response = deliver(b, initiation, A).replies;
+    assert.equal(response.length, 1);
+    const flushed = deliver(a, response, B).replies;
+    assert.equal(flushed.length, 3);
+    assert.deepEqual(sequences(deliver(b, flushed, A).tun), [1, 2, 3]);
+    deliver(b, copy, A); // the same initiation again
+    assert.equal(b.drops['stale-timestamp'], 1);
+  });
+
+  it('under load, answers a valid-MAC1 initiation with a cookie; the retry carries MAC2 and succeeds', () => {
+    const { a, b, deliver, send, tick, advance } = setup({ underLoad: true });
+    const first = send(a, [1]);
+    const cookie = deliver(b, first, A).replies;
+    assert.equal(cookie.length, 1);
+    assert.equal(cookie.packet(0)[0], 3);
+    assert.equal(b.drops['needs-cookie'], 1);
+    assert.equal(deliver(a, cookie, B).replies.length, 0);
+    assert.equal(a.drops['bad-cookie-reply'], 0);
+    advance(5_000);
+    const retry = tick(a);
+    assert.equal(retry.length, 1);
+    const response = deliver(b, retry, A).replies;
+    assert.equal(response.packet(0)[0], 2, 'a response, not another cookie');
+    assert.deepEqual(sequences(deliver(b, deliver(a, response, B).replies, A).tun), [1]);
+  });
+
+  it('rekeys after REKEY_AFTER_TIME as initiator, and keeps the previous keypair for packets in flight', () => {
+    const { a, b, deliver, send, advance } = setup();
+    deliver(a, deliver(b, send(a, [1]), A).replies, B);
+    const inFlight = send(a, [2]);
+    advance(121_000);
+    const out = send(a, [3]); // data on the old keypair, then a new initiation
+    assert.equal(out.length, 2);
+    assert.equal(out.packet(1)[0], 1);
+    assert.deepEqual(sequences(deliver(b, inFlight, A).tun), [2]);
+    const response = deliver(b, out, A).replies;
+    deliver(a, response, B);
+    assert.equal(a.counters.handshakesCompleted, 2);
+    assert.deepEqual(sequences(deliver(b, send(a, [4]), A).tun), [4]);
+  });
+
+  it('gives up after REKEY_ATTEMPT_TIME, dropping staged packets (counted), and bounds the staging queue', () => {
+    const { a, send, tick, advance } = setup();
+    send(
+      a,
+      Array.from({ length: 150 }, (_, i) => i),
+    );
+    assert.equal(a.drops['staged-overflow'], 150 - 128);
+    for (let t = 0; t < 20; t++) {
+      advance(5_000);
+      tick(a);
+    }
+    assert.equal(a.drops['handshake-timeout'], 128);
+    assert.ok(a.counters.handshakesInitiated >= 18);
+  });
+
+  it('sends a keepalive when data arrived and nothing went back for KEEPALIVE_TIMEOUT', () => {
+    const { a, b, deliver, send, tick, advance } = setup();
+    deliver(a, deliver(b, send(a, [1]), A).replies, B);
+    deliver(b, send(a, [2]), A);
+    advance(10_000);
+    const keepalive = tick(b);
+    assert.equal(keepalive.length, 1);
+    assert.equal(keepalive.packet(0).length, 32);
+    assert.equal(b.counters.keepalivesSent, 1);
+    assert.equal(deliver(a, keepalive, B).tun.length, 0);
+  });
+});
