@@ -132,7 +132,7 @@ describe('WireGuard interop with wireguard-go', { skip: suite.skip, timeout: 180
     }
   });
 
-  it('tunkit initiates: ping from tunkit’s side, then `wg show` reads tunkit’s UAPI socket', {
+  it('tunkit initiates: ping from tunkit’s side; `wg show` and `wg set` work on tunkit’s UAPI socket', {
     timeout: 30_000,
   }, async () => {
     device = await startDevice();
@@ -149,6 +149,16 @@ describe('WireGuard interop with wireguard-go', { skip: suite.skip, timeout: 180
       const lastHandshake = Number(fields[4]);
       assert.ok(Math.abs(Date.now() / 1000 - lastHandshake) < 60, `latest handshake ${lastHandshake}`);
       assert.ok(Number(fields[5]) > 0 && Number(fields[6]) > 0, 'transfer counters');
+      // And `wg set` changes the running device through the same socket.
+      const extra = formatKey(publicKeyFrom(generatePrivateKey()));
+      await run('wg', ['set', ourName, 'peer', extra, 'allowed-ips', '10.33.0.0/16', 'persistent-keepalive', '25']);
+      const shown = (await run('wg', ['show', ourName, 'allowed-ips'])).stdout;
+      assert.match(shown, new RegExp(`${extra.replace(/[+/]/g, '\\$&')}\t10.33.0.0/16`));
+      await run('wg', ['set', ourName, 'peer', extra, 'remove']);
+      assert.doesNotMatch(
+        (await run('wg', ['show', ourName, 'peers'])).stdout,
+        new RegExp(extra.replace(/[+/]/g, '\\$&')),
+      );
     } finally {
       await stopDevice();
     }
