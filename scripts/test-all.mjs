@@ -18,9 +18,24 @@ const bin = (name) => join(root, 'node_modules', '.bin', name);
 // turbo runs each package's task with the pinned pnpm, from node_modules/.bin.
 const env = { ...process.env, PATH: `${join(root, 'node_modules', '.bin')}:${process.env.PATH}` };
 
+// No step may hang CI: past this a step is killed and the run fails, saying so.
+const STEP_TIMEOUT_MS = 30 * 60 * 1000;
+
 function step(title, command, args) {
   console.log(`\n=== ${title}`);
-  const r = spawnSync(command, args, { cwd: root, stdio: 'inherit', env });
+  const r = spawnSync(command, args, {
+    cwd: root,
+    stdio: 'inherit',
+    env,
+    timeout: STEP_TIMEOUT_MS,
+    killSignal: 'SIGKILL',
+  });
+  if (r.error?.code === 'ETIMEDOUT') {
+    console.error(
+      `\n${title} did not finish within ${STEP_TIMEOUT_MS / 60000} minutes: a test or a process it started hangs`,
+    );
+    process.exit(1);
+  }
   if (r.status !== 0) {
     console.error(`\n${title} failed (exit ${r.status ?? r.signal})`);
     process.exit(r.status || 1);

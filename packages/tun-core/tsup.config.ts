@@ -1,12 +1,3 @@
-import { defineConfig } from 'tsup';
+import { packageConfig } from '../../tsup.base.js';
 
-export default defineConfig({
-  entry: { index: 'src/index.ts', 'testing/index': 'src/testing/index.ts' },
-  format: ['esm'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-  // Keep the node: prefix: 'node:test' has no unprefixed form.
-  removeNodeProtocol: false,
-});
+export default packageConfig({ index: 'src/index.ts', 'testing/index': 'src/testing/index.ts' });

@@ -4,10 +4,9 @@
 // wireguard-go then sends its first transport packet (a ping) under keys it derived itself.
 // The bytes go to test/fixtures/wireguard-go-handshake.json.
 // Run (root, wireguard-go and wg installed): node --import tsx test/capture-fixtures.ts
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createNamespace, vethPair } from '@tunkit/tun-core/testing';
@@ -16,35 +15,23 @@ import { MacReceiver, MacSender } from '../src/protocol/cookie.js';
 import { consumeInitiation, createResponse } from '../src/protocol/handshake.js';
 import { formatKey, generatePrivateKey, publicKeyFrom } from '../src/protocol/keys.js';
 import { deterministicRandom } from './deterministic-random.js';
+import { startWireguardGo, type WireguardGo } from './wireguard-go.js';
 
 const here = createNamespace('capA');
 const there = createNamespace('capB');
 const name = `wgcap${process.pid % 10000}`;
-const wgGo = spawn('ip', ['netns', 'exec', there.name, 'wireguard-go', '-f', name], {
-  env: { ...process.env, WG_PROCESS_FOREGROUND: '1' },
-  stdio: 'ignore',
-});
+let wireguardGo: WireguardGo | undefined;
 try {
   vethPair(here, 'ca', '10.41.0.1/24', there, 'cb', '10.41.0.2/24');
   const ourKey = generatePrivateKey();
   const theirKey = generatePrivateKey();
-  const keyFile = join(mkdtempSync(join(tmpdir(), 'tunkit-cap-')), 'key');
-  writeFileSync(keyFile, `${formatKey(theirKey)}\n`, { mode: 0o600 });
-  await new Promise((r) => setTimeout(r, 500));
-  there.exec('wg', [
-    'set',
+  wireguardGo = await startWireguardGo(
+    there,
     name,
-    'private-key',
-    keyFile,
-    'peer',
-    formatKey(publicKeyFrom(ourKey)),
-    'endpoint',
-    '10.41.0.1:51820',
-    'allowed-ips',
-    '10.42.0.1/32',
-  ]);
-  there.exec('ip', ['addr', 'add', '10.42.0.2/24', 'dev', name]);
-  there.exec('ip', ['link', 'set', name, 'up']);
+    theirKey,
+    ['peer', formatKey(publicKeyFrom(ourKey)), 'endpoint', '10.41.0.1:51820', 'allowed-ips', '10.42.0.1/32'],
+    '10.42.0.2/24',
+  );
   enterNetworkNamespace(here.name);
 
   const identity = { privateKey: ourKey, publicKey: publicKeyFrom(ourKey) };
@@ -95,8 +82,7 @@ try {
   ping.kill();
   socket.close();
 } finally {
-  wgGo.kill('SIGKILL');
+  wireguardGo?.stop();
   here.destroy();
   there.destroy();
-  execFileSync('rm', ['-f', `/var/run/wireguard/${name}.sock`]);
 }

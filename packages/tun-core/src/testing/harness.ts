@@ -27,3 +27,16 @@ export interface TunHarness {
 }
 
 export type MakeHarness = () => Promise<TunHarness>;
+
+/**
+ * For harnesses: waits until `received` holds `count` entries (appended by the other side's
+ * reader), then removes and returns them; rejects after `timeoutMs`.
+ */
+export async function takeCollected(received: number[], count: number, timeoutMs = 5_000): Promise<number[]> {
+  const deadline = Date.now() + timeoutMs;
+  while (received.length < count) {
+    if (Date.now() > deadline) throw new Error(`collected ${received.length} of ${count} packets`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  return received.splice(0, count);
+}

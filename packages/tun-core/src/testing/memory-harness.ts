@@ -2,7 +2,7 @@
 
 import { MemoryTun, type MemoryTunPairOptions } from '../memory-tun.js';
 import { PacketBatch } from '../packet-batch.js';
-import type { TunHarness } from './harness.js';
+import { type TunHarness, takeCollected } from './harness.js';
 import { readSequence, sequencePacket } from './packets.js';
 
 export function memoryTunHarness(options: MemoryTunPairOptions = {}): TunHarness {
@@ -31,14 +31,7 @@ export function memoryTunHarness(options: MemoryTunPairOptions = {}): TunHarness
       while (!peer.send(sequencePacket(seq, size, [10, 0, 0, 2], [10, 0, 0, 1]))) await peer.sendReady();
     },
     outbound: (seq, size) => sequencePacket(seq, size),
-    async collect(count, timeoutMs = 5_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (received.length < count) {
-        if (Date.now() > deadline) throw new Error(`collected ${received.length} of ${count} packets`);
-        await new Promise((r) => setTimeout(r, 2));
-      }
-      return received.splice(0, count);
-    },
+    collect: (count, timeoutMs) => takeCollected(received, count, timeoutMs),
     pauseOtherSide() {
       paused = true;
     },

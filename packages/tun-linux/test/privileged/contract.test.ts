@@ -1,6 +1,12 @@
 // The tun-core contract suite against a real multi-queue TUN device, in a namespace of its own.
 import type { Socket } from 'node:dgram';
-import { sequencePacket, sequencePayload, type TunHarness, tunContractSuite } from '@tunkit/tun-core/testing';
+import {
+  sequencePacket,
+  sequencePayload,
+  type TunHarness,
+  takeCollected,
+  tunContractSuite,
+} from '@tunkit/tun-core/testing';
 import { openTun } from '../../src/index.js';
 import { enterTestNamespace, payloadSequence, sendUdp, udpSocket } from './kernel-side.js';
 
@@ -23,14 +29,7 @@ async function linuxHarness(queues: number): Promise<TunHarness> {
     tun,
     inject: (seq, size) => sendUdp(sender, sequencePayload(seq, Math.max(8, size - 28)), 5001, remote),
     outbound: (seq, size) => sequencePacket(seq, size, [10, 77, n, 2], [10, 77, n, 1]),
-    async collect(count, timeoutMs = 5_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (received.length < count) {
-        if (Date.now() > deadline) throw new Error(`collected ${received.length} of ${count} packets`);
-        await new Promise((r) => setTimeout(r, 2));
-      }
-      return received.splice(0, count);
-    },
+    collect: (count, timeoutMs) => takeCollected(received, count, timeoutMs),
     async dispose() {
       sender.close();
       receiver.close();

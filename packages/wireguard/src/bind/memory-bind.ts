@@ -3,8 +3,9 @@
 // queue; a datagram to a full queue or to an address nobody is bound to is dropped and counted,
 // as UDP would.
 
-import { type PacketBatch, PacketQueue, TunClosedError, TunConfigError } from '@tunkit/tun-core';
+import { type PacketBatch, TunClosedError, TunConfigError } from '@tunkit/tun-core';
 import { type Bind, type BindStats, type Endpoint, emptyBindStats, formatEndpoint } from './bind.js';
+import { InboundDatagrams } from './inbound-datagrams.js';
 
 export class MemoryNetwork {
   private readonly binds = new Map<string, MemoryBind>();
@@ -40,16 +41,15 @@ export class MemoryNetwork {
 export class MemoryBind implements Bind {
   readonly local: Endpoint;
   private readonly network: MemoryNetwork;
-  private readonly inbound: PacketQueue<Endpoint>;
+  private readonly inbound: InboundDatagrams;
   private readonly counters = emptyBindStats();
   private isClosed = false;
-  private recvPending = false;
 
   /** @internal Use MemoryNetwork.bind. */
   constructor(network: MemoryNetwork, local: Endpoint, receiveQueue: number) {
     this.network = network;
     this.local = local;
-    this.inbound = new PacketQueue<Endpoint>({ capacity: receiveQueue, slotSize: 8192 });
+    this.inbound = new InboundDatagrams(receiveQueue, 8192, this.counters);
   }
 
   get port(): number {
@@ -58,27 +58,11 @@ export class MemoryBind implements Bind {
 
   /** @internal */
   receive(datagram: Uint8Array, from: Endpoint): boolean {
-    if (this.isClosed || datagram.length > this.inbound.slotSize || !this.inbound.push(datagram, from)) {
-      this.counters.rxDropped++;
-      return false;
-    }
-    this.counters.rxDatagrams++;
-    this.counters.rxBytes += datagram.length;
-    return true;
+    return this.inbound.push(datagram, from);
   }
 
-  async recvMany(batch: PacketBatch, from: Endpoint[]): Promise<number> {
-    if (this.recvPending) throw new TunConfigError('ERR_TUN_RECV_PENDING', 'recvMany is already pending on this bind');
-    if (this.isClosed) return 0;
-    this.recvPending = true;
-    try {
-      if (this.inbound.length === 0 && !(await this.inbound.readable())) return 0;
-      if (this.isClosed) return 0;
-      batch.clear();
-      return this.inbound.drainInto(batch, from as (Endpoint | undefined)[]);
-    } finally {
-      this.recvPending = false;
-    }
+  recvMany(batch: PacketBatch, from: Endpoint[]): Promise<number> {
+    return this.inbound.recvMany(batch, from);
   }
 
   sendMany(batch: PacketBatch, to: readonly Endpoint[] | Endpoint, start = 0): number {
@@ -105,7 +89,7 @@ export class MemoryBind implements Bind {
   async close(): Promise<void> {
     if (this.isClosed) return;
     this.isClosed = true;
-    this.counters.rxDropped += this.inbound.closeAndDiscard();
+    this.inbound.close();
     this.network.release(this);
   }
 }

@@ -6,8 +6,9 @@
 
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import { type PacketBatch, PacketQueue, TunClosedError, TunConfigError, TunOsError } from '@tunkit/tun-core';
+import { type PacketBatch, TunClosedError, TunConfigError, TunOsError } from '@tunkit/tun-core';
 import { type Bind, type BindStats, type Endpoint, emptyBindStats } from './bind.js';
+import { InboundDatagrams } from './inbound-datagrams.js';
 
 export interface UdpBindOptions {
   /** Local port; 0 picks an ephemeral one (default 0). */
@@ -30,14 +31,13 @@ export interface UdpBindOptions {
 
 export class UdpBind implements Bind {
   private socket: Socket;
-  private readonly inbound: PacketQueue<Endpoint>;
+  private readonly inbound: InboundDatagrams;
   private readonly sendSlab: Uint8Array;
   private readonly slotSize: number;
   private readonly sendSlots: number;
   private sendHead = 0;
   private inFlight = 0;
   private sendWaiters: (() => void)[] = [];
-  private recvPending = false;
   private isClosed = false;
   private readonly counters = emptyBindStats();
   private boundPort = 0;
@@ -57,7 +57,7 @@ export class UdpBind implements Bind {
       throw new TunConfigError('ERR_BIND_OPTION', `sendQueue must be an integer in 1..65536, got ${options.sendQueue}`);
     }
     this.slotSize = options.maxDatagram ?? 2048;
-    this.inbound = new PacketQueue<Endpoint>({ capacity: receiveQueue, slotSize: this.slotSize });
+    this.inbound = new InboundDatagrams(receiveQueue, this.slotSize, this.counters);
     this.sendSlab = new Uint8Array(this.sendSlots * this.slotSize);
     const ipv6 = options.ipv6 ?? true;
     this.dualStack = ipv6;
@@ -110,30 +110,11 @@ export class UdpBind implements Bind {
     if (this.isClosed) return;
     // IPv4 peers on a dual-stack socket appear as ::ffff:a.b.c.d; keep the plain IPv4 form.
     const plain = address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
-    if (
-      message.length === 0 ||
-      message.length > this.slotSize ||
-      !this.inbound.push(message, { address: plain, port })
-    ) {
-      this.counters.rxDropped++;
-      return;
-    }
-    this.counters.rxDatagrams++;
-    this.counters.rxBytes += message.length;
+    this.inbound.push(message, { address: plain, port });
   }
 
-  async recvMany(batch: PacketBatch, from: Endpoint[]): Promise<number> {
-    if (this.recvPending) throw new TunConfigError('ERR_TUN_RECV_PENDING', 'recvMany is already pending on this bind');
-    if (this.isClosed) return 0;
-    this.recvPending = true;
-    try {
-      if (this.inbound.length === 0 && !(await this.inbound.readable())) return 0;
-      if (this.isClosed) return 0;
-      batch.clear();
-      return this.inbound.drainInto(batch, from as (Endpoint | undefined)[]);
-    } finally {
-      this.recvPending = false;
-    }
+  recvMany(batch: PacketBatch, from: Endpoint[]): Promise<number> {
+    return this.inbound.recvMany(batch, from);
   }
 
   sendMany(batch: PacketBatch, to: readonly Endpoint[] | Endpoint, start = 0): number {
@@ -190,7 +171,7 @@ export class UdpBind implements Bind {
   async close(): Promise<void> {
     if (this.isClosed) return;
     this.isClosed = true;
-    this.counters.rxDropped += this.inbound.closeAndDiscard();
+    this.inbound.close();
     for (const resolve of this.sendWaiters) resolve();
     this.sendWaiters = [];
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));

@@ -5,18 +5,16 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { createNamespace, privilegedSuite, type TestNamespace, vethPair } from '@tunkit/tun-core/testing';
 import { enterNetworkNamespace, openTun } from '@tunkit/tun-linux';
 import { UdpBind } from '../../src/bind/udp-bind.js';
 import { Device } from '../../src/device/device.js';
-import { formatKey, generatePrivateKey, parseKey, publicKeyFrom } from '../../src/protocol/keys.js';
+import { formatKey, generatePrivateKey, publicKeyFrom } from '../../src/protocol/keys.js';
 import { UapiServer } from '../../src/uapi/uapi-server.js';
+import { startWireguardGo, type WireguardGo } from '../wireguard-go.js';
 
 const execFileAsync = promisify(execFile);
 /** Runs a command with a deadline, so a stuck peer fails the test instead of hanging CI. */
@@ -36,7 +34,7 @@ let here: TestNamespace;
 let there: TestNamespace;
 let device: Device | undefined;
 let uapi: UapiServer | undefined;
-let wgGo: ReturnType<typeof spawn> | undefined;
+let wireguardGo: WireguardGo | undefined;
 
 async function startDevice(timers: { rekeyAfterTime?: number; rekeyTimeout?: number } = {}): Promise<Device> {
   const tun = await openTun({ name: ourName, queues: 2, addresses: ['10.32.0.1/24'] });
@@ -67,44 +65,30 @@ describe('WireGuard interop with wireguard-go', { skip: suite.skip, timeout: 180
     here = createNamespace('wgA');
     there = createNamespace('wgB');
     vethPair(here, 'va', '10.31.0.1/24', there, 'vb', '10.31.0.2/24');
-    const theirKey = (await run('wg', ['genkey'])).stdout.trim();
-    theirPublic = publicKeyFrom(parseKey(theirKey, 'wireguard-go private key'));
-    wgGo = spawn('ip', ['netns', 'exec', there.name, 'wireguard-go', '-f', theirName], {
-      env: { ...process.env, WG_PROCESS_FOREGROUND: '1', LOG_LEVEL: 'error' },
-      stdio: 'ignore',
-    });
-    for (
-      let i = 0;
-      i < 100 && spawnSync('ip', ['netns', 'exec', there.name, 'wg', 'show', theirName]).status !== 0;
-      i++
-    ) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const keyFile = join(mkdtempSync(join(tmpdir(), 'tunkit-wg-')), 'key');
-    writeFileSync(keyFile, `${theirKey}\n`, { mode: 0o600 });
-    there.exec('wg', [
-      'set',
+    const theirKey = generatePrivateKey();
+    theirPublic = publicKeyFrom(theirKey);
+    wireguardGo = await startWireguardGo(
+      there,
       theirName,
-      'listen-port',
-      '51821',
-      'private-key',
-      keyFile,
-      'peer',
-      formatKey(publicKeyFrom(ourKey)),
-      'endpoint',
-      '10.31.0.1:51820',
-      'allowed-ips',
-      '10.32.0.1/32',
-    ]);
-    there.exec('ip', ['addr', 'add', '10.32.0.2/24', 'dev', theirName]);
-    there.exec('ip', ['link', 'set', theirName, 'up']);
+      theirKey,
+      [
+        'listen-port',
+        '51821',
+        'peer',
+        formatKey(publicKeyFrom(ourKey)),
+        'endpoint',
+        '10.31.0.1:51820',
+        'allowed-ips',
+        '10.32.0.1/32',
+      ],
+      '10.32.0.2/24',
+    );
     enterNetworkNamespace(here.name);
   });
 
   after(async () => {
     await stopDevice();
-    wgGo?.kill('SIGKILL');
-    rmSync(`/var/run/wireguard/${theirName}.sock`, { force: true }); // a killed wireguard-go leaves it behind
+    wireguardGo?.stop();
     here?.destroy();
     there?.destroy();
   });
@@ -190,21 +174,29 @@ describe('WireGuard interop with wireguard-go', { skip: suite.skip, timeout: 180
     const data = randomBytes(20 * 1024 * 1024);
     const expected = createHash('sha256').update(data).digest('hex');
     const handshakesBefore = device.engine.counters.handshakesCompleted;
-    await new Promise<void>((resolve, reject) => {
-      const socket = connect(5555, '10.32.0.2', () => {
-        // Trickle in chunks so the transfer spans a few rekey intervals.
-        let at = 0;
-        const pump = () => {
-          if (at >= data.length) return socket.end(() => resolve());
-          const chunk = data.subarray(at, at + 1024 * 1024);
-          at += chunk.length;
-          socket.write(chunk, () => setTimeout(pump, 150));
-        };
-        pump();
+    const socket = connect(5555, '10.32.0.2');
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('connect', () => {
+          // Trickle in chunks so the transfer spans a few rekey intervals.
+          let at = 0;
+          const pump = () => {
+            if (at >= data.length) return socket.end(() => resolve());
+            const chunk = data.subarray(at, at + 1024 * 1024);
+            at += chunk.length;
+            socket.write(chunk, () => setTimeout(pump, 150));
+          };
+          pump();
+        });
+        socket.on('error', reject);
       });
-      socket.on('error', reject);
-    });
-    await new Promise<void>((resolve) => server.once('exit', () => resolve()));
+      await new Promise<void>((resolve) => server.once('exit', () => resolve()));
+    } finally {
+      // Not a graceful close: once the tunnel is torn down a pending FIN would keep this
+      // process alive for minutes.
+      socket.destroy();
+      server.kill();
+    }
     const [bytes, digest] =
       output
         .split('\n')
