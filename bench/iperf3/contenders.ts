@@ -5,7 +5,8 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 // @ts-expect-error: plain ESM module without types, shared with the demo and the app tests.
 import { waitFor } from '../../scripts/lab/topology.mjs';
 
@@ -37,6 +38,47 @@ function wgKeyPair(): { privateKey: string; publicKey: string } {
   const privateKey = execFileSync('wg', ['genkey'], { encoding: 'utf8' }).trim();
   const publicKey = execFileSync('wg', ['pubkey'], { input: privateKey, encoding: 'utf8' }).trim();
   return { privateKey, publicKey };
+}
+
+/** tunkit on both ends (a Device on a LinuxTun, see tunkit-peer.ts), with `queues` TUN queues. */
+export function tunkitPair(queues: number): Contender {
+  return {
+    name: `tunkit ↔ tunkit, queues=${queues}`,
+    async setup(lab) {
+      const client = wgKeyPair();
+      const gateway = wgKeyPair();
+      const script = join(dirname(fileURLToPath(import.meta.url)), 'tunkit-peer.ts');
+      const start = async (side: 'client' | 'gateway', args: string[]) => {
+        const child = lab.spawn(side, process.execPath, ['--import', 'tsx', script, `--queues=${queues}`, ...args], {
+          cwd: dirname(script),
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        await new Promise<void>((resolve, reject) => {
+          child.stdout?.on('data', (d) => String(d).includes('ready') && resolve());
+          child.once('exit', (code) => reject(new Error(`tunkit ${side} exited with ${code}`)));
+        });
+        return child.pid as number;
+      };
+      const gatewayPid = await start('gateway', [
+        `--name=tkg${lab.id}`.slice(0, 22),
+        `--private-key=${gateway.privateKey}`,
+        '--listen-port=51820',
+        '--address=10.99.0.1/24',
+        `--peer=${client.publicKey}`,
+        '--allowed=10.99.0.2/32',
+      ]);
+      const clientPid = await start('client', [
+        `--name=tkc${lab.id}`.slice(0, 22),
+        `--private-key=${client.privateKey}`,
+        '--address=10.99.0.2/24',
+        `--peer=${gateway.publicKey}`,
+        `--endpoint=${lab.addresses.gatewayClientSide}:51820`,
+        '--allowed=10.99.0.0/24,10.88.2.0/24',
+        '--route=10.88.2.0/24',
+      ]);
+      return [clientPid, gatewayPid];
+    },
+  };
 }
 
 /** Debian's wireguard-go on both ends (client and gateway), configured with wg from wireguard-tools. */

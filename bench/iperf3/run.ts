@@ -11,7 +11,7 @@ import { createLab, waitFor } from '../../scripts/lab/topology.mjs';
 // @ts-expect-error: plain ESM modules without types.
 import { ensureSystemTools } from '../../scripts/system-deps.mjs';
 import { markdownTable, median, writeResults } from '../lib/report.js';
-import { bareVeth, type Contender, type Lab, wireguardGo } from './contenders.js';
+import { bareVeth, type Contender, type Lab, tunkitPair, wireguardGo } from './contenders.js';
 
 const { values } = parseArgs({
   options: {
@@ -144,4 +144,4 @@ async function main(contenders: Contender[]) {
   console.log(`\nwrote ${path}`);
 }
 
-await main([bareVeth, wireguardGo]);
+await main([bareVeth, wireguardGo, tunkitPair(1), tunkitPair(2), tunkitPair(4)]);

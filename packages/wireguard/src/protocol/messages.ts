@@ -25,9 +25,8 @@ export function messageType(datagram: Uint8Array): MessageType | undefined {
     case MESSAGE_COOKIE_REPLY:
       return datagram.length === COOKIE_REPLY_LENGTH ? 3 : undefined;
     case MESSAGE_TRANSPORT:
-      return datagram.length >= TRANSPORT_MIN_LENGTH && (datagram.length - TRANSPORT_MIN_LENGTH) % 16 === 0
-        ? 4
-        : undefined;
+      // Not necessarily a multiple of 16: padding stops at the MTU (a 1420-byte packet stays 1420).
+      return datagram.length >= TRANSPORT_MIN_LENGTH ? 4 : undefined;
     default:
       return undefined;
   }
