@@ -4,7 +4,7 @@
 // table with a ratio column against wireguard-go.
 // Run (root): node --import tsx bench/iperf3/run.ts [--time 10] [--runs 3] [--udp-rate 1G]
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 // @ts-expect-error: plain ESM modules without types.
 import { createLab, waitFor } from '../../scripts/lab/topology.mjs';
@@ -107,6 +107,8 @@ export async function runContender(contender: Contender): Promise<Record<string,
       rss.push(peakRssMb(pids));
     } finally {
       lab.destroy();
+      // wireguard-go killed with the lab leaves its UAPI socket behind.
+      for (const side of ['c', 'g']) rmSync(`/var/run/wireguard/wg${side}${lab.id}.sock`, { force: true });
     }
   }
   return Object.assign(samples, { rssMb: rss });

@@ -93,8 +93,10 @@ OpenedDevice openDevice(const std::string& name, unsigned queues) {
   if (!name.empty() && if_nametoindex(name.c_str()) != 0) {
     const long holder = otherHolder(name);
     if (holder != 0) {
-      throw OsError(EBUSY, "open", "TUN device '" + name + "' is held by another process (pid " + std::to_string(holder) +
-                                       "): two processes on one multi-queue device would split its traffic; stop it or pick another name");
+      const std::string who = holder == static_cast<long>(getpid()) ? std::string("this process already has it open")
+                                                                    : "another process holds it (pid " + std::to_string(holder) + ")";
+      throw OsError(EBUSY, "open", "TUN device '" + name + "' is busy: " + who +
+                                       "; two owners of one multi-queue device would split its traffic: close it first or pick another name");
     }
   }
   OpenedDevice device;
