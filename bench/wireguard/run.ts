@@ -1,6 +1,6 @@
-// bench/wireguard: handshakes/s, and sealing/opening packets/s and Gbit/s for 64, 512 and
-// 1400-byte packets in batches of 1 and 100, through the sans-IO Engine (no sockets, no TUN),
-// median of N runs. Run: node --import tsx bench/wireguard/run.ts [--runs 5]
+// bench/wireguard: handshakes/s; sealing (in place, and appended to another batch, side by side)
+// and opening, in packets/s and Gbit/s, for 64, 512 and 1400-byte packets in batches of 1 and 100,
+// through the sans-IO Engine (no sockets, no TUN), median of N runs. Run: node --import tsx bench/wireguard/run.ts [--runs 5]
 
 import { parseArgs } from 'node:util';
 import { PacketBatch } from '@tunkit/tun-core';
@@ -16,6 +16,8 @@ import {
   MacReceiver,
   MacSender,
   publicKeyFrom,
+  SEAL_HEADROOM,
+  SEAL_TAILROOM,
 } from '@tunkit/wireguard';
 import { markdownTable, median, writeResults } from '../lib/report.js';
 
@@ -68,50 +70,71 @@ function session(): { a: Engine; b: Engine } {
     return out;
   };
   const init = new PacketBatch({ capacity: 200 });
-  a.sealBatch(one, init, []);
+  a.sealBatch(one, [], init, []);
   const flushed = step(a, step(b, init, A), B);
   step(b, flushed, A);
   return { a, b };
 }
 
-function sealOpen(size: number, batchSize: number): { seal: number; open: number } {
+function sealOpen(size: number, batchSize: number): { seal: number; appended: number; open: number } {
   const { a, b } = session();
-  const packets = new PacketBatch({ capacity: batchSize });
-  while (packets.length < batchSize) packets.push(sequencePacket(packets.length, size, [10, 9, 0, 1], [10, 9, 0, 2]));
+  const plaintext = Array.from({ length: batchSize }, (_, i) => sequencePacket(i, size, [10, 9, 0, 1], [10, 9, 0, 2]));
+  const packets = new PacketBatch({ capacity: batchSize, headroom: SEAL_HEADROOM, tailroom: SEAL_TAILROOM });
   const total = 20_000;
   const rounds = Math.ceil(total / batchSize);
   const sealed: PacketBatch[] = [];
   const to: Endpoint[] = [];
-  let started = performance.now();
+  const noOut = new PacketBatch({ capacity: 4 });
+  const plain = new PacketBatch({ capacity: batchSize });
+  const appended = new PacketBatch({ capacity: batchSize, byteCapacity: batchSize * 2048 });
+  let sealTime = 0;
+  let appendTime = 0;
   for (let r = 0; r < rounds; r++) {
-    const out = new PacketBatch({ capacity: batchSize, byteCapacity: batchSize * 2048 });
-    a.sealBatch(packets, out, to);
-    sealed.push(out);
+    plain.clear();
+    appended.clear();
+    for (const p of plaintext) plain.push(p);
+    const before = performance.now();
+    a.sealBatch(plain, to, appended, to); // the same work, sealed into another batch
+    appendTime += performance.now() - before;
+    packets.clear();
+    for (const p of plaintext) packets.push(p); // as recvMany from the TUN would fill it
+    const started = performance.now();
+    a.sealBatch(packets, to, noOut, []); // in place
+    sealTime += performance.now() - started;
+    const copy = new PacketBatch({ capacity: batchSize, byteCapacity: batchSize * 2048 });
+    for (const d of packets) copy.push(d);
+    sealed.push(copy);
   }
-  const sealSeconds = (performance.now() - started) / 1000;
+  const sealSeconds = sealTime / 1000;
   const tun = new PacketBatch({ capacity: batchSize, byteCapacity: batchSize * 2048 });
   const replies = new PacketBatch({ capacity: 4 });
   const from = new Array(batchSize).fill(A);
-  started = performance.now();
+  const started = performance.now();
   for (const datagrams of sealed) {
     tun.clear();
     b.receiveBatch(datagrams, from, tun, replies, to);
     if (tun.length !== datagrams.length) throw new Error(`opened ${tun.length} of ${datagrams.length}`);
   }
   const openSeconds = (performance.now() - started) / 1000;
-  return { seal: (rounds * batchSize) / sealSeconds, open: (rounds * batchSize) / openSeconds };
+  const packetsSealed = rounds * batchSize;
+  return {
+    seal: packetsSealed / sealSeconds,
+    appended: packetsSealed / (appendTime / 1000),
+    open: packetsSealed / openSeconds,
+  };
 }
 
 const handshakes: number[] = [];
-const rates = new Map<string, { seal: number[]; open: number[] }>();
+const rates = new Map<string, { seal: number[]; appended: number[]; open: number[] }>();
 for (let run = 0; run < RUNS; run++) {
   handshakes.push(handshakesPerSecond());
   for (const size of [64, 512, 1400]) {
     for (const batch of [1, 100]) {
       const key = `${size}/${batch}`;
       const r = sealOpen(size, batch);
-      const entry = rates.get(key) ?? { seal: [], open: [] };
+      const entry = rates.get(key) ?? { seal: [], appended: [], open: [] };
       entry.seal.push(r.seal);
+      entry.appended.push(r.appended);
       entry.open.push(r.open);
       rates.set(key, entry);
     }
@@ -124,6 +147,8 @@ const rows = [...rates.entries()].map(([key, r]) => {
     batch,
     'seal packets/s': median(r.seal),
     'seal Gbit/s': (median(r.seal) * size * 8) / 1e9,
+    'appended packets/s': median(r.appended),
+    'in place / appended': median(r.seal.map((v, i) => v / (r.appended[i] as number))),
     'open packets/s': median(r.open),
     'open Gbit/s': (median(r.open) * size * 8) / 1e9,
   };

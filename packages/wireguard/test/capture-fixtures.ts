@@ -85,7 +85,12 @@ try {
   const cookieReply = received.find((m) => m[0] === 3) as Buffer;
   const answered = initiations.get(cookieReply.readUInt32LE(4)) as Uint8Array;
   const cookieKey = new MacState(theirPublic).cookieKey;
-  const cookie = xaeadOpen(cookieKey, cookieReply.subarray(8, 32), cookieReply.subarray(32, 64), answered.subarray(116, 132));
+  const cookie = xaeadOpen(
+    cookieKey,
+    cookieReply.subarray(8, 32),
+    cookieReply.subarray(32, 64),
+    answered.subarray(116, 132),
+  );
   if (!cookie) throw new Error('the cookie reply does not decrypt');
   // While it is still under load (1 s), an initiation with MAC2 from that cookie.
   const seededInitiation = deterministicRandom(`${seed} / mac2`);

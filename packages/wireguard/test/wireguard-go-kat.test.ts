@@ -61,13 +61,21 @@ describe('known answers captured from wireguard-go', () => {
     const answered = bytes(fixture.cookieAnswers);
     const resealed = answered.slice();
     sender.seal(resealed, 0); // sets the MAC1 a cookie reply is bound to
-    assert.deepEqual(resealed.subarray(0, 132), answered.subarray(0, 132), 'same MAC1 as the initiation wireguard-go answered');
+    assert.deepEqual(
+      resealed.subarray(0, 132),
+      answered.subarray(0, 132),
+      'same MAC1 as the initiation wireguard-go answered',
+    );
     assert.ok(sender.consumeCookieReply(bytes(fixture.cookieReply), 0), 'the cookie reply decrypts');
     const accepted = bytes(fixture.mac2Initiation);
     const ours = accepted.slice();
     ours.fill(0, 116);
     sender.seal(ours, 1);
-    assert.equal(Buffer.from(ours).toString('hex'), fixture.mac2Initiation, 'MAC1 and MAC2 as wireguard-go accepted them');
+    assert.equal(
+      Buffer.from(ours).toString('hex'),
+      fixture.mac2Initiation,
+      'MAC1 and MAC2 as wireguard-go accepted them',
+    );
     const forged = bytes(fixture.cookieReply);
     forged[40] = (forged[40] as number) ^ 1;
     assert.equal(new MacSender(theirPublic).consumeCookieReply(forged, 0), false);
@@ -81,7 +89,14 @@ describe('known answers captured from wireguard-go', () => {
     assert.ok(seen);
     const view = new DataView(seen.timestamp.buffer, seen.timestamp.byteOffset, 12);
     const nowMs = Number(view.getBigUint64(0) - (2n ** 62n + 10n)) * 1000 + view.getUint32(8) / 1e6;
-    const rebuilt = createInitiation(identity, theirPublic, undefined, readUint32LE(accepted, 4), nowMs, deterministicRandom(fixture.mac2InitiationSeed));
+    const rebuilt = createInitiation(
+      identity,
+      theirPublic,
+      undefined,
+      readUint32LE(accepted, 4),
+      nowMs,
+      deterministicRandom(fixture.mac2InitiationSeed),
+    );
     assert.ok(rebuilt);
     assert.deepEqual(rebuilt.message.subarray(0, 116), accepted.subarray(0, 116));
     const keys = consumeResponse(identity, rebuilt.state, bytes(fixture.mac2Response));

@@ -9,6 +9,7 @@ import type { Bind, Endpoint } from '../bind/bind.js';
 import { formatUapiGet, parseUapiSet, UapiError } from '../config/uapi.js';
 import { Engine, type EngineOptions } from '../protocol/engine.js';
 import type { PeerConfig } from '../protocol/peer.js';
+import { SEAL_HEADROOM, SEAL_TAILROOM } from '../protocol/seal.js';
 
 export interface DeviceOptions extends Omit<EngineOptions, 'mtu'> {
   tun: Tun;
@@ -92,14 +93,17 @@ export class Device {
   }
 
   private async tunLoop(): Promise<void> {
-    const packets = new PacketBatch({ capacity: this.batchSize });
-    const out = this.outBatch();
+    // Headroom and tailroom around each packet: sealing happens in place, no copy per packet.
+    const packets = new PacketBatch({ capacity: this.batchSize, headroom: SEAL_HEADROOM, tailroom: SEAL_TAILROOM });
     const to: Endpoint[] = [];
+    const out = this.outBatch();
+    const outTo: Endpoint[] = [];
     while (!this.closed && (await this.tun.recvMany(packets)) > 0) {
       out.clear();
-      this.engine.sealBatch(packets, out, to);
+      this.engine.sealBatch(packets, to, out, outTo);
       try {
-        await sendAll(this.bind, out, to);
+        await sendAll(this.bind, out, outTo); // handshakes first
+        await sendAll(this.bind, packets, to);
       } catch {
         if (this.closed) return;
       }

@@ -6,6 +6,7 @@ import { readSequence, sequencePacket } from '@tunkit/tun-core/testing';
 import type { Endpoint } from '../bind/bind.js';
 import { Engine } from './engine.js';
 import { generatePrivateKey, publicKeyFrom } from './keys.js';
+import { SEAL_HEADROOM, SEAL_TAILROOM } from './seal.js';
 
 const A: Endpoint = { address: '10.0.0.1', port: 1 };
 const B: Endpoint = { address: '10.0.0.2', port: 2 };
@@ -38,7 +39,7 @@ function setup(options: { underLoad?: boolean } = {}) {
     const packets = new PacketBatch({ capacity: 200 });
     for (const s of seqs) packets.push(sequencePacket(s, 100, [10, 9, 0, 1], [10, 9, 0, 2]));
     const out = new PacketBatch({ capacity: 300 });
-    engine.sealBatch(packets, out, []);
+    engine.sealBatch(packets, [], out, []);
     return out;
   };
   const tick = (engine: Engine) => {
@@ -124,5 +125,37 @@ describe('Engine', () => {
     assert.equal(keepalive.packet(0).length, 32);
     assert.equal(b.counters.keepalivesSent, 1);
     assert.equal(deliver(a, keepalive, B).tun.length, 0);
+  });
+
+  it('seals in place in a batch with headroom and tailroom: same sizes as appending, both open, unroutable packets compacted out', () => {
+    const { a, b, deliver, send } = setup();
+    deliver(a, deliver(b, send(a, [0]), A).replies, B); // session up; packet 0 flushed
+    const sizes = [20, 100, 1371, 1372, 1385, 1419, 1420];
+    const inPlace = new PacketBatch({ capacity: 20, headroom: SEAL_HEADROOM, tailroom: SEAL_TAILROOM });
+    const plain = new PacketBatch({ capacity: 20 });
+    for (const [i, size] of sizes.entries()) {
+      const packet = sequencePacket(i + 1, size, [10, 9, 0, 1], [10, 9, 0, 2]);
+      const stray = sequencePacket(100 + i, 60, [10, 9, 0, 1], [10, 77, 0, 2]); // no peer owns it
+      inPlace.push(packet);
+      inPlace.push(stray);
+      plain.push(packet);
+      plain.push(stray);
+    }
+    const to: Endpoint[] = [];
+    const none = new PacketBatch({ capacity: 4 });
+    a.sealBatch(inPlace, to, none, []);
+    assert.equal(none.length, 0);
+    assert.equal(inPlace.length, sizes.length);
+    assert.deepEqual(to, new Array(sizes.length).fill(B));
+    const resealed = new PacketBatch({ capacity: 20 });
+    a.sealBatch(plain, [], resealed, []);
+    assert.equal(plain.length, 0);
+    assert.deepEqual(
+      [...inPlace].map((d) => d.length),
+      [...resealed].map((d) => d.length),
+    );
+    assert.deepEqual(sequences(deliver(b, inPlace, A).tun), [1, 2, 3, 4, 5, 6, 7]);
+    assert.deepEqual(sequences(deliver(b, resealed, A).tun), [1, 2, 3, 4, 5, 6, 7]);
+    assert.equal(a.drops['no-route'], 2 * sizes.length);
   });
 });

@@ -21,7 +21,7 @@ import {
 import { keyToHex, publicKeyFrom } from './keys.js';
 import { messageType, readUint32LE } from './messages.js';
 import { type Keypair, newKeypair, Peer, type PeerConfig, STAGED_LIMIT } from './peer.js';
-import { sealInto } from './seal.js';
+import { SEAL_HEADROOM, SEAL_TAILROOM, sealInPlace, sealInto } from './seal.js';
 import { tai64nAfter } from './tai64n.js';
 import { DEFAULT_TIMERS, type TimerSettings } from './timers.js';
 
@@ -128,14 +128,21 @@ export class Engine {
   // ---- outbound: packets read from the TUN ----
 
   /**
-   * Routes each packet of `packets` by destination and seals it for its peer into `out` (the
-   * datagram's endpoint in `to`). Packets for a peer without a session are staged (bounded) and
-   * a handshake initiation is queued in `out`.
+   * Routes each packet of `packets` by destination and seals it for its peer. When `packets` has
+   * SEAL_HEADROOM/SEAL_TAILROOM around each packet, sealing happens in place: on return `packets`
+   * holds just the sealed datagrams (its offset/length table compacted, no bytes moved) with their
+   * endpoints in `to`. Otherwise the datagrams are appended to `out` and `packets` is emptied.
+   * Handshake initiations always go to `out` (endpoints in `outTo`). Packets for a peer without a
+   * session are copied to its bounded staging queue and a handshake starts.
    */
-  sealBatch(packets: PacketBatch, out: PacketBatch, to: Endpoint[]): void {
+  sealBatch(packets: PacketBatch, to: Endpoint[], out: PacketBatch, outTo: Endpoint[]): void {
     const now = this.clock();
+    const inPlace = packets.headroom >= SEAL_HEADROOM && packets.tailroom >= SEAL_TAILROOM;
+    let kept = 0;
     for (let i = 0; i < packets.length; i++) {
-      const packet = packets.packet(i);
+      const offset = packets.offsets[i] as number;
+      const length = packets.lengths[i] as number;
+      const packet = packets.buffer.subarray(offset, offset + length);
       const peer = this.allowedIps.lookupPacket(packet, 'destination');
       if (peer === undefined) {
         this.drop('no-route');
@@ -146,18 +153,40 @@ export class Engine {
         continue;
       }
       const keypair = this.sendKeypair(peer, now);
-      if (keypair === undefined || !this.sealData(peer, keypair, packet, out, to, now)) {
+      if (keypair === undefined) {
         this.stage(peer, packet);
-        this.initiate(peer, out, to, now, false);
+        this.initiate(peer, out, outTo, now, false);
+        continue;
+      }
+      if (inPlace) {
+        const size = sealInPlace(
+          packets.buffer,
+          offset,
+          length,
+          keypair.keys.sendKey,
+          keypair.keys.remoteIndex,
+          keypair.sendCounter,
+          this.mtu,
+          this.nonce,
+        );
+        packets.offsets[kept] = offset - SEAL_HEADROOM;
+        packets.lengths[kept] = size;
+        to[kept] = peer.endpoint;
+        kept++;
+        this.afterSeal(peer, keypair, length, size, now);
+      } else if (!this.sealData(peer, keypair, packet, out, outTo, now)) {
+        this.stage(peer, packet); // `out` is full: the packet waits like one without a session
+        this.initiate(peer, out, outTo, now, false);
         continue;
       }
       if (
         keypair.keys.isInitiator &&
         (now - keypair.createdAt >= this.timers.rekeyAfterTime || keypair.sendCounter >= this.timers.rekeyAfterMessages)
       ) {
-        this.initiate(peer, out, to, now, false);
+        this.initiate(peer, out, outTo, now, false);
       }
     }
+    packets.length = kept;
   }
 
   // ---- inbound: datagrams received from the Bind ----
@@ -257,14 +286,19 @@ export class Engine {
     )
       return false;
     to[index] = peer.endpoint as Endpoint;
+    this.afterSeal(peer, keypair, packet.length, out.lengths[index] as number, now);
+    return true;
+  }
+
+  /** Bookkeeping once a packet of `plaintextLength` bytes went out as a `sealedLength` datagram. */
+  private afterSeal(peer: Peer, keypair: Keypair, plaintextLength: number, sealedLength: number, now: number): void {
     keypair.sendCounter++;
-    peer.txBytes += out.lengths[index] as number;
+    peer.txBytes += sealedLength;
     peer.lastSentAt = now;
-    if (packet.length > 0) {
+    if (plaintextLength > 0) {
       peer.lastDataSentAt = now;
       peer.owesKeepalive = false;
     }
-    return true;
   }
 
   private sendKeepalive(peer: Peer, keypair: Keypair, out: PacketBatch, to: Endpoint[], now: number): void {

@@ -36,7 +36,7 @@ export function fuzzEngine(inputs: number, seedMessages = 8): FuzzResult {
   packets.push(packet);
   for (let i = 0; i < seedMessages; i++) {
     out.clear();
-    initiator.sealBatch(packets, out, to);
+    initiator.sealBatch(packets, [], out, to);
     for (const m of out) samples.push(m.slice());
   }
 

@@ -1,7 +1,8 @@
-// Sealing one transport packet (message 4) straight into a PacketBatch: header, padded plaintext
-// encrypted with ChaCha20-Poly1305 under the 64-bit counter, tag. The batch's memory receives the
-// datagram; Node's cipher still returns its output in a fresh buffer, copied in (a native batch
-// sealer behind the same call can remove that copy).
+// Sealing one transport packet (message 4): header, padded plaintext encrypted with
+// ChaCha20-Poly1305 under the 64-bit counter, tag. Either in place — the header goes into the
+// packet's headroom, padding and tag into its tailroom (wireguard-go's `offset` idea) — or
+// appended to another batch. Node's cipher returns its output in a fresh buffer, copied back (a
+// native batch sealer behind the same calls can remove that copy).
 
 import { createCipheriv } from 'node:crypto';
 import type { PacketBatch } from '@tunkit/tun-core';
@@ -19,6 +20,62 @@ export function paddedLength(length: number, mtu: number): number {
 
 const NO_AAD = Buffer.alloc(0);
 
+/** Headroom and tailroom a PacketBatch needs for sealInPlace (header; tag plus up to 15 bytes of padding). */
+export const SEAL_HEADROOM = TRANSPORT_HEADER_LENGTH;
+export const SEAL_TAILROOM = TAG_LENGTH + 15;
+
+/**
+ * Seals the packet at `offset`/`length` of `buffer` in place. The caller guarantees SEAL_HEADROOM
+ * bytes before it and SEAL_TAILROOM after it. Returns the datagram's length; it starts at
+ * `offset - SEAL_HEADROOM`.
+ */
+export function sealInPlace(
+  buffer: Uint8Array,
+  offset: number,
+  length: number,
+  key: Uint8Array,
+  receiverIndex: number,
+  counter: number,
+  mtu: number,
+  nonce: Buffer,
+): number {
+  const padded = paddedLength(length, mtu);
+  const datagram = buffer.subarray(offset - TRANSPORT_HEADER_LENGTH, offset + padded + TAG_LENGTH);
+  writeHeader(datagram, receiverIndex, counter);
+  const body = buffer.subarray(offset, offset + padded);
+  body.fill(0, length);
+  encrypt(datagram, body, key, counter, padded, nonce);
+  return datagram.length;
+}
+
+function writeHeader(datagram: Uint8Array, receiverIndex: number, counter: number): void {
+  datagram[0] = MESSAGE_TRANSPORT;
+  datagram[1] = 0;
+  datagram[2] = 0;
+  datagram[3] = 0;
+  writeUint32LE(datagram, 4, receiverIndex);
+  writeUint32LE(datagram, 8, counter >>> 0);
+  writeUint32LE(datagram, 12, Math.floor(counter / 2 ** 32));
+}
+
+/** Encrypts `body` (the padded plaintext inside `datagram`) in place and writes the tag after it. */
+function encrypt(
+  datagram: Uint8Array,
+  body: Uint8Array,
+  key: Uint8Array,
+  counter: number,
+  padded: number,
+  nonce: Buffer,
+): void {
+  const cipher = createCipheriv('chacha20-poly1305', key, counterNonce(counter, nonce), { authTagLength: TAG_LENGTH });
+  cipher.setAAD(NO_AAD, { plaintextLength: padded });
+  const encrypted = cipher.update(body);
+  body.set(encrypted);
+  const rest = cipher.final();
+  if (rest.length > 0) body.set(rest, encrypted.length);
+  datagram.set(cipher.getAuthTag(), TRANSPORT_HEADER_LENGTH + padded);
+}
+
 /** Appends the sealed datagram to `out`; false when `out` has no room. */
 export function sealInto(
   out: PacketBatch,
@@ -32,22 +89,10 @@ export function sealInto(
   const padded = paddedLength(plaintext.length, mtu);
   const datagram = out.reserve(TRANSPORT_HEADER_LENGTH + padded + TAG_LENGTH);
   if (datagram === undefined) return false;
-  datagram[0] = MESSAGE_TRANSPORT;
-  datagram[1] = 0;
-  datagram[2] = 0;
-  datagram[3] = 0;
-  writeUint32LE(datagram, 4, receiverIndex);
-  writeUint32LE(datagram, 8, counter >>> 0);
-  writeUint32LE(datagram, 12, Math.floor(counter / 2 ** 32));
+  writeHeader(datagram, receiverIndex, counter);
   const body = datagram.subarray(TRANSPORT_HEADER_LENGTH, TRANSPORT_HEADER_LENGTH + padded);
   body.set(plaintext);
   body.fill(0, plaintext.length);
-  const cipher = createCipheriv('chacha20-poly1305', key, counterNonce(counter, nonce), { authTagLength: TAG_LENGTH });
-  cipher.setAAD(NO_AAD, { plaintextLength: padded });
-  const encrypted = cipher.update(body);
-  body.set(encrypted);
-  const rest = cipher.final();
-  if (rest.length > 0) body.set(rest, encrypted.length);
-  datagram.set(cipher.getAuthTag(), TRANSPORT_HEADER_LENGTH + padded);
+  encrypt(datagram, body, key, counter, padded, nonce);
   return true;
 }
