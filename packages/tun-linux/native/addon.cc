@@ -93,16 +93,31 @@ Napi::Object RegisterExports(Napi::Env env, Napi::Object exports) {
     });
   }));
   exports.Set("changeRoute", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
+    // changeRoute(add, index, addressBytes, prefixLength, table, what)
     translate(info.Env(), [&] {
       netlink::changeRoute(info[0].ToBoolean().Value(), info[1].As<Napi::Number>().Int32Value(), prefixFrom(info, 2),
-                           info[4].As<Napi::String>().Utf8Value());
+                           info[4].As<Napi::Number>().Uint32Value(), info[5].As<Napi::String>().Utf8Value());
     });
+  }));
+  exports.Set("changeRule", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
+    // changeRule(add, { family: 4 | 6, priority, table, ipProtocol, sourcePort, suppressPrefixLength }, what)
+    const Napi::Object spec = info[1].As<Napi::Object>();
+    netlink::Rule rule;
+    rule.family = spec.Get("family").As<Napi::Number>().Int32Value() == 6 ? AF_INET6 : AF_INET;
+    rule.priority = spec.Get("priority").As<Napi::Number>().Uint32Value();
+    rule.table = spec.Get("table").As<Napi::Number>().Uint32Value();
+    rule.ipProtocol = static_cast<uint8_t>(spec.Get("ipProtocol").As<Napi::Number>().Uint32Value());
+    rule.sourcePort = static_cast<uint16_t>(spec.Get("sourcePort").As<Napi::Number>().Uint32Value());
+    rule.suppressPrefixLength = spec.Get("suppressPrefixLength").As<Napi::Number>().Int32Value();
+    translate(info.Env(), [&] { netlink::changeRule(info[0].ToBoolean().Value(), rule, info[2].As<Napi::String>().Utf8Value()); });
   }));
   exports.Set("listAddresses", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
     return prefixesToJs(info.Env(), translate(info.Env(), [&] { return netlink::listAddresses(info[0].As<Napi::Number>().Int32Value()); }));
   }));
   exports.Set("listRoutes", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
-    return prefixesToJs(info.Env(), translate(info.Env(), [&] { return netlink::listRoutes(info[0].As<Napi::Number>().Int32Value()); }));
+    return prefixesToJs(info.Env(), translate(info.Env(), [&] {
+      return netlink::listRoutes(info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::Number>().Uint32Value());
+    }));
   }));
   return exports;
 }

@@ -2,6 +2,7 @@
 // with NLM_F_ACK, then read until the ACK (an NLMSG_ERROR with error 0) or an error.
 #include "netlink.hh"
 
+#include <linux/fib_rules.h>
 #include <linux/if_addr.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -170,18 +171,36 @@ void changeAddress(bool add, int index, const Prefix& prefix, const std::string&
   Socket(what).transact(request, add ? "rtnetlink RTM_NEWADDR" : "rtnetlink RTM_DELADDR", what);
 }
 
-void changeRoute(bool add, int index, const Prefix& destination, const std::string& what) {
+void changeRoute(bool add, int index, const Prefix& destination, uint32_t table, const std::string& what) {
   Request request(add ? RTM_NEWROUTE : RTM_DELROUTE, NLM_F_ACK | (add ? (NLM_F_CREATE | NLM_F_EXCL) : 0));
   auto* message = request.body<rtmsg>();
   message->rtm_family = static_cast<uint8_t>(destination.family);
   message->rtm_dst_len = static_cast<uint8_t>(destination.length);
-  message->rtm_table = RT_TABLE_MAIN;
+  message->rtm_table = table < 256 ? static_cast<uint8_t>(table) : static_cast<uint8_t>(RT_TABLE_UNSPEC);
   message->rtm_protocol = RTPROT_STATIC;
   message->rtm_scope = RT_SCOPE_LINK;
   message->rtm_type = RTN_UNICAST;
   request.attribute(RTA_DST, destination.address, addressSize(destination.family));
   request.attribute32(RTA_OIF, static_cast<uint32_t>(index));
+  request.attribute32(RTA_TABLE, table);
   Socket(what).transact(request, add ? "rtnetlink RTM_NEWROUTE" : "rtnetlink RTM_DELROUTE", what);
+}
+
+void changeRule(bool add, const Rule& rule, const std::string& what) {
+  Request request(add ? RTM_NEWRULE : RTM_DELRULE, NLM_F_ACK | (add ? (NLM_F_CREATE | NLM_F_EXCL) : 0));
+  auto* message = request.body<fib_rule_hdr>();
+  message->family = static_cast<uint8_t>(rule.family);
+  message->table = rule.table < 256 ? static_cast<uint8_t>(rule.table) : static_cast<uint8_t>(RT_TABLE_UNSPEC);
+  message->action = FR_ACT_TO_TBL;
+  request.attribute32(FRA_PRIORITY, rule.priority);
+  request.attribute32(FRA_TABLE, rule.table);
+  if (rule.ipProtocol != 0) request.attribute(FRA_IP_PROTO, &rule.ipProtocol, sizeof rule.ipProtocol);
+  if (rule.sourcePort != 0) {
+    const fib_rule_port_range range{rule.sourcePort, rule.sourcePort};
+    request.attribute(FRA_SPORT_RANGE, &range, sizeof range);
+  }
+  if (rule.suppressPrefixLength >= 0) request.attribute32(FRA_SUPPRESS_PREFIXLEN, static_cast<uint32_t>(rule.suppressPrefixLength));
+  Socket(what).transact(request, add ? "rtnetlink RTM_NEWRULE" : "rtnetlink RTM_DELRULE", what);
 }
 
 std::vector<Prefix> listAddresses(int index) {
@@ -210,7 +229,7 @@ std::vector<Prefix> listAddresses(int index) {
   return result;
 }
 
-std::vector<Prefix> listRoutes(int index) {
+std::vector<Prefix> listRoutes(int index, uint32_t table) {
   std::vector<Prefix> result;
   for (const int family : {AF_INET, AF_INET6}) {
     Request request(RTM_GETROUTE, NLM_F_DUMP);
@@ -219,17 +238,19 @@ std::vector<Prefix> listRoutes(int index) {
     Socket(what).transact(request, "rtnetlink RTM_GETROUTE", what, [&](const nlmsghdr* message) {
       if (message->nlmsg_type != RTM_NEWROUTE) return;
       const auto* reply = reinterpret_cast<const rtmsg*>(NLMSG_DATA(message));
-      if (reply->rtm_table != RT_TABLE_MAIN || reply->rtm_type != RTN_UNICAST) return;
+      if (reply->rtm_type != RTN_UNICAST) return;
       Prefix prefix;
       prefix.family = reply->rtm_family;
       prefix.length = reply->rtm_dst_len;
       int oif = 0;
+      uint32_t routeTable = reply->rtm_table;
       int length = static_cast<int>(RTM_PAYLOAD(message));
       for (auto* rta = RTM_RTA(reply); RTA_OK(rta, length); rta = RTA_NEXT(rta, length)) {
         if (rta->rta_type == RTA_DST) std::memcpy(prefix.address, RTA_DATA(rta), addressSize(prefix.family));
         if (rta->rta_type == RTA_OIF) oif = *reinterpret_cast<const int*>(RTA_DATA(rta));
+        if (rta->rta_type == RTA_TABLE) routeTable = *reinterpret_cast<const uint32_t*>(RTA_DATA(rta));
       }
-      if (oif == index) result.push_back(prefix);
+      if (oif == index && routeTable == table) result.push_back(prefix);
     });
   }
   return result;

@@ -27,6 +27,16 @@ struct Prefix {
   unsigned length = 0;      // prefix length
 };
 
+/** A policy routing rule (`ip rule`): traffic matching it looks up `table`. */
+struct Rule {
+  int family = 0;                    // AF_INET or AF_INET6
+  uint32_t priority = 0;             // order among rules (lower first)
+  uint32_t table = 0;                // routing table to look up
+  uint8_t ipProtocol = 0;            // match this IP protocol (IPPROTO_UDP...), 0 for any
+  uint16_t sourcePort = 0;           // match this source port (with ipProtocol), 0 for any
+  int suppressPrefixLength = -1;     // ignore routes of prefix length <= this from `table`, -1 off
+};
+
 /** `what` describes the operation for error messages ("adding address 10.0.0.1/24 dev tun0"). */
 int linkIndex(const std::string& name);
 Link getLink(int index);
@@ -34,8 +44,10 @@ void setMtu(int index, uint32_t mtu, const std::string& what);
 void setTxQueueLen(int index, uint32_t length, const std::string& what);
 void setUp(int index, bool up, const std::string& what);
 void changeAddress(bool add, int index, const Prefix& prefix, const std::string& what);
-void changeRoute(bool add, int index, const Prefix& destination, const std::string& what);
+/** A route through interface `index` in routing table `table` (RT_TABLE_MAIN is 254). */
+void changeRoute(bool add, int index, const Prefix& destination, uint32_t table, const std::string& what);
+void changeRule(bool add, const Rule& rule, const std::string& what);
 std::vector<Prefix> listAddresses(int index);
-std::vector<Prefix> listRoutes(int index);
+std::vector<Prefix> listRoutes(int index, uint32_t table);
 
 }  // namespace tunkit::linux_tun::netlink

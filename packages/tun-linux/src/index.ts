@@ -10,6 +10,7 @@ import { type LinuxTunOptions, validateOptions } from './options.js';
 export * from './interface-config.js';
 export { LinuxTun, type LinuxTunStats } from './linux-tun.js';
 export type { LinuxTunOptions } from './options.js';
+export * from './policy-rules.js';
 
 /**
  * Opens a multi-queue TUN device, configures it (MTU, txqueuelen, addresses, routes, up) over

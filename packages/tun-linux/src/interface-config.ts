@@ -1,7 +1,7 @@
 // Interface configuration over rtnetlink (through the addon — no shelling out to `ip`):
 // addresses, MTU, up/down, txqueuelen, routes, and reading them back.
 
-import { type Cidr, cidrNetwork, formatCidr, formatIpAddress, parseCidr } from '@tunkit/tun-core';
+import { type Cidr, cidrNetwork, formatCidr, formatIpAddress, parseCidr, TunConfigError } from '@tunkit/tun-core';
 import { callNative, native } from './native.js';
 
 export interface InterfaceState {
@@ -62,24 +62,52 @@ export function removeAddress(name: string, address: string | Cidr): void {
   );
 }
 
-/** Adds a route to `destination` (host bits are cleared) through the interface. */
-export function addRoute(name: string, destination: string | Cidr): void {
-  const cidr = cidrNetwork(asCidr(destination));
-  callNative(() =>
-    native().changeRoute(true, index(name), cidr.address, cidr.prefix, `adding route ${formatCidr(cidr)} dev ${name}`),
-  );
+/** The main routing table's number (`ip route` without `table`). */
+export const MAIN_TABLE = 254;
+
+export interface RouteOptions {
+  /** Routing table, 1..2^32-1 except 253..255 other than main (default MAIN_TABLE). */
+  table?: number;
 }
 
-export function removeRoute(name: string, destination: string | Cidr): void {
+function routeTable(options: RouteOptions): number {
+  const table = options.table ?? MAIN_TABLE;
+  if (
+    !Number.isInteger(table) ||
+    table < 1 ||
+    table > 0xffff_ffff ||
+    (table >= 253 && table <= 255 && table !== MAIN_TABLE)
+  ) {
+    throw new TunConfigError(
+      'ERR_TUN_ROUTE_TABLE',
+      `routing table ${table} is not usable: pick 1..252, 254 (main) or 256..4294967295`,
+    );
+  }
+  return table;
+}
+
+function changeRoute(add: boolean, name: string, destination: string | Cidr, options: RouteOptions): void {
   const cidr = cidrNetwork(asCidr(destination));
-  callNative(() =>
-    native().changeRoute(
-      false,
-      index(name),
-      cidr.address,
-      cidr.prefix,
-      `removing route ${formatCidr(cidr)} dev ${name}`,
-    ),
+  const table = routeTable(options);
+  const where = table === MAIN_TABLE ? `dev ${name}` : `dev ${name} table ${table}`;
+  const what = `${add ? 'adding' : 'removing'} route ${formatCidr(cidr)} ${where}`;
+  callNative(() => native().changeRoute(add, index(name), cidr.address, cidr.prefix, table, what));
+}
+
+/** Adds a route to `destination` (host bits are cleared) through the interface. */
+export function addRoute(name: string, destination: string | Cidr, options: RouteOptions = {}): void {
+  changeRoute(true, name, destination, options);
+}
+
+export function removeRoute(name: string, destination: string | Cidr, options: RouteOptions = {}): void {
+  changeRoute(false, name, destination, options);
+}
+
+/** The routes through the interface in one table (default main), as "10.0.0.0/8". */
+export function listRoutes(name: string, options: RouteOptions = {}): string[] {
+  const table = routeTable(options);
+  return callNative(() => native().listRoutes(index(name), table)).map(
+    (p) => `${formatIpAddress(p.address)}/${p.prefix}`,
   );
 }
 
@@ -95,6 +123,6 @@ export function interfaceState(name: string): InterfaceState {
     txQueueLen: link.txQueueLen,
     up: link.up,
     addresses: callNative(() => native().listAddresses(i)).map(text),
-    routes: callNative(() => native().listRoutes(i)).map(text),
+    routes: callNative(() => native().listRoutes(i, MAIN_TABLE)).map(text),
   };
 }

@@ -21,6 +21,15 @@ export interface NativePrefix {
   prefix: number;
 }
 
+export interface NativeRule {
+  family: 4 | 6;
+  priority: number;
+  table: number;
+  ipProtocol: number;
+  sourcePort: number;
+  suppressPrefixLength: number;
+}
+
 export interface NativeTunDevice {
   readonly name: string;
   drain(buffer: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, meta: Uint32Array): number;
@@ -47,9 +56,10 @@ interface Addon {
   getLink(index: number): NativeLink;
   setLink(index: number, field: 'mtu' | 'txQueueLen' | 'up', value: number | boolean, what: string): void;
   changeAddress(add: boolean, index: number, address: Uint8Array, prefix: number, what: string): void;
-  changeRoute(add: boolean, index: number, address: Uint8Array, prefix: number, what: string): void;
+  changeRoute(add: boolean, index: number, address: Uint8Array, prefix: number, table: number, what: string): void;
+  changeRule(add: boolean, rule: NativeRule, what: string): void;
   listAddresses(index: number): NativePrefix[];
-  listRoutes(index: number): NativePrefix[];
+  listRoutes(index: number, table: number): NativePrefix[];
 }
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');

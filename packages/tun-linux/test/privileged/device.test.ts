@@ -105,6 +105,65 @@ describe('LinuxTun device', { skip }, () => {
     }
   });
 
+  it('adds routes in another table and policy rules, as `ip -j` reads them back, and removes them', async () => {
+    const tun = await openTun({ name: 'tkrule0', addresses: ['10.58.0.1/24', 'fd58::1/64'] });
+    const rules: config.PolicyRule[] = [
+      { family: 4, priority: 5101, udpSourcePort: 51999 },
+      { family: 4, priority: 5102, suppressPrefixLength: 0 },
+      { family: 4, priority: 5103, table: 51999 },
+      { family: 6, priority: 5103, table: 51999 },
+    ];
+    const ipRules = (family: string) =>
+      JSON.parse(execFileSync('ip', ['-j', family, 'rule', 'show'], { encoding: 'utf8' })) as Record<string, unknown>[];
+    try {
+      config.addRoute('tkrule0', '0.0.0.0/0', { table: 51999 });
+      config.addRoute('tkrule0', '::/0', { table: 51999 });
+      assert.deepEqual(config.listRoutes('tkrule0', { table: 51999 }), ['0.0.0.0/0', '::/0']);
+      assert.ok(!config.interfaceState('tkrule0').routes.includes('0.0.0.0/0'), 'not in main');
+      const shown = JSON.parse(execFileSync('ip', ['-j', 'route', 'show', 'table', '51999'], { encoding: 'utf8' }));
+      assert.deepEqual(
+        shown.map((r: { dst: string; dev: string }) => `${r.dst} ${r.dev}`),
+        ['default tkrule0'],
+      );
+      for (const rule of rules) config.addRule(rule);
+      const v4 = ipRules('-4');
+      const sport = v4.find((r) => r.priority === 5101);
+      assert.equal(sport?.ipproto, 'udp');
+      assert.equal(sport?.sport, 51999);
+      assert.equal(sport?.table, 'main');
+      assert.equal(v4.find((r) => r.priority === 5102)?.suppress_prefixlen, 0);
+      assert.equal(v4.find((r) => r.priority === 5103)?.table, '51999');
+      assert.equal(ipRules('-6').find((r) => r.priority === 5103)?.table, '51999');
+      // The policy in action: 10.59.0.9 goes to the tunnel's table (default via tkrule0).
+      const route = JSON.parse(execFileSync('ip', ['-j', 'route', 'get', '10.59.0.9'], { encoding: 'utf8' }));
+      assert.equal(route[0].dev, 'tkrule0');
+      assert.throws(
+        () => config.addRule(rules[0] as config.PolicyRule),
+        (e: TunOsError) =>
+          e.errno === 'EEXIST' && e.message.includes('rule -4 pref 5101 ipproto udp sport 51999 lookup main'),
+      );
+      assert.throws(
+        () => config.addRule({ family: 4, priority: 0 }),
+        (e: TunConfigError) => e instanceof TunConfigError && e.message.includes('priority 0 is outside 1..32765'),
+      );
+      assert.throws(
+        () => config.addRoute('tkrule0', '10.1.0.0/16', { table: 255 }),
+        (e: TunConfigError) => e instanceof TunConfigError && e.message.includes('routing table 255'),
+      );
+    } finally {
+      for (const rule of rules) {
+        try {
+          config.removeRule(rule);
+        } catch {
+          // not added
+        }
+      }
+      await tun.close();
+    }
+    assert.ok(!ipRules('-4').some((r) => r.priority === 5101 || r.priority === 5102 || r.priority === 5103));
+    assert.ok(!ipRules('-6').some((r) => r.priority === 5103));
+  });
+
   it('refuses bad options with typed errors naming the value', async () => {
     const cases: [Parameters<typeof openTun>[0], RegExp][] = [
       [{ queues: 0 }, /queues must be an integer in 1..64, got 0/],
