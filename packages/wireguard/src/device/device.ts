@@ -5,11 +5,12 @@
 // A ticker drives the protocol timers. The UAPI socket (wg show / wg set) plugs into uapiGet/uapiSet.
 
 import { PacketBatch, type Tun } from '@tunkit/tun-core';
-import type { Bind, Endpoint } from '../bind/bind.js';
+import type { Bind, BindStats, Endpoint } from '../bind/bind.js';
 import { formatUapiGet, parseUapiSet, UapiError } from '../config/uapi.js';
 import { Engine, type EngineOptions } from '../protocol/engine.js';
 import type { PeerConfig } from '../protocol/peer.js';
 import { SEAL_HEADROOM, SEAL_TAILROOM } from '../protocol/seal.js';
+import type { UapiHandler } from '../uapi/uapi-server.js';
 
 export interface DeviceOptions extends Omit<EngineOptions, 'mtu'> {
   tun: Tun;
@@ -68,6 +69,11 @@ export class Device {
 
   get listenPort(): number {
     return this.bind.port;
+  }
+
+  /** Counters of the UDP side (the current Bind's). */
+  bindStats(): BindStats {
+    return this.bind.stats();
   }
 
   addPeer(config: PeerConfig, allowedIps: readonly string[] = []) {
@@ -142,6 +148,18 @@ export class Device {
       if (datagrams.buffer[datagrams.offsets[i] as number] === 1) this.initiationsThisSecond++;
     }
   }
+
+  /** Answers UAPI requests for this device: pass it to UapiServer.listen as `handler`. */
+  readonly uapiHandler: UapiHandler = async (operation, body) => {
+    if (operation === 'get') return { lines: this.uapiGet(), errno: 0 };
+    try {
+      await this.uapiSet(body);
+      return { lines: '', errno: 0 };
+    } catch (error) {
+      if (error instanceof UapiError) return { lines: '', errno: error.errno }; // `wg set` prints it
+      throw error;
+    }
+  };
 
   /** The UAPI get=1 answer. */
   uapiGet(): string {

@@ -14,6 +14,7 @@ export const DROP_REASONS = [
   'expired-keypair', // transport for a keypair past REJECT_AFTER_TIME
   'bad-inner-packet', // decrypted payload is not an IP packet
   'disallowed-source', // inner source address not in the sending peer's allowed IPs
+  'peer-to-peer', // inner destination is another peer's, and peer-to-peer forwarding is off
   'no-route', // outbound packet whose destination matches no peer
   'no-endpoint', // outbound packet for a peer with no known endpoint
   'staged-overflow', // outbound packet dropped from a full per-peer staging queue

@@ -158,4 +158,23 @@ describe('Engine', () => {
     assert.deepEqual(sequences(deliver(b, resealed, A).tun), [1, 2, 3, 4, 5, 6, 7]);
     assert.equal(a.drops['no-route'], 2 * sizes.length);
   });
+
+  it('drops packets from one peer to another when peer-to-peer is off, counted; delivers them when on', () => {
+    const { a, b, deliver, send } = setup();
+    deliver(a, deliver(b, send(a, [0]), A).replies, B);
+    b.addPeer({ publicKey: publicKeyFrom(generatePrivateKey()) }, ['10.9.0.3/32']);
+    a.allowedIps.insert('10.9.0.3/32', [...a.peers()][0] as ReturnType<typeof a.addPeer>);
+    const toPeer = (seq: number) => {
+      const packets = new PacketBatch({ capacity: 1 });
+      packets.push(sequencePacket(seq, 100, [10, 9, 0, 1], [10, 9, 0, 3]));
+      const out = new PacketBatch({ capacity: 4 });
+      a.sealBatch(packets, [], out, []);
+      return out;
+    };
+    assert.deepEqual(sequences(deliver(b, toPeer(1), A).tun), [1]);
+    b.allowPeerToPeer = false;
+    assert.equal(deliver(b, toPeer(2), A).tun.length, 0);
+    assert.equal(b.drops['peer-to-peer'], 1);
+    assert.deepEqual(sequences(deliver(b, send(a, [3]), A).tun), [3], 'to the gateway itself still flows');
+  });
 });

@@ -37,6 +37,12 @@ export interface EngineOptions {
   random?: (n: number) => Uint8Array;
   /** True while the device is under load: initiations then need a valid MAC2 (a cookie). */
   underLoad?: () => boolean;
+  /**
+   * Deliver packets from one peer addressed to another peer's allowed IPs (default true, as
+   * WireGuard does; the kernel then routes them back into the tunnel). A gateway that keeps its
+   * clients apart sets false: such packets are dropped and counted as 'peer-to-peer'.
+   */
+  allowPeerToPeer?: boolean;
 }
 
 export interface EngineCounters {
@@ -66,6 +72,7 @@ export class Engine {
   };
   readonly timers: TimerSettings;
   mtu: number;
+  allowPeerToPeer: boolean;
   private identity: StaticIdentity;
   private macReceiver: MacReceiver;
   private readonly peersByKey = new Map<string, Peer>();
@@ -78,6 +85,7 @@ export class Engine {
 
   constructor(options: EngineOptions) {
     this.mtu = options.mtu;
+    this.allowPeerToPeer = options.allowPeerToPeer ?? true;
     this.timers = { ...DEFAULT_TIMERS, ...options.timers };
     this.clock = options.now ?? (() => performance.now());
     this.wallClock = options.wallNow ?? Date.now;
@@ -350,6 +358,10 @@ export class Engine {
     const inner = plain.subarray(0, length);
     if (this.allowedIps.lookupPacket(inner, 'source') !== peer) {
       this.drop('disallowed-source');
+      return;
+    }
+    if (!this.allowPeerToPeer && this.allowedIps.lookupPacket(inner, 'destination') !== undefined) {
+      this.drop('peer-to-peer');
       return;
     }
     const view = tunOut.reserve(length);

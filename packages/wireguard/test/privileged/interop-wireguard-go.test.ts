@@ -43,14 +43,7 @@ async function startDevice(timers: { rekeyAfterTime?: number; rekeyTimeout?: num
   const d = new Device({ tun, bind, privateKey: ourKey, timers });
   d.addPeer({ publicKey: theirPublic, endpoint: { address: '10.31.0.2', port: 51821 } }, ['10.32.0.2/32']);
   d.start();
-  uapi = await UapiServer.listen({
-    name: ourName,
-    handler: async (operation, body) => {
-      if (operation === 'get') return { lines: d.uapiGet(), errno: 0 };
-      await d.uapiSet(body);
-      return { lines: '', errno: 0 };
-    },
-  });
+  uapi = await UapiServer.listen({ name: ourName, handler: d.uapiHandler });
   return d;
 }
 

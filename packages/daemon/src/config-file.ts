@@ -1,0 +1,36 @@
+// Reading the wg-quick file: refuse one whose private key others can read, then parse it strictly
+// and resolve DNS-name endpoints once, at start (as wg-quick does).
+
+import { readFileSync, statSync } from 'node:fs';
+import { parseWgQuick, refuseUnsupported, resolveEndpoints, type WgQuickConfig } from '@tunkit/wireguard';
+import { StartupError } from './startup-error.js';
+
+/** Throws StartupError when `path` is group- or world-accessible: it holds a private key. */
+export function checkConfigMode(path: string, mode: number): void {
+  const loose = mode & 0o077;
+  if (loose === 0) return;
+  const octal = (mode & 0o777).toString(8).padStart(4, '0');
+  const who = [loose & 0o070 ? 'its group' : '', loose & 0o007 ? 'everyone' : ''].filter(Boolean).join(' and ');
+  throw new StartupError(
+    `refusing ${path}: it holds a private key and ${who} can access it (mode ${octal}); fix with 'chmod 600 ${path}'`,
+  );
+}
+
+export async function readConfigFile(path: string): Promise<WgQuickConfig> {
+  let text: string;
+  try {
+    const stat = statSync(path);
+    if (!stat.isFile()) throw new StartupError(`config ${path} is not a file`);
+    text = readFileSync(path, 'utf8');
+    const config = parseWgQuick(text);
+    checkConfigMode(path, stat.mode);
+    refuseUnsupported(config);
+    return await resolveEndpoints(config);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new StartupError(`config file ${path} does not exist: pass --config <wg-quick file>`);
+    if (code === 'EACCES') throw new StartupError(`cannot read config file ${path}: permission denied (run as root?)`);
+    if (code === 'ERR_WG_CONFIG') throw new StartupError(`config ${path}: ${(error as Error).message}`);
+    throw error;
+  }
+}

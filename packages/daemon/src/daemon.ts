@@ -1,0 +1,275 @@
+// The daemon's life: options and config → Tun (the platform's, loaded at run time) + UDP Bind +
+// WireGuard Device → host routes, rules, forwarding, DNS → UAPI socket and metrics → running
+// until SIGINT/SIGTERM → undo everything, close, exit 0 within 2 s.
+
+import { type LoadPlatformTunOptions, loadPlatformTun, type Tun, type TunPlatform } from '@tunkit/tun-core';
+import { type Bind, Device, UapiServer, UdpBind, type WgQuickConfig } from '@tunkit/wireguard';
+import { helpText, parseCommandLine, type Role } from './cli.js';
+import { readConfigFile } from './config-file.js';
+import { applyDns } from './host/dns.js';
+import { ignoring, isLinuxHostApi, type LinuxHostApi } from './host/linux-api.js';
+import { addMasquerade, enableForwarding } from './host/linux-forwarding.js';
+import { installRoutes, planRoutes } from './host/linux-routing.js';
+import { describeChange, undoLinuxChange } from './host/linux-undo.js';
+import { Journal } from './journal.js';
+import { createLogger, type Logger } from './logger.js';
+import { MetricsServer, renderMetrics } from './metrics.js';
+import { printableConfig } from './print-config.js';
+import { type DaemonSettings, nameFromConfigPath, resolveSettings } from './settings.js';
+import { StartupError, startupErrorLine } from './startup-error.js';
+
+export interface MainOptions {
+  role: Role;
+  argv: readonly string[];
+  env?: NodeJS.ProcessEnv;
+  /** Imports the platform package from the app's own dependencies (see loadPlatformTun). */
+  importer?: LoadPlatformTunOptions['importer'];
+  /** Where --help, --print-config and startup errors go (default process.stdout / process.stderr). */
+  out?: (line: string) => void;
+  err?: (line: string) => void;
+}
+
+/** Milliseconds a shutdown may take before the process exits anyway. */
+const SHUTDOWN_DEADLINE_MS = 1800;
+
+/** Runs the daemon to completion; resolves the process exit code. */
+export async function main(options: MainOptions): Promise<number> {
+  const program = `tunkit-${options.role}`;
+  const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const err = options.err ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const env = options.env ?? process.env;
+  try {
+    const values = parseCommandLine(options.role, options.argv, env);
+    if (values.help) {
+      out(helpText(options.role));
+      return 0;
+    }
+    const configPath = values.config as string | undefined;
+    if (values.cleanup) {
+      const name = (values.name as string | undefined) ?? (configPath ? nameFromConfigPath(configPath) : undefined);
+      if (!name)
+        throw new StartupError('--cleanup needs --name <interface> (or --config <file>) to know what to clean');
+      const platform = await loadPlatformTun({ importer: options.importer });
+      out(await cleanup(name, hostApi(platform), (line) => out(line)));
+      return 0;
+    }
+    if (!configPath)
+      throw new StartupError(
+        `no configuration: pass --config <wg-quick file> (or TUNKIT_CONFIG); see ${program} --help`,
+      );
+    const config = await readConfigFile(configPath);
+    const settings = resolveSettings(options.role, values, configPath, config, { isTty: process.stdout.isTTY });
+    if (values['print-config']) {
+      out(printableConfig(settings).trimEnd());
+      return 0;
+    }
+    const log = createLogger({ level: settings.logLevel, format: settings.logFormat, name: program });
+    const running = await start(settings, options, log);
+    return await running.done;
+  } catch (error) {
+    err(startupErrorLine(program, error));
+    return 1;
+  }
+}
+
+function hostApi(platform: TunPlatform): LinuxHostApi | undefined {
+  return isLinuxHostApi(platform) ? platform : undefined;
+}
+
+async function cleanup(name: string, api: LinuxHostApi | undefined, say: (line: string) => void): Promise<string> {
+  const journal = Journal.open(name);
+  if (journal.ownerAlive()) {
+    throw new StartupError(
+      `tunkit process ${journal.ownerPid} is running interface ${name}: stop it instead (kill ${journal.ownerPid})`,
+    );
+  }
+  if (journal.pending.length === 0) return `nothing to clean up for ${name} (${journal.path} is absent)`;
+  if (!api) throw new StartupError('--cleanup of host changes is implemented for Linux only');
+  const count = journal.pending.length;
+  await journal.undoAll(
+    (change) => {
+      undoLinuxChange(api, change);
+      say(`removed ${describeChange(change)}`);
+    },
+    (change, error) => say(`could not undo ${describeChange(change)}: ${(error as Error).message}`),
+  );
+  return `cleaned up ${count} change(s) left by ${name}`;
+}
+
+interface Running {
+  done: Promise<number>;
+}
+
+async function openBind(port: number): Promise<Bind> {
+  try {
+    return await UdpBind.open({ port });
+  } catch (error) {
+    const errno = (error as { errno?: string }).errno;
+    if (errno === 'EAFNOSUPPORT' || errno === 'EADDRNOTAVAIL') return await UdpBind.open({ port, ipv6: false });
+    if (errno === 'EADDRINUSE') {
+      throw new StartupError(
+        `UDP port ${port} is in use by another process: pick another with --listen-port or ListenPort=`,
+      );
+    }
+    throw error;
+  }
+}
+
+function addPeers(device: Device, config: WgQuickConfig): void {
+  for (const peer of config.peers) {
+    device.addPeer(
+      {
+        publicKey: peer.publicKey,
+        presharedKey: peer.presharedKey,
+        endpoint: peer.endpoint ? { address: peer.endpoint.host, port: peer.endpoint.port } : undefined,
+        persistentKeepalive: peer.persistentKeepalive,
+      },
+      peer.allowedIps,
+    );
+  }
+}
+
+async function start(settings: DaemonSettings, options: MainOptions, log: Logger): Promise<Running> {
+  const platform = await loadPlatformTun({ importer: options.importer });
+  const api = hostApi(platform);
+  const journal = Journal.open(settings.name);
+  if (journal.ownerAlive()) {
+    throw new StartupError(
+      `tunkit process ${journal.ownerPid} already runs interface ${settings.name}: stop it first, or pick another --name`,
+    );
+  }
+  if (journal.pending.length > 0) {
+    log.warn({ journal: journal.path }, 'a previous run did not exit cleanly: undoing what it left');
+    if (api) await cleanup(settings.name, api, (line) => log.warn(line));
+  }
+  const undo: (() => void | Promise<void>)[] = []; // run in reverse on the way out
+  const stopHost = async () => {
+    for (const step of undo.reverse()) await step();
+    if (api) {
+      await journal.undoAll(
+        (change) => undoLinuxChange(api, change),
+        (change, error) => log.error({ error: (error as Error).message }, `could not undo ${describeChange(change)}`),
+      );
+    }
+  };
+  let tun: Tun | undefined;
+  let device: Device | undefined;
+  try {
+    const config = settings.config;
+    tun = await platform.openTun({
+      name: settings.name,
+      mtu: settings.mtu,
+      addresses: config.interface.addresses,
+      ...(process.platform === 'linux' ? { queues: settings.tunQueues } : {}),
+    });
+    const bind = await openBind(settings.listenPort);
+    device = new Device({
+      tun,
+      bind,
+      privateKey: config.interface.privateKey,
+      allowPeerToPeer: settings.role === 'headless' || settings.allowPeerToPeer,
+      rebind: (port) => openBind(port),
+    });
+    addPeers(device, config);
+    const plan = planRoutes(config);
+    if (api) {
+      const name = tun.name;
+      const removeRoutes = installRoutes(api, name, plan, device.listenPort, journal, log);
+      undo.push(removeRoutes, () => {
+        for (const address of config.interface.addresses)
+          ignoring(['EADDRNOTAVAIL', 'ENODEV'], () => api.removeAddress(name, address));
+      });
+      if (settings.forward) enableForwarding(journal);
+      if (settings.masquerade) addMasquerade(name, settings.masquerade, journal);
+      applyDns(name, config.interface.dns, journal, log);
+    } else if (plan.routes.length > 0 || plan.defaults.length > 0 || settings.forward || settings.masquerade) {
+      throw new StartupError(
+        `routes, forwarding and masquerade are implemented for Linux only (platform ${process.platform})`,
+      );
+    }
+    device.start();
+    const running = device;
+    const uapi = settings.uapi ? await UapiServer.listen({ name: tun.name, handler: running.uapiHandler }) : undefined;
+    const openedTun = tun;
+    const metrics = settings.metricsListen
+      ? await MetricsServer.listen(settings.metricsListen.host, settings.metricsListen.port, (lag) =>
+          renderMetrics(running, openedTun, lag),
+        )
+      : undefined;
+    const watcher = watchHandshakes(running, log);
+    log.info(
+      {
+        interface: tun.name,
+        listenPort: running.listenPort,
+        peers: config.peers.length,
+        queues: settings.tunQueues,
+        uapi: uapi?.path,
+        metrics: metrics ? `http://${metrics.address}/metrics` : undefined,
+      },
+      `${settings.role} up`,
+    );
+    return {
+      done: waitForSignal(log, async () => {
+        clearInterval(watcher);
+        await uapi?.close();
+        await metrics?.close();
+        await stopHost();
+        await running.close();
+      }),
+    };
+  } catch (error) {
+    await stopHost().catch(() => {});
+    if (device) await device.close();
+    else await tun?.close();
+    throw error;
+  }
+}
+
+/** Logs each completed handshake (by peer label, never by key). */
+function watchHandshakes(device: Device, log: Logger): NodeJS.Timeout {
+  const seen = new Map<unknown, number>();
+  const timer = setInterval(() => {
+    for (const peer of device.engine.peers()) {
+      const at = peer.lastHandshakeWallMs;
+      if (at !== 0 && seen.get(peer) !== at) {
+        seen.set(peer, at);
+        const label = device.engine.allowedIps.prefixesOf(peer)[0] ?? 'peer';
+        const endpoint = peer.endpoint ? `${peer.endpoint.address}:${peer.endpoint.port}` : undefined;
+        log.info({ peer: label, endpoint }, 'handshake completed');
+      }
+    }
+  }, 500);
+  timer.unref();
+  return timer;
+}
+
+/** Resolves 0 after SIGINT/SIGTERM and a clean stop; exits the process if the stop overruns. */
+function waitForSignal(log: Logger, stop: () => Promise<void>): Promise<number> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'stopping');
+      const deadline = setTimeout(() => {
+        log.error(`did not stop within ${SHUTDOWN_DEADLINE_MS} ms; exiting anyway`);
+        process.exit(1);
+      }, SHUTDOWN_DEADLINE_MS);
+      deadline.unref();
+      stop()
+        .then(() => {
+          clearTimeout(deadline);
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+          log.info('stopped');
+          resolve(0);
+        })
+        .catch((error) => {
+          log.error({ error: (error as Error).message }, 'error while stopping');
+          resolve(1);
+        });
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}

@@ -1,0 +1,178 @@
+// Prometheus metrics over HTTP (text format 0.0.4): TUN per-queue counters, UDP counters,
+// WireGuard drops by reason, handshakes, per-peer traffic and last handshake, event-loop lag.
+// Peers are labelled by their first AllowedIPs prefix (or their position), never by key.
+
+import { createServer, type Server } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { TunStats } from '@tunkit/tun-core';
+import { type Device, DROP_REASONS } from '@tunkit/wireguard';
+import { StartupError } from './startup-error.js';
+
+type Sample = [labels: Record<string, string | number>, value: number];
+
+class Exposition {
+  private readonly lines: string[] = [];
+  add(name: string, type: 'counter' | 'gauge', help: string, samples: Sample[]): void {
+    this.lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const [labels, value] of samples) {
+      const entries = Object.entries(labels);
+      const text = entries.length
+        ? `{${entries.map(([k, v]) => `${k}="${String(v).replace(/["\\\n]/g, '_')}"`).join(',')}}`
+        : '';
+      this.lines.push(`${name}${text} ${Number.isFinite(value) ? value : 0}`);
+    }
+  }
+  toString(): string {
+    return `${this.lines.join('\n')}\n`;
+  }
+}
+
+/** Renders the metrics of a running device. */
+export function renderMetrics(
+  device: Device,
+  tun: { stats(): TunStats },
+  lagSeconds: { p50: number; p99: number; max: number },
+): string {
+  const m = new Exposition();
+  const tunStats = tun.stats();
+  const queues = tunStats.queues.map((q, i) => ({ q, i }));
+  const perQueue = (key: keyof TunStats['queues'][number]): Sample[] =>
+    queues.map(({ q, i }) => [{ queue: i }, q[key]]);
+  m.add(
+    'tunkit_tun_rx_packets_total',
+    'counter',
+    'Packets read from the TUN device, per queue.',
+    perQueue('rxPackets'),
+  );
+  m.add('tunkit_tun_rx_bytes_total', 'counter', 'Bytes read from the TUN device, per queue.', perQueue('rxBytes'));
+  m.add(
+    'tunkit_tun_tx_packets_total',
+    'counter',
+    'Packets written to the TUN device, per queue.',
+    perQueue('txPackets'),
+  );
+  m.add('tunkit_tun_tx_bytes_total', 'counter', 'Bytes written to the TUN device, per queue.', perQueue('txBytes'));
+  m.add(
+    'tunkit_tun_rx_stalls_total',
+    'counter',
+    'Times a queue stopped reading because the inbound channel was full.',
+    perQueue('rxStalls'),
+  );
+  m.add('tunkit_tun_tx_dropped_total', 'counter', 'Packets accepted for the TUN that could not be written.', [
+    [{}, tunStats.txDropped],
+  ]);
+  m.add('tunkit_tun_tx_refused_total', 'counter', 'Sends refused because the outbound queue was full (retried).', [
+    [{}, tunStats.txRefused],
+  ]);
+  const bind = device.bindStats();
+  m.add('tunkit_udp_rx_datagrams_total', 'counter', 'UDP datagrams received.', [[{}, bind.rxDatagrams]]);
+  m.add('tunkit_udp_rx_bytes_total', 'counter', 'UDP bytes received.', [[{}, bind.rxBytes]]);
+  m.add('tunkit_udp_tx_datagrams_total', 'counter', 'UDP datagrams sent.', [[{}, bind.txDatagrams]]);
+  m.add('tunkit_udp_tx_bytes_total', 'counter', 'UDP bytes sent.', [[{}, bind.txBytes]]);
+  m.add('tunkit_udp_rx_dropped_total', 'counter', 'UDP datagrams dropped by the full receive queue.', [
+    [{}, bind.rxDropped],
+  ]);
+  m.add('tunkit_udp_tx_errors_total', 'counter', 'UDP sends the OS refused.', [[{}, bind.txErrors]]);
+  const engine = device.engine;
+  m.add(
+    'tunkit_wireguard_drops_total',
+    'counter',
+    'Datagrams and packets dropped, by reason.',
+    DROP_REASONS.map((reason) => [{ reason }, engine.drops[reason]]),
+  );
+  m.add('tunkit_wireguard_handshakes_total', 'counter', 'Handshakes, by kind.', [
+    [{ kind: 'initiated' }, engine.counters.handshakesInitiated],
+    [{ kind: 'answered' }, engine.counters.handshakesAnswered],
+    [{ kind: 'completed' }, engine.counters.handshakesCompleted],
+  ]);
+  m.add('tunkit_wireguard_cookies_sent_total', 'counter', 'Cookie replies sent while under load.', [
+    [{}, engine.counters.cookiesSent],
+  ]);
+  m.add('tunkit_wireguard_keepalives_sent_total', 'counter', 'Keepalives sent.', [
+    [{}, engine.counters.keepalivesSent],
+  ]);
+  const peers = [...engine.peers()].map((peer, i) => ({
+    peer,
+    label: engine.allowedIps.prefixesOf(peer)[0] ?? `#${i}`,
+  }));
+  m.add(
+    'tunkit_peer_last_handshake_seconds',
+    'gauge',
+    'Unix time of the last completed handshake with the peer (0: never).',
+    peers.map(({ peer, label }) => [{ peer: label }, peer.lastHandshakeWallMs / 1000]),
+  );
+  m.add(
+    'tunkit_peer_rx_bytes_total',
+    'counter',
+    'Bytes received from the peer.',
+    peers.map(({ peer, label }) => [{ peer: label }, peer.rxBytes]),
+  );
+  m.add(
+    'tunkit_peer_tx_bytes_total',
+    'counter',
+    'Bytes sent to the peer.',
+    peers.map(({ peer, label }) => [{ peer: label }, peer.txBytes]),
+  );
+  m.add('tunkit_event_loop_lag_seconds', 'gauge', 'Event-loop delay over the last interval.', [
+    [{ quantile: '0.5' }, lagSeconds.p50],
+    [{ quantile: '0.99' }, lagSeconds.p99],
+    [{ quantile: '1' }, lagSeconds.max],
+  ]);
+  return m.toString();
+}
+
+/** Serves GET /metrics; the event-loop histogram resets at each scrape. */
+export class MetricsServer {
+  private constructor(
+    private readonly server: Server,
+    private readonly lag: ReturnType<typeof monitorEventLoopDelay>,
+  ) {}
+
+  static async listen(
+    host: string,
+    port: number,
+    render: (lag: { p50: number; p99: number; max: number }) => string,
+  ): Promise<MetricsServer> {
+    const lag = monitorEventLoopDelay({ resolution: 10 });
+    lag.enable();
+    const server = createServer((request, response) => {
+      if (request.method !== 'GET' || (request.url ?? '').split('?')[0] !== '/metrics') {
+        response.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics\n');
+        return;
+      }
+      const seconds = (ns: number) => ns / 1e9;
+      const body = render({
+        p50: seconds(lag.percentile(50)),
+        p99: seconds(lag.percentile(99)),
+        max: seconds(lag.max),
+      });
+      lag.reset();
+      response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(body);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (error: NodeJS.ErrnoException) => {
+        lag.disable();
+        reject(
+          new StartupError(
+            error.code === 'EADDRINUSE'
+              ? `--metrics-listen ${host}:${port} is in use by another process: pick another port`
+              : `cannot serve metrics on ${host}:${port}: ${error.message}`,
+          ),
+        );
+      });
+      server.listen(port, host, () => resolve());
+    });
+    return new MetricsServer(server, lag);
+  }
+
+  get address(): string {
+    const a = this.server.address();
+    return typeof a === 'object' && a ? `${a.address}:${a.port}` : String(a);
+  }
+
+  async close(): Promise<void> {
+    this.lag.disable();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}

@@ -1,0 +1,35 @@
+// --print-config: the effective configuration, wg-quick text with the daemon's own settings as
+// comments. Secret keys (PrivateKey, PresharedKey) are redacted; public keys are not secret and
+// are shown, our own included, since that is what a peer's config needs.
+
+import { formatKey, publicKeyFrom, serializeWgQuick } from '@tunkit/wireguard';
+import type { DaemonSettings } from './settings.js';
+
+export const REDACTED = '(redacted)';
+
+export function printableConfig(settings: DaemonSettings): string {
+  const config = {
+    ...settings.config,
+    interface: { ...settings.config.interface, mtu: settings.mtu, listenPort: settings.listenPort },
+  };
+  const text = serializeWgQuick(config)
+    .replace(/^(PrivateKey|PresharedKey) = .*$/gm, `$1 = ${REDACTED}`)
+    .replace(
+      /^PrivateKey = .*$/m,
+      (line) => `${line}\n# PublicKey = ${formatKey(publicKeyFrom(settings.config.interface.privateKey))}`,
+    );
+  const daemon = [
+    `# tunkit-${settings.role} (${settings.configPath})`,
+    `# name = ${settings.name}`,
+    `# tun-queues = ${settings.tunQueues}`,
+    `# log-level = ${settings.logLevel}, log-format = ${settings.logFormat}`,
+    `# metrics-listen = ${settings.metricsListen ? `${settings.metricsListen.host}:${settings.metricsListen.port}` : 'off'}`,
+    `# uapi = ${settings.uapi ? `/var/run/wireguard/${settings.name}.sock` : 'off'}`,
+  ];
+  if (settings.role === 'gateway') {
+    daemon.push(
+      `# forward = ${settings.forward}, masquerade = ${settings.masquerade ?? 'off'}, allow-peer-to-peer = ${settings.allowPeerToPeer}`,
+    );
+  }
+  return `${daemon.join('\n')}\n${text}`;
+}

@@ -1,0 +1,96 @@
+// The effective settings: flags over TUNKIT_* variables over the wg-quick file over defaults.
+
+import { availableParallelism } from 'node:os';
+import { basename } from 'node:path';
+import type { WgQuickConfig } from '@tunkit/wireguard';
+import { type CliValues, envName, type Role } from './cli.js';
+import { StartupError } from './startup-error.js';
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface DaemonSettings {
+  role: Role;
+  configPath: string;
+  /** Interface name (also the UAPI socket's and the cleanup journal's). */
+  name: string;
+  mtu: number;
+  /** 0: any free port. */
+  listenPort: number;
+  tunQueues: number;
+  logLevel: LogLevel;
+  logFormat: 'json' | 'pretty';
+  metricsListen: { host: string; port: number } | undefined;
+  uapi: boolean;
+  forward: boolean;
+  masquerade: string | undefined;
+  allowPeerToPeer: boolean;
+  config: WgQuickConfig;
+}
+
+const NAME = /^[A-Za-z0-9_=+.-]{1,15}$/;
+
+function integer(option: string, value: string, min: number, max: number): number {
+  const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new StartupError(`--${option} (or ${envName(option)}) '${value}' is not an integer in ${min}..${max}`);
+  }
+  return n;
+}
+
+/** The interface name a config file implies: /etc/wireguard/wg0.conf → wg0. */
+export function nameFromConfigPath(path: string): string | undefined {
+  const name = basename(path).replace(/\.conf$/, '');
+  return NAME.test(name) ? name : undefined;
+}
+
+/** "127.0.0.1:9586", "[::1]:9586" → host and port. */
+export function parseListen(value: string): { host: string; port: number } {
+  const match = /^\[([^\]]+)\]:(\d+)$/.exec(value) ?? /^([^:]+):(\d+)$/.exec(value);
+  if (!match) throw new StartupError(`--metrics-listen '${value}' is not host:port (e.g. 127.0.0.1:9586)`);
+  return { host: match[1] as string, port: integer('metrics-listen', match[2] as string, 1, 65535) };
+}
+
+/** Settings from parsed options (see parseCommandLine) and the already-read wg-quick file. */
+export function resolveSettings(
+  role: Role,
+  values: CliValues,
+  configPath: string,
+  config: WgQuickConfig,
+  facts: { cpus?: number; isTty?: boolean } = {},
+): DaemonSettings {
+  const text = (option: string) => values[option] as string | undefined;
+  const name = text('name') ?? nameFromConfigPath(configPath) ?? 'tunkit0';
+  if (!NAME.test(name)) {
+    throw new StartupError(`interface name '${name}' is not valid: 1 to 15 of A-Z a-z 0-9 _ = + . - (use --name)`);
+  }
+  const level = text('log-level') ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new StartupError(`--log-level '${level}' is not one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const format = text('log-format') ?? (facts.isTty ? 'pretty' : 'json');
+  if (format !== 'json' && format !== 'pretty')
+    throw new StartupError(`--log-format '${format}' is not json or pretty`);
+  const cpus = facts.cpus ?? availableParallelism();
+  const metrics = text('metrics-listen');
+  return {
+    role,
+    configPath,
+    name,
+    mtu: text('mtu') !== undefined ? integer('mtu', text('mtu') as string, 68, 65535) : (config.interface.mtu ?? 1420),
+    listenPort:
+      text('listen-port') !== undefined
+        ? integer('listen-port', text('listen-port') as string, 0, 65535)
+        : (config.interface.listenPort ?? 0),
+    tunQueues:
+      text('tun-queues') !== undefined ? integer('tun-queues', text('tun-queues') as string, 1, 64) : cpus >= 2 ? 2 : 1,
+    logLevel: level as LogLevel,
+    logFormat: format,
+    metricsListen: metrics !== undefined ? parseListen(metrics) : undefined,
+    uapi: values['no-uapi'] !== true,
+    forward: values.forward === true,
+    masquerade: text('masquerade'),
+    allowPeerToPeer: values['allow-peer-to-peer'] === true,
+    config,
+  };
+}
