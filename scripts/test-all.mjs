@@ -44,7 +44,7 @@ function step(title, command, args) {
 
 // Tools the privileged tests use. Installed in CI (root); elsewhere the tests that need them say why they skip.
 if (process.env.CI === 'true' && process.getuid?.() === 0) {
-  ensureSystemTools(['ip', 'ping', 'wg', 'wireguard-go']);
+  ensureSystemTools(['ip', 'ping', 'wg', 'wireguard-go', 'nft', 'iperf3']);
 }
 
 step('build and typecheck', bin('turbo'), ['run', 'build', 'typecheck', '--output-logs=errors-only']);

@@ -120,7 +120,9 @@ export function startDaemon(lab, where, role, configPath, args = [], options = {
     waitForLog(message, timeoutMs = 15_000, from = 0) {
       return new Promise((resolve, reject) => {
         const check = () => {
-          const found = logs.slice(from).find((l) => (typeof message === 'string' ? l.msg === message : message.test(l.msg)));
+          const found = logs
+            .slice(from)
+            .find((l) => (typeof message === 'string' ? l.msg === message : message.test(l.msg)));
           if (found) {
             done();
             resolve(found);

@@ -38,8 +38,16 @@ export const OPTIONS: Record<string, OptionSpec> = {
     help: 'nftables masquerade of tunnel traffic leaving through iface (removed on exit)',
   },
   'allow-peer-to-peer': { type: 'boolean', roles: ['gateway'], help: 'let peers reach each other through the gateway' },
-  'print-config': { type: 'boolean', commandOnly: true, help: 'print the effective configuration (keys redacted) and exit' },
-  cleanup: { type: 'boolean', commandOnly: true, help: 'undo what a killed daemon left behind (rules, forwarding, nft) and exit' },
+  'print-config': {
+    type: 'boolean',
+    commandOnly: true,
+    help: 'print the effective configuration (keys redacted) and exit',
+  },
+  cleanup: {
+    type: 'boolean',
+    commandOnly: true,
+    help: 'undo what a killed daemon left behind (rules, forwarding, nft) and exit',
+  },
   help: { type: 'boolean', commandOnly: true, help: 'show this help' },
 };
 

@@ -2,6 +2,7 @@
 // and resolve DNS-name endpoints once, at start (as wg-quick does).
 
 import { readFileSync, statSync } from 'node:fs';
+import { TunConfigError } from '@tunkit/tun-core';
 import { parseWgQuick, refuseUnsupported, resolveEndpoints, type WgQuickConfig } from '@tunkit/wireguard';
 import { StartupError } from './startup-error.js';
 
@@ -30,7 +31,7 @@ export async function readConfigFile(path: string): Promise<WgQuickConfig> {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new StartupError(`config file ${path} does not exist: pass --config <wg-quick file>`);
     if (code === 'EACCES') throw new StartupError(`cannot read config file ${path}: permission denied (run as root?)`);
-    if (code === 'ERR_WG_CONFIG') throw new StartupError(`config ${path}: ${(error as Error).message}`);
+    if (error instanceof TunConfigError) throw new StartupError(`config ${path}: ${error.message}`);
     throw error;
   }
 }

@@ -29,6 +29,9 @@ export interface MainOptions {
   err?: (line: string) => void;
 }
 
+/** See TimerSettings.unansweredDataTimeout: REKEY_TIMEOUT for the client role. */
+const CLIENT_UNANSWERED_DATA_MS = 5_000;
+
 /** Milliseconds a shutdown may take before the process exits anyway. */
 const SHUTDOWN_DEADLINE_MS = 1800;
 
@@ -168,6 +171,8 @@ async function start(settings: DaemonSettings, options: MainOptions, log: Logger
       bind,
       privateKey: config.interface.privateKey,
       allowPeerToPeer: settings.role === 'headless' || settings.allowPeerToPeer,
+      // A client finds a restarted or moved gateway after 5 s of unanswered data, not 15 s.
+      ...(settings.role === 'headless' ? { timers: { unansweredDataTimeout: CLIENT_UNANSWERED_DATA_MS } } : {}),
       rebind: (port) => openBind(port),
     });
     addPeers(device, config);

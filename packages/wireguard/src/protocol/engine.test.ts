@@ -177,4 +177,21 @@ describe('Engine', () => {
     assert.equal(b.drops['peer-to-peer'], 1);
     assert.deepEqual(sequences(deliver(b, send(a, [3]), A).tun), [3], 'to the gateway itself still flows');
   });
+
+  it('starts a new handshake KEEPALIVE + REKEY_TIMEOUT after the first unanswered data packet, even while data keeps flowing', () => {
+    const { a, b, deliver, send, tick, advance } = setup();
+    deliver(a, deliver(b, send(a, [0]), A).replies, B); // session up
+    const initiated = a.counters.handshakesInitiated;
+    for (let second = 1; second <= 14; second++) {
+      advance(1_000);
+      send(a, [second]); // the peer restarted: nothing comes back
+      tick(a);
+    }
+    assert.equal(a.counters.handshakesInitiated, initiated, 'not yet at 14 s');
+    advance(1_000);
+    send(a, [15]);
+    const out = tick(a);
+    assert.equal(a.counters.handshakesInitiated, initiated + 1, 'at 15 s since the first unanswered packet');
+    assert.equal(out.packet(out.length - 1)[0], 1, 'an initiation goes out');
+  });
 });

@@ -255,11 +255,10 @@ export class Engine {
       if (peer.owesKeepalive && now - peer.lastDataReceivedAt >= t.keepaliveTimeout && keypair !== undefined) {
         this.sendKeepalive(peer, keypair, out, to, now);
       }
-      if (
-        peer.lastDataSentAt > peer.lastReceivedAt &&
-        now - peer.lastDataSentAt >= t.keepaliveTimeout + t.rekeyTimeout
-      ) {
-        peer.lastDataSentAt = -Infinity; // once per silence
+      // Data went out and nothing authenticated came back for unansweredDataTimeout since the
+      // first such packet (not the last: steady traffic to a restarted peer must not defer it).
+      if (peer.unansweredDataSince >= 0 && now - peer.unansweredDataSince >= t.unansweredDataTimeout) {
+        peer.unansweredDataSince = -1; // once per silence
         this.initiate(peer, out, to, now, false);
       }
       if (peer.persistentKeepalive > 0 && now - peer.lastSentAt >= peer.persistentKeepalive * 1000) {
@@ -304,7 +303,7 @@ export class Engine {
     peer.txBytes += sealedLength;
     peer.lastSentAt = now;
     if (plaintextLength > 0) {
-      peer.lastDataSentAt = now;
+      if (peer.unansweredDataSince < 0) peer.unansweredDataSince = now;
       peer.owesKeepalive = false;
     }
   }
@@ -348,6 +347,7 @@ export class Engine {
     if (keypair === peer.next) this.promoteNext(peer);
     peer.endpoint = source; // roaming: the latest authenticated source wins
     peer.lastReceivedAt = now;
+    peer.unansweredDataSince = -1;
     peer.rxBytes += datagram.length;
     if (plain.length === 0) return; // keepalive
     const length = ipTotalLength(plain);
@@ -475,6 +475,7 @@ export class Engine {
     this.indices.set(index, { peer, keypair: peer.next });
     peer.endpoint = source;
     peer.lastReceivedAt = now;
+    peer.unansweredDataSince = -1;
     peer.lastSentAt = now;
     peer.lastHandshakeWallMs = this.wallClock();
     this.counters.handshakesAnswered++;
@@ -511,6 +512,7 @@ export class Engine {
     peer.current = keypair;
     peer.endpoint = source;
     peer.lastReceivedAt = now;
+    peer.unansweredDataSince = -1;
     peer.lastHandshakeWallMs = this.wallClock();
     this.counters.handshakesCompleted++;
     // Send what waited for this session; with nothing to send, a keepalive confirms it to the

@@ -51,7 +51,8 @@ export class Peer {
 
   lastSentAt = -Infinity;
   lastReceivedAt = -Infinity;
-  lastDataSentAt = -Infinity;
+  /** When the first data packet went out with nothing authenticated received since; -1: none. */
+  unansweredDataSince = -1;
   lastDataReceivedAt = -Infinity;
   /** A data packet came in that we have not yet answered (with data or a keepalive). */
   owesKeepalive = false;

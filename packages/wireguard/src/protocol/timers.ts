@@ -21,6 +21,13 @@ export interface TimerSettings {
   rekeyAfterMessages: number;
   rejectAfterMessages: number;
   jitterMax: number;
+  /**
+   * A new handshake starts when data went out and nothing authenticated came back for this long
+   * (whitepaper: KEEPALIVE_TIMEOUT + REKEY_TIMEOUT = 15 s). A client may shorten it to find a
+   * restarted peer sooner; the cost is at most one extra initiation per this interval during
+   * one-way traffic.
+   */
+  unansweredDataTimeout: number;
 }
 
 export const DEFAULT_TIMERS: Readonly<TimerSettings> = {
@@ -32,4 +39,5 @@ export const DEFAULT_TIMERS: Readonly<TimerSettings> = {
   rekeyAfterMessages: REKEY_AFTER_MESSAGES,
   rejectAfterMessages: REJECT_AFTER_MESSAGES,
   jitterMax: REKEY_TIMEOUT_JITTER_MAX,
+  unansweredDataTimeout: KEEPALIVE_TIMEOUT + REKEY_TIMEOUT,
 };

@@ -1,0 +1,201 @@
+// tunkit-headless ↔ tunkit-gateway in the lab (client — gateway — server namespaces): ping, a
+// 50 MB TCP transfer with identical sha256, UDP, IPv6 inside the tunnel, forwarding to the server
+// namespace with masquerade, `wg show`, metrics without keys; then SIGTERM leaves nothing behind.
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { privilegedSuite } from '@tunkit/tun-core/testing';
+import {
+  createLab,
+  type Daemon,
+  type Lab,
+  nodeIn,
+  nodeServer,
+  startDaemon,
+  TUNNEL,
+  tunnelConfigs,
+  UDP_CLIENT,
+  UDP_ECHO,
+  writeConfigs,
+} from './lab.js';
+
+const { skip } = privilegedSuite('tunkit-gateway and tunkit-headless in the lab');
+const id = process.pid % 10000;
+const names = { gateway: `tkg${id}`, client: `tkc${id}` };
+const METRICS = '127.0.0.1:9586';
+
+describe('tunkit-headless ↔ tunkit-gateway', { skip }, () => {
+  let lab: Lab;
+  let files: ReturnType<typeof writeConfigs>;
+  let gateway: Daemon;
+  let client: Daemon;
+  let keys: ReturnType<typeof tunnelConfigs>;
+
+  before(async () => {
+    lab = createLab();
+    keys = tunnelConfigs();
+    files = writeConfigs({ [names.gateway]: keys.gatewayText, [names.client]: keys.clientText });
+    // The gateway's --forward must turn forwarding on (and back off), and only its masquerade
+    // may let the server answer: the server gets no route back to the tunnel.
+    lab.exec('gateway', 'sysctl', ['-qw', 'net.ipv4.ip_forward=0']);
+    lab.exec('server', 'ip', ['route', 'del', '10.0.0.0/8']);
+    gateway = startDaemon(lab, 'gateway', 'gateway', files.paths[names.gateway] as string, [
+      '--forward',
+      '--masquerade',
+      'g1',
+      '--metrics-listen',
+      METRICS,
+    ]);
+    await gateway.waitForLog('gateway up');
+    client = startDaemon(lab, 'client', 'headless', files.paths[names.client] as string);
+    await client.waitForLog('headless up');
+    await client.waitForLog('handshake completed'); // PersistentKeepalive starts it
+  });
+
+  after(async () => {
+    await client?.stop('SIGKILL');
+    await gateway?.stop('SIGKILL');
+    lab?.destroy();
+    files?.remove();
+  });
+
+  it('carries ping both ways, IPv4 and IPv6 inside the tunnel', () => {
+    assert.match(lab.exec('client', 'ping', ['-c', '3', '-i', '0.2', '-W', '2', TUNNEL.gateway]), / 0% packet loss/);
+    assert.match(lab.exec('gateway', 'ping', ['-c', '3', '-i', '0.2', '-W', '2', TUNNEL.client]), / 0% packet loss/);
+    assert.match(lab.exec('client', 'ping', ['-c', '3', '-i', '0.2', '-W', '2', TUNNEL.gateway6]), / 0% packet loss/);
+  });
+
+  it('moves 50 MB over TCP with an identical sha256', async () => {
+    const file = join(tmpdir(), `tunkit-50mb-${id}`);
+    const expected = createHash('sha256');
+    const out = createWriteStream(file);
+    for (let i = 0; i < 50; i++) {
+      const chunk = randomBytes(1 << 20);
+      expected.update(chunk);
+      if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+    }
+    await new Promise<void>((resolve) => out.end(() => resolve()));
+    const receiver = lab.spawn(
+      'gateway',
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { createServer } from 'node:net'; import { createHash } from 'node:crypto';
+         const server = createServer((s) => { const h = createHash('sha256'); let n = 0;
+           s.on('data', (d) => { h.update(d); n += d.length; });
+           s.on('end', () => { console.log(JSON.stringify({ bytes: n, sha256: h.digest('hex') })); server.close(); }); });
+         server.listen(5001, '${TUNNEL.gateway}', () => console.log('ready'));`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const lines: string[] = [];
+    const result = new Promise<string>((resolve) => {
+      receiver.stdout?.on('data', (d) => {
+        lines.push(...String(d).trim().split('\n'));
+        const last = lines.at(-1) as string;
+        if (last.startsWith('{')) resolve(last);
+      });
+    });
+    await new Promise<void>((resolve) => receiver.stdout?.once('data', () => resolve()));
+    try {
+      nodeIn(
+        lab,
+        'client',
+        `import { connect } from 'node:net'; import { createReadStream } from 'node:fs';
+         const s = connect(5001, '${TUNNEL.gateway}', () => createReadStream('${file}').pipe(s));`,
+      );
+      const received = JSON.parse(await result);
+      assert.equal(received.bytes, 50 << 20);
+      assert.equal(received.sha256, expected.digest('hex'));
+    } finally {
+      receiver.kill();
+      rmSync(file, { force: true });
+    }
+  });
+
+  it('carries UDP: 200 datagrams of 1,000 bytes echoed back in order', async () => {
+    const echo = await nodeServer(lab, 'gateway', UDP_ECHO(TUNNEL.gateway, 5002));
+    try {
+      const result = JSON.parse(nodeIn(lab, 'client', UDP_CLIENT(TUNNEL.gateway, 5002, 200, 1000)));
+      assert.equal(result.received, 200);
+      assert.equal(result.from, TUNNEL.client, 'the gateway sees the tunnel address itself');
+    } finally {
+      echo.kill();
+    }
+  });
+
+  it('forwards to the server namespace with --forward and --masquerade', async () => {
+    assert.equal(lab.exec('gateway', 'sysctl', ['-n', 'net.ipv4.ip_forward']).trim(), '1');
+    const echo = await nodeServer(lab, 'server', UDP_ECHO(lab.addresses.server as string, 5003));
+    try {
+      const result = JSON.parse(nodeIn(lab, 'client', UDP_CLIENT(lab.addresses.server as string, 5003, 20, 500)));
+      assert.equal(result.received, 20);
+      assert.equal(result.from, lab.addresses.gatewayServerSide, 'the server sees the gateway (masquerade)');
+      assert.match(
+        lab.exec('client', 'ping', ['-c', '2', '-i', '0.2', '-W', '2', lab.addresses.server as string]),
+        / 0% packet loss/,
+      );
+    } finally {
+      echo.kill();
+    }
+  });
+
+  it('answers `wg show` on its UAPI socket and serves metrics without keys', async () => {
+    const shown = lab.exec('gateway', 'wg', ['show', names.gateway]);
+    assert.ok(shown.includes(`peer: ${keys.client.publicKey}`), shown);
+    assert.match(shown, /latest handshake: .* ago/);
+    assert.match(shown, /listening port: 51820/);
+    const metrics = nodeIn(
+      lab,
+      'gateway',
+      `const r = await fetch('http://${METRICS}/metrics'); console.log(r.status); console.log(await r.text());`,
+    );
+    assert.match(metrics, /^200\n/);
+    assert.match(metrics, /tunkit_wireguard_handshakes_total\{kind="answered"\} [1-9]/);
+    assert.match(metrics, /tunkit_tun_rx_packets_total\{queue="0"\} \d+/);
+    assert.match(metrics, /tunkit_peer_last_handshake_seconds\{peer="10\.99\.0\.2\/32"\} 1\d{9}/);
+    assert.match(metrics, /tunkit_event_loop_lag_seconds\{quantile="0.99"\}/);
+    for (const key of [
+      keys.client.publicKey,
+      keys.gateway.publicKey,
+      keys.gateway.privateKey,
+      keys.client.privateKey,
+    ]) {
+      assert.ok(!metrics.includes(key), 'no key in metrics');
+    }
+    const logs = JSON.stringify(gateway.logs) + JSON.stringify(client.logs);
+    for (const key of [
+      keys.gateway.privateKey,
+      keys.client.privateKey,
+      keys.gateway.publicKey,
+      keys.client.publicKey,
+    ]) {
+      assert.ok(!logs.includes(key), 'no key in logs');
+    }
+  });
+
+  it('on SIGTERM exits 0 within 2 s and leaves no route, address, rule, nft table, device or changed sysctl', async () => {
+    const routesBefore = lab.exec('client', 'ip', ['route']);
+    assert.match(routesBefore, new RegExp(`10\\.88\\.2\\.0/24 dev ${names.client}`));
+    const started = performance.now();
+    const [clientCode, gatewayCode] = await Promise.all([client.stop('SIGTERM'), gateway.stop('SIGTERM')]);
+    const took = performance.now() - started;
+    assert.equal(clientCode, 0);
+    assert.equal(gatewayCode, 0);
+    assert.ok(took < 2000, `stopped in ${Math.round(took)} ms`);
+    for (const where of ['client', 'gateway']) {
+      const name = where === 'client' ? names.client : names.gateway;
+      assert.ok(!lab.exec(where, 'ip', ['link']).includes(name), `${name} is gone`);
+      assert.ok(!lab.exec(where, 'ip', ['route']).includes(name));
+      assert.ok(!lab.exec(where, 'ip', ['-6', 'route']).includes(name));
+      assert.ok(!lab.exec(where, 'ip', ['addr']).includes('10.99.0.'));
+      assert.ok(!/pref 3100[0-2]|^3100[0-2]:/m.test(lab.exec(where, 'ip', ['rule'])));
+    }
+    assert.equal(lab.exec('gateway', 'nft', ['list', 'tables']).trim(), '');
+    assert.equal(lab.exec('gateway', 'sysctl', ['-n', 'net.ipv4.ip_forward']).trim(), '0', 'forwarding restored');
+  });
+});

@@ -1,0 +1,102 @@
+// Typed access to the lab scripts (scripts/lab/*.mjs, shared with the demo and the benchmarks),
+// plus small network tools run inside the lab's namespaces with node itself.
+import type { ChildProcess } from 'node:child_process';
+// @ts-expect-error: plain ESM module without types
+import * as topology from '../../../../scripts/lab/topology.mjs';
+// @ts-expect-error: plain ESM module without types
+import * as tunnel from '../../../../scripts/lab/tunnel.mjs';
+
+export interface Lab {
+  id: string;
+  ns: { client: string; gateway: string; server: string };
+  addresses: Record<string, string>;
+  exec(where: string, command: string, args?: string[]): string;
+  spawn(where: string, command: string, args?: string[], options?: object): ChildProcess;
+  destroy(): void;
+}
+
+export interface KeyPair {
+  privateKey: string;
+  publicKey: string;
+}
+
+export interface Daemon {
+  child: ChildProcess;
+  logs: Record<string, unknown>[];
+  readonly stderr: string;
+  exited: Promise<number | string>;
+  waitForLog(message: string | RegExp, timeoutMs?: number, from?: number): Promise<Record<string, unknown>>;
+  stop(signal?: NodeJS.Signals): Promise<number | string>;
+}
+
+export const createLab: (options?: { id?: string }) => Lab = topology.createLab;
+export const waitFor: (
+  what: string,
+  predicate: () => boolean | Promise<boolean>,
+  timeoutMs?: number,
+  intervalMs?: number,
+) => Promise<void> = topology.waitFor;
+export const TUNNEL: { gateway: string; client: string; gateway6: string; client6: string; port: number } =
+  tunnel.TUNNEL;
+export const keyPair: () => KeyPair = tunnel.keyPair;
+export const tunnelConfigs: (options?: {
+  gatewayKeys?: KeyPair;
+  clientKeys?: KeyPair;
+  clientAllowedIps?: string[];
+  keepalive?: number;
+}) => { gateway: KeyPair; client: KeyPair; gatewayText: string; clientText: string } = tunnel.tunnelConfigs;
+export const writeConfigs: (files: Record<string, string>) => {
+  dir: string;
+  paths: Record<string, string>;
+  remove(): void;
+} = tunnel.writeConfigs;
+export const startDaemon: (
+  lab: Lab,
+  where: string,
+  role: 'gateway' | 'headless',
+  configPath: string,
+  args?: string[],
+  options?: { env?: NodeJS.ProcessEnv; echo?: boolean },
+) => Daemon = tunnel.startDaemon;
+
+/** Runs a node script in a namespace and returns its stdout. */
+export function nodeIn(lab: Lab, where: string, script: string, args: string[] = []): string {
+  return lab.exec(where, process.execPath, ['--input-type=module', '-e', script, ...args]);
+}
+
+/** Starts a node script in a namespace; resolves once it printed "ready". */
+export async function nodeServer(lab: Lab, where: string, script: string): Promise<ChildProcess> {
+  const child = lab.spawn(where, process.execPath, ['--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    let stderr = '';
+    child.stderr?.on('data', (d) => {
+      stderr += d;
+    });
+    child.stdout?.once('data', () => resolve());
+    child.once('exit', (code) => reject(new Error(`server script exited ${code}: ${stderr}`)));
+  });
+  return child;
+}
+
+/** A UDP echo server that answers each datagram with "<sender address> <datagram>". */
+export const UDP_ECHO = (host: string, port: number) => `
+import { createSocket } from 'node:dgram';
+const s = createSocket('${host.includes(':') ? 'udp6' : 'udp4'}');
+s.on('message', (m, r) => s.send(Buffer.concat([Buffer.from(r.address + ' '), m]), r.port, r.address));
+s.bind(${port}, '${host}', () => console.log('ready'));`;
+
+/** Sends `count` numbered datagrams of `size` bytes, one at a time, and prints the echoes' first fields. */
+export const UDP_CLIENT = (host: string, port: number, count: number, size: number) => `
+import { createSocket } from 'node:dgram';
+const s = createSocket('${host.includes(':') ? 'udp6' : 'udp4'}');
+const seen = new Set(); let from = '';
+for (let i = 0; i < ${count}; i++) {
+  const payload = Buffer.alloc(${size}, i & 0xff); payload.writeUInt32BE(i, 0);
+  const got = new Promise((resolve) => { const t = setTimeout(resolve, 1000); s.once('message', (m) => {
+    clearTimeout(t); const space = m.indexOf(32); from = m.subarray(0, space).toString();
+    const body = m.subarray(space + 1); if (body.length === ${size} && body.readUInt32BE(0) === i) seen.add(i); resolve(); }); });
+  s.send(payload, ${port}, '${host}'); await got;
+}
+console.log(JSON.stringify({ received: seen.size, from })); s.close();`;
