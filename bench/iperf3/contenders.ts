@@ -5,10 +5,11 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 // @ts-expect-error: plain ESM module without types, shared with the demo and the app tests.
 import { waitFor } from '../../scripts/lab/topology.mjs';
+// @ts-expect-error: plain ESM module without types, shared with the demo and the app tests.
+import { startDaemon, tunnelConfigs, writeConfigs } from '../../scripts/lab/tunnel.mjs';
 
 export interface Lab {
   id: string;
@@ -40,43 +41,27 @@ function wgKeyPair(): { privateKey: string; publicKey: string } {
   return { privateKey, publicKey };
 }
 
-/** tunkit on both ends (a Device on a LinuxTun, see tunkit-peer.ts), with `queues` TUN queues. */
+/** tunkit-gateway and tunkit-headless (the apps, built), with `queues` TUN queues each. */
 export function tunkitPair(queues: number): Contender {
   return {
-    name: `tunkit ↔ tunkit, queues=${queues}`,
+    name: `tunkit-headless ↔ tunkit-gateway, queues=${queues}`,
     async setup(lab) {
-      const client = wgKeyPair();
-      const gateway = wgKeyPair();
-      const script = join(dirname(fileURLToPath(import.meta.url)), 'tunkit-peer.ts');
-      const start = async (side: 'client' | 'gateway', args: string[]) => {
-        const child = lab.spawn(side, process.execPath, ['--import', 'tsx', script, `--queues=${queues}`, ...args], {
-          cwd: dirname(script),
-          stdio: ['ignore', 'pipe', 'inherit'],
-        });
-        await new Promise<void>((resolve, reject) => {
-          child.stdout?.on('data', (d) => String(d).includes('ready') && resolve());
-          child.once('exit', (code) => reject(new Error(`tunkit ${side} exited with ${code}`)));
-        });
-        return child.pid as number;
-      };
-      const gatewayPid = await start('gateway', [
-        `--name=tkg${lab.id}`.slice(0, 22),
-        `--private-key=${gateway.privateKey}`,
-        '--listen-port=51820',
-        '--address=10.99.0.1/24',
-        `--peer=${client.publicKey}`,
-        '--allowed=10.99.0.2/32',
-      ]);
-      const clientPid = await start('client', [
-        `--name=tkc${lab.id}`.slice(0, 22),
-        `--private-key=${client.privateKey}`,
-        '--address=10.99.0.2/24',
-        `--peer=${gateway.publicKey}`,
-        `--endpoint=${lab.addresses.gatewayClientSide}:51820`,
-        '--allowed=10.99.0.0/24,10.88.2.0/24',
-        '--route=10.88.2.0/24',
-      ]);
-      return [clientPid, gatewayPid];
+      const configs = tunnelConfigs({ clientAllowedIps: ['10.99.0.0/24', '10.88.2.0/24'] });
+      const names = { gateway: `tkg${lab.id}`.slice(0, 15), client: `tkc${lab.id}`.slice(0, 15) };
+      const files = writeConfigs({ [names.gateway]: configs.gatewayText, [names.client]: configs.clientText });
+      const args = ['--tun-queues', String(queues), '--log-level', 'warn'];
+      const gateway = startDaemon(lab, 'gateway', 'gateway', files.paths[names.gateway], args);
+      const client = startDaemon(lab, 'client', 'headless', files.paths[names.client], args);
+      await waitFor('the tunkit handshake', () => {
+        try {
+          lab.exec('client', 'ping', ['-c', '1', '-W', '1', '10.99.0.1']);
+          return true;
+        } catch {
+          return false;
+        }
+      });
+      files.remove(); // read at start
+      return [client.child.pid as number, gateway.child.pid as number];
     },
   };
 }

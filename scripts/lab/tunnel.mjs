@@ -7,7 +7,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -108,7 +108,15 @@ export function startDaemon(lab, where, role, configPath, args = [], options = {
     stderr += chunk;
     if (options.echo) process.stderr.write(`[${role}] ${chunk}`);
   });
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+  // A daemon killed with SIGKILL (by a test, or by lab.destroy) leaves its UAPI socket behind.
+  const nameAt = args.indexOf('--name');
+  const name = nameAt >= 0 ? args[nameAt + 1] : basename(configPath).replace(/\.conf$/, '');
+  const exited = new Promise((resolve) =>
+    child.once('exit', (code, signal) => {
+      if (signal === 'SIGKILL') rmSync(`/var/run/wireguard/${name}.sock`, { force: true });
+      resolve(code ?? signal);
+    }),
+  );
   return {
     child,
     logs,

@@ -243,7 +243,7 @@ function watchHandshakes(device: Device, log: Logger): NodeJS.Timeout {
         log.info({ peer: label, endpoint }, 'handshake completed');
       }
     }
-  }, 500);
+  }, 250);
   timer.unref();
   return timer;
 }
