@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { privilegedSuite } from '@tunkit/tun-core/testing';
 import {
+  appMain,
   createLab,
   type Daemon,
   type Lab,
@@ -175,6 +176,54 @@ describe('tunkit-headless ↔ tunkit-gateway', { skip }, () => {
       keys.client.publicKey,
     ]) {
       assert.ok(!logs.includes(key), 'no key in logs');
+    }
+  });
+
+  it('stops with one line when its UDP port is taken, leaving no device behind', async () => {
+    const second = writeConfigs({ [`tkx${id}`]: keys.gatewayText });
+    try {
+      const other = startDaemon(lab, 'gateway', 'gateway', second.paths[`tkx${id}`] as string);
+      assert.equal(await other.exited, 1);
+      assert.equal(
+        other.stderr.trim(),
+        'tunkit-gateway: UDP port 51820 is in use by another process: pick another with --listen-port or ListenPort=',
+      );
+      assert.ok(!lab.exec('gateway', 'ip', ['link']).includes(`tkx${id}`), 'the device it opened is closed again');
+    } finally {
+      second.remove();
+    }
+  });
+
+  it('says which privilege is missing when run without CAP_NET_ADMIN', async () => {
+    const dir = writeConfigs({ [`tkn${id}`]: keys.clientText });
+    try {
+      const path = dir.paths[`tkn${id}`] as string;
+      lab.exec('client', 'chown', ['-R', 'nobody', dir.dir]);
+      const child = lab.spawn(
+        'client',
+        'setpriv',
+        [
+          '--reuid=65534',
+          '--regid=65534',
+          '--clear-groups',
+          '--inh-caps=-all',
+          process.execPath,
+          appMain('headless'),
+          '--config',
+          path,
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let stderr = '';
+      child.stderr?.on('data', (d) => {
+        stderr += d;
+      });
+      const code = await new Promise((resolve) => child.once('exit', resolve));
+      assert.equal(code, 1);
+      assert.equal(stderr.trim().split('\n').length, 1, stderr);
+      assert.match(stderr, /^tunkit-headless: .*(CAP_NET_ADMIN|root)/);
+    } finally {
+      dir.remove();
     }
   });
 

@@ -36,6 +36,9 @@ export const waitFor: (
   timeoutMs?: number,
   intervalMs?: number,
 ) => Promise<void> = topology.waitFor;
+/** The repository root; the apps' builds are at apps/<role>/dist/main.js below it. */
+export const ROOT: string = tunnel.ROOT;
+export const appMain = (role: 'gateway' | 'headless'): string => `${ROOT}/apps/${role}/dist/main.js`;
 export const TUNNEL: { gateway: string; client: string; gateway6: string; client6: string; port: number } =
   tunnel.TUNNEL;
 export const keyPair: () => KeyPair = tunnel.keyPair;

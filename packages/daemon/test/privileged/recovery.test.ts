@@ -5,12 +5,22 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { privilegedSuite } from '@tunkit/tun-core/testing';
-import { createLab, type Daemon, type Lab, startDaemon, TUNNEL, tunnelConfigs, waitFor, writeConfigs } from './lab.js';
+import {
+  appMain,
+  createLab,
+  type Daemon,
+  type Lab,
+  startDaemon,
+  TUNNEL,
+  tunnelConfigs,
+  waitFor,
+  writeConfigs,
+} from './lab.js';
 
 const { skip } = privilegedSuite('tunkit daemons: kill -9, --cleanup, restart, default route');
 const id = process.pid % 10000;
 const names = { gateway: `tkrg${id}`, client: `tkrc${id}`, everything: `tkre${id}` };
-const gatewayBinary = ['../../apps/gateway/dist/main.js'];
+const gatewayBinary = [appMain('gateway')];
 
 describe('tunkit daemons recover', { skip }, () => {
   let lab: Lab;
