@@ -57,8 +57,8 @@ describe('tunkit-headless ↔ tunkit-gateway', { skip }, () => {
   });
 
   after(async () => {
-    await client?.stop('SIGKILL');
-    await gateway?.stop('SIGKILL');
+    await client?.stop('SIGTERM');
+    await gateway?.stop('SIGTERM');
     lab?.destroy();
     files?.remove();
   });

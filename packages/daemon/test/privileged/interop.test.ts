@@ -107,7 +107,7 @@ describe('tunkit daemons with wireguard-go', { skip }, () => {
       assert.match(lab.exec('gateway', 'wg', ['show', names.goGateway, 'latest-handshakes']), /\t[1-9]\d+/);
       assert.equal(await client.stop('SIGTERM'), 0);
     } finally {
-      await client?.stop('SIGKILL');
+      await client?.stop('SIGTERM');
       stopGo();
     }
   });
@@ -133,7 +133,7 @@ describe('tunkit daemons with wireguard-go', { skip }, () => {
       }
       assert.equal(await gateway.stop('SIGTERM'), 0);
     } finally {
-      await gateway.stop('SIGKILL');
+      await gateway.stop('SIGTERM');
       stopGo?.();
     }
   });

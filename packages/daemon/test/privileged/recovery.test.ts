@@ -2,7 +2,7 @@
 // `--cleanup` removes them; the restarted gateway is found again by the client without help; a
 // client that routes everything (0.0.0.0/0, ::/0) keeps its own UDP out of the tunnel.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { privilegedSuite } from '@tunkit/tun-core/testing';
 import {
@@ -53,10 +53,11 @@ describe('tunkit daemons recover', { skip }, () => {
   });
 
   after(async () => {
-    await client?.stop('SIGKILL');
-    await gateway?.stop('SIGKILL');
+    await client?.stop('SIGTERM');
+    await gateway?.stop('SIGTERM');
     lab?.destroy();
     files?.remove();
+    for (const name of Object.values(names)) rmSync(`/run/tunkit/${name}.json`, { force: true }); // if a stop failed
   });
 
   it('after kill -9 of the gateway, --cleanup removes the nft table and restores forwarding', async () => {
