@@ -24,6 +24,8 @@ export interface Contender {
   name: string;
   /** Sets up the path client → server; returns the pids of the daemons whose CPU and memory count. */
   setup(lab: Lab): Promise<number[]>;
+  /** Stops the daemons cleanly before the lab goes (so that profiles get written). */
+  teardown?(): Promise<void>;
 }
 
 /** The bare veth path, routed by the gateway: the ceiling no tunnel can beat. */
@@ -41,8 +43,13 @@ function wgKeyPair(): { privateKey: string; publicKey: string } {
   return { privateKey, publicKey };
 }
 
-/** tunkit-gateway and tunkit-headless (the apps, built), with `queues` TUN queues each. */
-export function tunkitPair(queues: number): Contender {
+/**
+ * tunkit-gateway and tunkit-headless (the apps, built), with `queues` TUN queues each. With
+ * `profileDir`, both run under --cpu-prof and write <role>-q<queues>-<n>.cpuprofile there.
+ */
+export function tunkitPair(queues: number, profileDir?: string): Contender {
+  let daemons: { stop(signal?: string): Promise<unknown> }[] = [];
+  let round = 0;
   return {
     name: `tunkit-headless ↔ tunkit-gateway, queues=${queues}`,
     async setup(lab) {
@@ -50,8 +57,22 @@ export function tunkitPair(queues: number): Contender {
       const names = { gateway: `tkg${lab.id}`.slice(0, 15), client: `tkc${lab.id}`.slice(0, 15) };
       const files = writeConfigs({ [names.gateway]: configs.gatewayText, [names.client]: configs.clientText });
       const args = ['--tun-queues', String(queues), '--log-level', 'warn'];
-      const gateway = startDaemon(lab, 'gateway', 'gateway', files.paths[names.gateway], args);
-      const client = startDaemon(lab, 'client', 'headless', files.paths[names.client], args);
+      round++;
+      const profile = (role: string) =>
+        profileDir
+          ? {
+              nodeArgs: [
+                '--cpu-prof',
+                '--cpu-prof-dir',
+                profileDir,
+                '--cpu-prof-name',
+                `${role}-q${queues}-${round}.cpuprofile`,
+              ],
+            }
+          : {};
+      const gateway = startDaemon(lab, 'gateway', 'gateway', files.paths[names.gateway], args, profile('gateway'));
+      const client = startDaemon(lab, 'client', 'headless', files.paths[names.client], args, profile('headless'));
+      daemons = [gateway, client];
       await waitFor('the tunkit handshake', () => {
         try {
           lab.exec('client', 'ping', ['-c', '1', '-W', '1', '10.99.0.1']);
@@ -62,6 +83,10 @@ export function tunkitPair(queues: number): Contender {
       });
       files.remove(); // read at start
       return [client.child.pid as number, gateway.child.pid as number];
+    },
+    async teardown() {
+      await Promise.all(daemons.map((d) => d.stop('SIGTERM')));
+      daemons = [];
     },
   };
 }

@@ -2,14 +2,18 @@
 // one invocation: TCP forward and reverse, TCP with 4 streams, UDP at a fixed offered rate; daemon
 // CPU seconds (from /proc) and peak RSS. Median of N runs; JSON to bench/results/ and a markdown
 // table with a ratio column against wireguard-go.
-// Run (root): node --import tsx bench/iperf3/run.ts [--time 10] [--runs 3] [--udp-rate 1G]
+// Run (root): node --import tsx bench/iperf3/run.ts [--time 10] [--runs 3] [--udp-rate 1G] [--only tunkit]
+// [--cpu-prof]: the tunkit daemons run under node --cpu-prof; their top functions are printed.
 
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 // @ts-expect-error: plain ESM modules without types.
 import { createLab, waitFor } from '../../scripts/lab/topology.mjs';
 // @ts-expect-error: plain ESM modules without types.
 import { ensureSystemTools } from '../../scripts/system-deps.mjs';
+import { printProfiles } from '../lib/cpu-profile.js';
 import { markdownTable, median, writeResults } from '../lib/report.js';
 import { bareVeth, type Contender, type Lab, tunkitPair, wireguardGo } from './contenders.js';
 
@@ -19,6 +23,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     'udp-rate': { type: 'string', default: '1G' },
     only: { type: 'string' },
+    'cpu-prof': { type: 'boolean', default: false },
   },
 });
 const seconds = Number(values.time);
@@ -105,6 +110,7 @@ export async function runContender(contender: Contender): Promise<Record<string,
       lab.exec('client', 'ping', ['-c', '1', '-W', '5', lab.addresses.server as string]);
       for (const test of TESTS) samples[test.name]?.push(await measure(lab, pids, test));
       rss.push(peakRssMb(pids));
+      await contender.teardown?.();
     } finally {
       lab.destroy();
       // wireguard-go killed with the lab leaves its UAPI socket behind.
@@ -146,4 +152,6 @@ async function main(contenders: Contender[]) {
   console.log(`\nwrote ${path}`);
 }
 
-await main([bareVeth, wireguardGo, tunkitPair(1), tunkitPair(2), tunkitPair(4)]);
+const profileDir = values['cpu-prof'] ? mkdtempSync(join(tmpdir(), 'tunkit-prof-')) : undefined;
+await main([bareVeth, wireguardGo, tunkitPair(1, profileDir), tunkitPair(2, profileDir), tunkitPair(4, profileDir)]);
+if (profileDir) printProfiles(profileDir);

@@ -1,11 +1,12 @@
 // bench/wireguard: handshakes/s; sealing (in place, and appended to another batch, side by side)
-// and opening, in packets/s and Gbit/s, for 64, 512 and 1400-byte packets in batches of 1 and 100,
+// and opening with each ChaCha20-Poly1305 backend (native batch addon, node:crypto), in packets/s and Gbit/s, for 64, 512 and 1400-byte packets in batches of 1 and 100,
 // through the sans-IO Engine (no sockets, no TUN), median of N runs. Run: node --import tsx bench/wireguard/run.ts [--runs 5]
 
 import { parseArgs } from 'node:util';
 import { PacketBatch } from '@tunkit/tun-core';
 import { sequencePacket } from '@tunkit/tun-core/testing';
 import {
+  type AeadBackend,
   consumeInitiation,
   consumeResponse,
   createInitiation,
@@ -13,8 +14,10 @@ import {
   type Endpoint,
   Engine,
   generatePrivateKey,
+  loadNativeAead,
   MacReceiver,
   MacSender,
+  nodeCryptoAead,
   publicKeyFrom,
   SEAL_HEADROOM,
   SEAL_TAILROOM,
@@ -55,11 +58,11 @@ function handshakesPerSecond(): number {
 }
 
 /** Two engines with a session, a's packets sealed for b. */
-function session(): { a: Engine; b: Engine } {
+function session(aead: AeadBackend): { a: Engine; b: Engine } {
   const aKey = generatePrivateKey();
   const bKey = generatePrivateKey();
-  const a = new Engine({ privateKey: aKey, mtu: 1420 });
-  const b = new Engine({ privateKey: bKey, mtu: 1420 });
+  const a = new Engine({ privateKey: aKey, mtu: 1420, aead });
+  const b = new Engine({ privateKey: bKey, mtu: 1420, aead });
   a.addPeer({ publicKey: publicKeyFrom(bKey), endpoint: B }, ['10.9.0.2/32']);
   b.addPeer({ publicKey: publicKeyFrom(aKey) }, ['10.9.0.1/32']);
   const one = new PacketBatch({ capacity: 1 });
@@ -76,8 +79,12 @@ function session(): { a: Engine; b: Engine } {
   return { a, b };
 }
 
-function sealOpen(size: number, batchSize: number): { seal: number; appended: number; open: number } {
-  const { a, b } = session();
+function sealOpen(
+  aead: AeadBackend,
+  size: number,
+  batchSize: number,
+): { seal: number; appended: number; open: number } {
+  const { a, b } = session(aead);
   const plaintext = Array.from({ length: batchSize }, (_, i) => sequencePacket(i, size, [10, 9, 0, 1], [10, 9, 0, 2]));
   const packets = new PacketBatch({ capacity: batchSize, headroom: SEAL_HEADROOM, tailroom: SEAL_TAILROOM });
   const total = 20_000;
@@ -124,36 +131,47 @@ function sealOpen(size: number, batchSize: number): { seal: number; appended: nu
   };
 }
 
+const backends = [loadNativeAead(), nodeCryptoAead].filter((b): b is AeadBackend => b !== undefined);
 const handshakes: number[] = [];
 const rates = new Map<string, { seal: number[]; appended: number[]; open: number[] }>();
 for (let run = 0; run < RUNS; run++) {
   handshakes.push(handshakesPerSecond());
-  for (const size of [64, 512, 1400]) {
-    for (const batch of [1, 100]) {
-      const key = `${size}/${batch}`;
-      const r = sealOpen(size, batch);
-      const entry = rates.get(key) ?? { seal: [], appended: [], open: [] };
-      entry.seal.push(r.seal);
-      entry.appended.push(r.appended);
-      entry.open.push(r.open);
-      rates.set(key, entry);
+  for (const backend of backends) {
+    for (const size of [64, 512, 1400]) {
+      for (const batch of [1, 100]) {
+        const key = `${backend.name}|${size}|${batch}`;
+        const r = sealOpen(backend, size, batch);
+        const entry = rates.get(key) ?? { seal: [], appended: [], open: [] };
+        entry.seal.push(r.seal);
+        entry.appended.push(r.appended);
+        entry.open.push(r.open);
+        rates.set(key, entry);
+      }
     }
   }
 }
+const fallback = (size: number, batch: number) => rates.get(`${nodeCryptoAead.name}|${size}|${batch}`);
 const rows = [...rates.entries()].map(([key, r]) => {
-  const [size, batch] = key.split('/').map(Number) as [number, number];
+  const [backend, sizeText, batchText] = key.split('|') as [string, string, string];
+  const size = Number(sizeText);
+  const batch = Number(batchText);
+  const base = fallback(size, batch);
+  const ratio = (mine: number[], theirs: number[] | undefined) =>
+    theirs ? `${(median(mine) / median(theirs)).toFixed(2)}×` : '-';
   return {
+    backend,
     'packet bytes': size,
     batch,
     'seal packets/s': median(r.seal),
     'seal Gbit/s': (median(r.seal) * size * 8) / 1e9,
-    'appended packets/s': median(r.appended),
+    'seal vs node:crypto': ratio(r.seal, base?.seal),
     'in place / appended': median(r.seal.map((v, i) => v / (r.appended[i] as number))),
     'open packets/s': median(r.open),
     'open Gbit/s': (median(r.open) * size * 8) / 1e9,
+    'open vs node:crypto': ratio(r.open, base?.open),
   };
 });
-console.log(`\nWireGuard engine (node:crypto ChaCha20-Poly1305, JS thread), median of ${RUNS} runs`);
+console.log(`\nWireGuard engine, ChaCha20-Poly1305 backends side by side, median of ${RUNS} runs`);
 console.log(`handshakes/s (both sides, MAC1 checked): ${Math.round(median(handshakes))}\n`);
 console.log(markdownTable(rows));
 console.log(`\nwrote ${writeResults('wireguard', { runs: RUNS, handshakesPerSecond: median(handshakes), rows })}`);

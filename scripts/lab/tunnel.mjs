@@ -74,16 +74,23 @@ export function writeConfigs(files) {
 }
 
 /**
- * Starts tunkit-<role> from its build (apps/<role>/dist/main.js) in a lab namespace, logging JSON.
+ * Starts tunkit-<role> from its build (apps/<role>/dist/main.js) in a lab namespace, logging JSON
+ * (options: env, echo, nodeArgs such as ['--cpu-prof']).
  * Returns the child, its parsed log lines, `waitForLog(message)` and `stop(signal)` (resolves the
  * exit code).
  */
 export function startDaemon(lab, where, role, configPath, args = [], options = {}) {
   const main = join(ROOT, 'apps', role, 'dist', 'main.js');
-  const child = lab.spawn(where, process.execPath, [main, '--config', configPath, '--log-format', 'json', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...options.env },
-  });
+  const nodeArgs = options.nodeArgs ?? [];
+  const child = lab.spawn(
+    where,
+    process.execPath,
+    [...nodeArgs, main, '--config', configPath, '--log-format', 'json', ...args],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...options.env },
+    },
+  );
   const logs = [];
   const waiters = new Set();
   let stderr = '';

@@ -6,10 +6,11 @@
 import { randomBytes } from 'node:crypto';
 import { ipTotalLength, type PacketBatch, parseIpAddress } from '@tunkit/tun-core';
 import type { Endpoint } from '../bind/bind.js';
+import { type AeadBackend, AeadJobs, defaultAead } from './aead-batch.js';
 import { AllowedIps } from './allowed-ips.js';
 import { TRANSPORT_HEADER_LENGTH } from './constants.js';
 import { cookieSource, MacReceiver } from './cookie.js';
-import { aeadOpen } from './crypto.js';
+import { TAG_LENGTH } from './crypto.js';
 import { type DropCounters, type DropReason, emptyDropCounters } from './drops.js';
 import {
   consumeInitiation,
@@ -21,7 +22,7 @@ import {
 import { keyToHex, publicKeyFrom } from './keys.js';
 import { messageType, readUint32LE } from './messages.js';
 import { type Keypair, newKeypair, Peer, type PeerConfig, STAGED_LIMIT } from './peer.js';
-import { SEAL_HEADROOM, SEAL_TAILROOM, sealInPlace, sealInto } from './seal.js';
+import { prepareInPlace, SEAL_HEADROOM, SEAL_TAILROOM, sealInto } from './seal.js';
 import { tai64nAfter } from './tai64n.js';
 import { DEFAULT_TIMERS, type TimerSettings } from './timers.js';
 
@@ -43,6 +44,8 @@ export interface EngineOptions {
    * clients apart sets false: such packets are dropped and counted as 'peer-to-peer'.
    */
   allowPeerToPeer?: boolean;
+  /** Batch ChaCha20-Poly1305 (default: the native addon when built, else node:crypto). */
+  aead?: AeadBackend;
 }
 
 export interface EngineCounters {
@@ -82,10 +85,20 @@ export class Engine {
   private readonly random: (n: number) => Uint8Array;
   private readonly underLoad: () => boolean;
   private readonly nonce = Buffer.alloc(12);
+  private readonly aead: AeadBackend;
+  private sealJobs = new AeadJobs(128);
+  private openJobs = new AeadJobs(128);
+  /** Per open job: what to do once it authenticated (parallel to openJobs, reused). */
+  private readonly openKeypairs: Keypair[] = [];
+  private readonly openPeers: Peer[] = [];
+  private readonly openSources: Endpoint[] = [];
+  private readonly openCounters: number[] = [];
+  private readonly openSizes: number[] = [];
 
   constructor(options: EngineOptions) {
     this.mtu = options.mtu;
     this.allowPeerToPeer = options.allowPeerToPeer ?? true;
+    this.aead = options.aead ?? defaultAead();
     this.timers = { ...DEFAULT_TIMERS, ...options.timers };
     this.clock = options.now ?? (() => performance.now());
     this.wallClock = options.wallNow ?? Date.now;
@@ -146,6 +159,9 @@ export class Engine {
   sealBatch(packets: PacketBatch, to: Endpoint[], out: PacketBatch, outTo: Endpoint[]): void {
     const now = this.clock();
     const inPlace = packets.headroom >= SEAL_HEADROOM && packets.tailroom >= SEAL_TAILROOM;
+    if (this.sealJobs.capacity < packets.length) this.sealJobs = new AeadJobs(packets.capacity);
+    const jobs = this.sealJobs;
+    jobs.clear();
     let kept = 0;
     for (let i = 0; i < packets.length; i++) {
       const offset = packets.offsets[i] as number;
@@ -167,16 +183,10 @@ export class Engine {
         continue;
       }
       if (inPlace) {
-        const size = sealInPlace(
-          packets.buffer,
-          offset,
-          length,
-          keypair.keys.sendKey,
-          keypair.keys.remoteIndex,
-          keypair.sendCounter,
-          this.mtu,
-          this.nonce,
-        );
+        const counter = keypair.sendCounter;
+        const padded = prepareInPlace(packets.buffer, offset, length, keypair.keys.remoteIndex, counter, this.mtu);
+        jobs.add(keypair.keys.sendKey, counter, offset, padded);
+        const size = SEAL_HEADROOM + padded + TAG_LENGTH;
         packets.offsets[kept] = offset - SEAL_HEADROOM;
         packets.lengths[kept] = size;
         to[kept] = peer.endpoint;
@@ -194,6 +204,7 @@ export class Engine {
         this.initiate(peer, out, outTo, now, false);
       }
     }
+    if (jobs.count > 0) this.aead.seal(packets.buffer, jobs); // one call for the whole batch
     packets.length = kept;
   }
 
@@ -213,14 +224,21 @@ export class Engine {
     to: Endpoint[],
   ): void {
     const now = this.clock();
+    if (this.openJobs.capacity < datagrams.length) this.openJobs = new AeadJobs(datagrams.capacity);
+    this.openJobs.clear();
     for (let i = 0; i < datagrams.length; i++) {
-      const datagram = datagrams.packet(i);
       const source = from[i];
       if (source === undefined) continue;
-      switch (messageType(datagram)) {
-        case 4:
-          this.receiveTransport(datagram, source, tunOut, out, to, now);
-          break;
+      const offset = datagrams.offsets[i] as number;
+      const datagram = datagrams.buffer.subarray(offset, offset + (datagrams.lengths[i] as number));
+      const type = messageType(datagram);
+      if (type === 4) {
+        this.queueTransport(datagram, offset, source, now);
+        continue;
+      }
+      // Transport data queued so far is opened first: a handshake message may change the keys.
+      this.openQueued(datagrams.buffer, tunOut, out, to, now);
+      switch (type) {
         case 1:
           this.receiveInitiation(datagram, source, out, to, now);
           break;
@@ -234,6 +252,7 @@ export class Engine {
           this.drop('malformed');
       }
     }
+    this.openQueued(datagrams.buffer, tunOut, out, to, now);
   }
 
   /** Runs the timers: retransmissions, keepalives, rekeys, key expiry. Call every ~100 ms. */
@@ -315,31 +334,74 @@ export class Engine {
     }
   }
 
-  private receiveTransport(
-    datagram: Uint8Array,
-    source: Endpoint,
-    tunOut: PacketBatch,
-    out: PacketBatch,
-    to: Endpoint[],
-    now: number,
-  ): void {
+  /** Checks a transport message's header and queues its opening (one AEAD call per batch). */
+  private queueTransport(datagram: Uint8Array, offset: number, source: Endpoint, now: number): void {
     const entry = this.indices.get(readUint32LE(datagram, 4));
     const keypair = entry?.keypair;
     if (entry === undefined || keypair === undefined) {
       this.drop('unknown-index');
       return;
     }
-    const peer = entry.peer;
     if (now - keypair.createdAt >= this.timers.rejectAfterTime) {
       this.drop('expired-keypair');
       return;
     }
     const counter = readUint32LE(datagram, 8) + readUint32LE(datagram, 12) * 2 ** 32;
-    const plain = aeadOpen(keypair.keys.receiveKey, counter, datagram.subarray(TRANSPORT_HEADER_LENGTH), EMPTY);
-    if (plain === undefined) {
-      this.drop('decrypt-failed');
-      return;
+    const jobs = this.openJobs;
+    const i = jobs.add(
+      keypair.keys.receiveKey,
+      counter,
+      offset + TRANSPORT_HEADER_LENGTH,
+      datagram.length - TRANSPORT_HEADER_LENGTH - TAG_LENGTH,
+    );
+    this.openKeypairs[i] = keypair;
+    this.openPeers[i] = entry.peer;
+    this.openSources[i] = source;
+    this.openCounters[i] = counter;
+    this.openSizes[i] = datagram.length;
+  }
+
+  /** Opens every queued transport message at once, then handles each in order. */
+  private openQueued(buffer: Uint8Array, tunOut: PacketBatch, out: PacketBatch, to: Endpoint[], now: number): void {
+    const jobs = this.openJobs;
+    if (jobs.count === 0) return;
+    this.aead.open(buffer, jobs);
+    for (let i = 0; i < jobs.count; i++) {
+      if (jobs.ok[i] !== 1) {
+        this.drop('decrypt-failed');
+        continue;
+      }
+      const start = jobs.offsets[i] as number;
+      const plain = buffer.subarray(start, start + (jobs.lengths[i] as number));
+      this.receiveOpened(
+        this.openPeers[i] as Peer,
+        this.openKeypairs[i] as Keypair,
+        this.openSources[i] as Endpoint,
+        this.openCounters[i] as number,
+        this.openSizes[i] as number,
+        plain,
+        tunOut,
+        out,
+        to,
+        now,
+      );
     }
+    jobs.clear();
+  }
+
+  /** A transport message that authenticated: replay check, roaming, timers, the inner packet. */
+  private receiveOpened(
+    peer: Peer,
+    keypair: Keypair,
+    source: Endpoint,
+    counter: number,
+    datagramLength: number,
+    plain: Uint8Array,
+    tunOut: PacketBatch,
+    out: PacketBatch,
+    to: Endpoint[],
+    now: number,
+  ): void {
     if (!keypair.replay.accept(counter)) {
       this.drop('replayed');
       return;
@@ -348,7 +410,7 @@ export class Engine {
     peer.endpoint = source; // roaming: the latest authenticated source wins
     peer.lastReceivedAt = now;
     peer.unansweredDataSince = -1;
-    peer.rxBytes += datagram.length;
+    peer.rxBytes += datagramLength;
     if (plain.length === 0) return; // keepalive
     const length = ipTotalLength(plain);
     if (length === undefined) {

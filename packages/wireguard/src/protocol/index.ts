@@ -1,4 +1,5 @@
 // Protocol core: keys, crypto, messages, handshake, cookies, transport, replay window, routing, timers, engine.
+export * from './aead-batch.js';
 export * from './allowed-ips.js';
 export * from './constants.js';
 export * from './cookie.js';

@@ -25,10 +25,26 @@ export const SEAL_HEADROOM = TRANSPORT_HEADER_LENGTH;
 export const SEAL_TAILROOM = TAG_LENGTH + 15;
 
 /**
- * Seals the packet at `offset`/`length` of `buffer` in place. The caller guarantees SEAL_HEADROOM
- * bytes before it and SEAL_TAILROOM after it. Returns the datagram's length; it starts at
- * `offset - SEAL_HEADROOM`.
+ * Prepares the packet at `offset`/`length` of `buffer` for sealing in place: writes the transport
+ * header into the SEAL_HEADROOM bytes before it and zero padding after it (within SEAL_TAILROOM).
+ * Returns the padded length: encrypt that many bytes at `offset`, the tag goes right after them.
+ * The datagram starts at `offset - SEAL_HEADROOM` and is SEAL_HEADROOM + padded + TAG_LENGTH long.
  */
+export function prepareInPlace(
+  buffer: Uint8Array,
+  offset: number,
+  length: number,
+  receiverIndex: number,
+  counter: number,
+  mtu: number,
+): number {
+  const padded = paddedLength(length, mtu);
+  writeHeader(buffer.subarray(offset - TRANSPORT_HEADER_LENGTH, offset), receiverIndex, counter);
+  buffer.fill(0, offset + length, offset + padded);
+  return padded;
+}
+
+/** prepareInPlace and node:crypto encryption of one packet; returns the datagram's length. */
 export function sealInPlace(
   buffer: Uint8Array,
   offset: number,
@@ -39,12 +55,9 @@ export function sealInPlace(
   mtu: number,
   nonce: Buffer,
 ): number {
-  const padded = paddedLength(length, mtu);
+  const padded = prepareInPlace(buffer, offset, length, receiverIndex, counter, mtu);
   const datagram = buffer.subarray(offset - TRANSPORT_HEADER_LENGTH, offset + padded + TAG_LENGTH);
-  writeHeader(datagram, receiverIndex, counter);
-  const body = buffer.subarray(offset, offset + padded);
-  body.fill(0, length);
-  encrypt(datagram, body, key, counter, padded, nonce);
+  encrypt(datagram, buffer.subarray(offset, offset + padded), key, counter, padded, nonce);
   return datagram.length;
 }
 
