@@ -22,6 +22,11 @@ export const OPTIONS: Record<string, OptionSpec> = {
   mtu: { type: 'string', value: 'bytes', help: 'tunnel MTU, 68..65535 (default: MTU= or 1420)' },
   'listen-port': { type: 'string', value: 'port', help: 'UDP port (default: ListenPort= or any free port)' },
   'tun-queues': { type: 'string', value: 'n', help: 'Linux TUN queues, 1..64 (default 2 with 2+ CPUs, else 1)' },
+  'udp-bind': {
+    type: 'string',
+    value: 'kind',
+    help: 'native (Linux: recvmmsg/sendmmsg/GSO, the default there) or dgram (node:dgram)',
+  },
   'log-level': { type: 'string', value: 'level', help: 'trace, debug, info, warn, error or fatal (default info)' },
   'log-format': { type: 'string', value: 'format', help: 'json or pretty (default: pretty on a terminal, else json)' },
   'metrics-listen': {

@@ -103,12 +103,22 @@ interface Running {
   done: Promise<number>;
 }
 
-async function openBind(port: number): Promise<Bind> {
+interface BindFactory {
+  open(options: { port: number; ipv6?: boolean }): Promise<Bind>;
+}
+
+/** The platform's native UDP bind when it has one and it is wanted, else node:dgram's. */
+function bindFactory(platform: TunPlatform, kind: 'native' | 'dgram'): BindFactory {
+  const native = (platform as { LinuxUdpBind?: BindFactory }).LinuxUdpBind;
+  return kind === 'native' && native ? native : UdpBind;
+}
+
+async function openBind(factory: BindFactory, port: number): Promise<Bind> {
   try {
-    return await UdpBind.open({ port });
+    return await factory.open({ port });
   } catch (error) {
     const errno = (error as { errno?: string }).errno;
-    if (errno === 'EAFNOSUPPORT' || errno === 'EADDRNOTAVAIL') return await UdpBind.open({ port, ipv6: false });
+    if (errno === 'EAFNOSUPPORT' || errno === 'EADDRNOTAVAIL') return await factory.open({ port, ipv6: false });
     if (errno === 'EADDRINUSE') {
       throw new StartupError(
         `UDP port ${port} is in use by another process: pick another with --listen-port or ListenPort=`,
@@ -165,7 +175,8 @@ async function start(settings: DaemonSettings, options: MainOptions, log: Logger
       addresses: config.interface.addresses,
       ...(process.platform === 'linux' ? { queues: settings.tunQueues } : {}),
     });
-    const bind = await openBind(settings.listenPort);
+    const factory = bindFactory(platform, settings.udpBind);
+    const bind = await openBind(factory, settings.listenPort);
     device = new Device({
       tun,
       bind,
@@ -173,7 +184,7 @@ async function start(settings: DaemonSettings, options: MainOptions, log: Logger
       allowPeerToPeer: settings.role === 'headless' || settings.allowPeerToPeer,
       // A client finds a restarted or moved gateway after 5 s of unanswered data, not 15 s.
       ...(settings.role === 'headless' ? { timers: { unansweredDataTimeout: CLIENT_UNANSWERED_DATA_MS } } : {}),
-      rebind: (port) => openBind(port),
+      rebind: (port) => openBind(factory, port),
     });
     addPeers(device, config);
     const plan = planRoutes(config);
@@ -208,6 +219,7 @@ async function start(settings: DaemonSettings, options: MainOptions, log: Logger
         listenPort: running.listenPort,
         peers: config.peers.length,
         queues: settings.tunQueues,
+        udpBind: bind.constructor.name,
         uapi: uapi?.path,
         metrics: metrics ? `http://${metrics.address}/metrics` : undefined,
       },

@@ -18,6 +18,7 @@ export interface DaemonSettings {
   /** 0: any free port. */
   listenPort: number;
   tunQueues: number;
+  udpBind: 'native' | 'dgram';
   logLevel: LogLevel;
   logFormat: 'json' | 'pretty';
   metricsListen: { host: string; port: number } | undefined;
@@ -72,6 +73,9 @@ export function resolveSettings(
   if (format !== 'json' && format !== 'pretty')
     throw new StartupError(`--log-format '${format}' is not json or pretty`);
   const cpus = facts.cpus ?? availableParallelism();
+  const udpBind = text('udp-bind') ?? 'native';
+  if (udpBind !== 'native' && udpBind !== 'dgram')
+    throw new StartupError(`--udp-bind '${udpBind}' is not native or dgram`);
   const metrics = text('metrics-listen');
   return {
     role,
@@ -84,6 +88,7 @@ export function resolveSettings(
         : (config.interface.listenPort ?? 0),
     tunQueues:
       text('tun-queues') !== undefined ? integer('tun-queues', text('tun-queues') as string, 1, 64) : cpus >= 2 ? 2 : 1,
+    udpBind,
     logLevel: level as LogLevel,
     logFormat: format,
     metricsListen: metrics !== undefined ? parseListen(metrics) : undefined,

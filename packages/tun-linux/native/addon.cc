@@ -9,6 +9,7 @@
 #include "netns.hh"
 #include "os_error.hh"
 #include "tun_object.hh"
+#include "udp_socket.hh"
 
 namespace tunkit::linux_tun {
 
@@ -52,6 +53,7 @@ Napi::Array prefixesToJs(Napi::Env env, const std::vector<netlink::Prefix>& pref
 
 Napi::Object RegisterExports(Napi::Env env, Napi::Object exports) {
   exports.Set("TunDevice", TunDevice::Define(env));
+  exports.Set("UdpSocket", UdpSocket::Define(env));
   exports.Set("flowHash", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
     auto packet = info[0].As<Napi::Uint8Array>();
     return Napi::Number::New(info.Env(), flowHash(packet.Data(), packet.ByteLength()));

@@ -9,7 +9,8 @@
         "netlink.cc",
         "netns.cc",
         "queue_thread.cc",
-        "tun_object.cc"
+        "tun_object.cc",
+        "udp_socket.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

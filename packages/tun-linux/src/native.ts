@@ -50,6 +50,8 @@ export interface NativeDeviceOptions {
 
 interface Addon {
   TunDevice: new (options: NativeDeviceOptions, onWake: () => void) => NativeTunDevice;
+  /** See udp-bind.ts for its shape. */
+  UdpSocket: unknown;
   flowHash(packet: Uint8Array): number;
   enterNetworkNamespace(path: string): void;
   linkIndex(name: string): number;

@@ -1,0 +1,305 @@
+// LinuxUdpBind: WireGuard's Bind (see @tunkit/wireguard) over a native non-blocking UDP socket:
+// one recvmmsg fills a whole PacketBatch, one sendmmsg sends one (runs of equal-size datagrams to
+// one peer as a single UDP GSO message), readiness from a libuv poll on the fd. No thread, no copy
+// through a queue, no object per datagram: endpoints are cached by their 20-byte address form.
+// The kernel's socket buffers are the bounds: a full send buffer is the send backpressure; a full
+// receive buffer drops in the kernel (reported by /proc/net/udp, not here).
+
+import {
+  formatIpAddress,
+  type PacketBatch,
+  parseIpAddress,
+  TunClosedError,
+  TunConfigError,
+  TunOsError,
+} from '@tunkit/tun-core';
+import { callNative, native } from './native.js';
+
+/** An IP literal and a port (the shape of @tunkit/wireguard's Endpoint). */
+export interface UdpEndpoint {
+  address: string;
+  port: number;
+}
+
+export interface LinuxUdpBindOptions {
+  /** Local port; 0 picks an ephemeral one (default 0). */
+  port?: number;
+  /** Local address (default "::" dual-stack, or "0.0.0.0" when `ipv6: false`). */
+  address?: string;
+  /** A dual-stack IPv6 socket (default true). */
+  ipv6?: boolean;
+  /** Largest datagram received, in bytes (default 2048); larger ones are dropped and counted. */
+  maxDatagram?: number;
+  /** Socket buffer sizes in bytes (default 8 MiB each). */
+  socketBuffer?: number;
+  /** Send runs of equal-size datagrams as UDP GSO messages (default true; off by itself where unsupported). */
+  gso?: boolean;
+}
+
+export interface LinuxUdpBindStats {
+  rxDatagrams: number;
+  rxBytes: number;
+  txDatagrams: number;
+  txBytes: number;
+  rxDropped: number;
+  txErrors: number;
+  txRefused: number;
+  /** UDP messages sent: fewer than txDatagrams when GSO carried several datagrams in one. */
+  txMessages: number;
+}
+
+const ADDRESS_BYTES = 20;
+
+interface NativeUdpSocket {
+  port(): number;
+  recv(
+    buffer: Uint8Array,
+    offsets: Uint32Array,
+    lengths: Uint32Array,
+    meta: Uint32Array,
+    addresses: Uint8Array,
+    maxDatagram: number,
+  ): number;
+  send(
+    buffer: Uint8Array,
+    offsets: Uint32Array,
+    lengths: Uint32Array,
+    start: number,
+    end: number,
+    addresses: Uint8Array,
+  ): [number, number, number];
+  poll(readable: boolean, writable: boolean): void;
+  close(): void;
+}
+
+export class LinuxUdpBind {
+  private readonly socket: NativeUdpSocket;
+  private readonly maxDatagram: number;
+  private readonly meta = new Uint32Array(7);
+  private recvAddresses = new Uint8Array(0);
+  private sendAddresses = new Uint8Array(0);
+  private readonly encoded = new WeakMap<UdpEndpoint, Uint8Array>();
+  private readonly decoded = new Map<string, UdpEndpoint>();
+  private readonly lastRaw = new Uint8Array(ADDRESS_BYTES);
+  private lastEndpoint: UdpEndpoint | undefined;
+  private readable: (() => void) | undefined;
+  private writable: (() => void)[] = [];
+  private blocked = false;
+  private isClosed = false;
+  private readonly boundPort: number;
+  private readonly counters: LinuxUdpBindStats = {
+    rxDatagrams: 0,
+    rxBytes: 0,
+    txDatagrams: 0,
+    txBytes: 0,
+    rxDropped: 0,
+    txErrors: 0,
+    txRefused: 0,
+    txMessages: 0,
+  };
+
+  /** Opens and binds the socket. EADDRINUSE and the like become TunOsError naming the port. */
+  static async open(options: LinuxUdpBindOptions = {}): Promise<LinuxUdpBind> {
+    return new LinuxUdpBind(options);
+  }
+
+  private constructor(options: LinuxUdpBindOptions) {
+    const port = options.port ?? 0;
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new TunConfigError('ERR_BIND_PORT', `listen port must be an integer in 0..65535, got ${port}`);
+    }
+    this.maxDatagram = options.maxDatagram ?? 2048;
+    if (!Number.isInteger(this.maxDatagram) || this.maxDatagram < 64 || this.maxDatagram > 65535) {
+      throw new TunConfigError(
+        'ERR_BIND_OPTION',
+        `maxDatagram must be an integer in 64..65535, got ${options.maxDatagram}`,
+      );
+    }
+    const ipv6 = options.ipv6 ?? true;
+    const address = parseIpAddress(options.address ?? (ipv6 ? '::' : '0.0.0.0'));
+    const Socket = native().UdpSocket as unknown as new (
+      options: object,
+      onReady: (readable: boolean, writable: boolean) => void,
+    ) => NativeUdpSocket;
+    try {
+      this.socket = callNative(
+        () =>
+          new Socket(
+            { address, port, ipv6, bufferBytes: options.socketBuffer ?? 8 << 20, gso: options.gso ?? true },
+            (readable, writable) => this.onReady(readable, writable),
+          ),
+      );
+    } catch (error) {
+      if (error instanceof TunOsError && error.errno === 'EADDRINUSE') {
+        throw new TunOsError(
+          'EADDRINUSE',
+          'bind',
+          `UDP port ${port} is in use by another program: pick another ListenPort or stop it`,
+          {
+            cause: error,
+          },
+        );
+      }
+      throw error;
+    }
+    this.boundPort = this.socket.port();
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  /** Waits for at least one datagram, then fills `batch` (cleared first) with one recvmmsg. */
+  async recvMany(batch: PacketBatch, from: UdpEndpoint[]): Promise<number> {
+    for (;;) {
+      if (this.isClosed) return 0;
+      const n = this.drain(batch, from);
+      if (n > 0) return n;
+      await new Promise<void>((resolve) => {
+        this.readable = resolve;
+        this.socket.poll(true, this.writable.length > 0);
+      });
+    }
+  }
+
+  private drain(batch: PacketBatch, from: UdpEndpoint[]): number {
+    batch.clear();
+    if (this.recvAddresses.length < batch.capacity * ADDRESS_BYTES)
+      this.recvAddresses = new Uint8Array(batch.capacity * ADDRESS_BYTES);
+    const meta = this.meta;
+    meta[0] = batch.capacity;
+    meta[1] = batch.byteCapacity;
+    meta[2] = batch.headroom;
+    meta[3] = batch.tailroom;
+    meta[6] = 0;
+    const received = callNative(() =>
+      this.socket.recv(batch.buffer, batch.offsets, batch.lengths, meta, this.recvAddresses, this.maxDatagram),
+    );
+    const kept = meta[4] as number;
+    batch.length = kept;
+    batch.bytesUsed = meta[5] as number;
+    this.counters.rxDropped += meta[6] as number;
+    for (let i = 0; i < kept; i++) {
+      from[i] = this.endpointAt(i);
+      this.counters.rxBytes += batch.lengths[i] as number;
+    }
+    this.counters.rxDatagrams += kept;
+    return received > 0 && kept === 0 ? this.drain(batch, from) : kept;
+  }
+
+  /** The Endpoint for received address i: the previous object when the bytes are the same. */
+  private endpointAt(i: number): UdpEndpoint {
+    const a = this.recvAddresses;
+    const at = i * ADDRESS_BYTES;
+    const last = this.lastEndpoint;
+    if (last !== undefined) {
+      let same = true;
+      for (let b = 0; b < ADDRESS_BYTES && same; b++) same = a[at + b] === this.lastRaw[b];
+      if (same) return last; // the usual case: a batch from one peer allocates nothing
+    }
+    this.lastRaw.set(a.subarray(at, at + ADDRESS_BYTES));
+    this.lastEndpoint = this.lookUp(a, at);
+    return this.lastEndpoint;
+  }
+
+  private lookUp(a: Uint8Array, at: number): UdpEndpoint {
+    const port = ((a[at + 2] as number) << 8) | (a[at + 3] as number);
+    const bytes = a.subarray(at + 4, at + (a[at] === 4 ? 8 : 20));
+    let key = `${port}`;
+    for (let b = 0; b < bytes.length; b++) key += `.${bytes[b]}`;
+    let endpoint = this.decoded.get(key);
+    if (endpoint === undefined) {
+      if (this.decoded.size >= 4096) this.decoded.clear(); // bounded: many sources only cost re-creation
+      endpoint = { address: formatIpAddress(bytes.slice()), port };
+      this.decoded.set(key, endpoint);
+      this.encoded.set(endpoint, a.slice(at, at + ADDRESS_BYTES));
+    }
+    return endpoint;
+  }
+
+  private encode(endpoint: UdpEndpoint): Uint8Array {
+    let bytes = this.encoded.get(endpoint);
+    if (bytes === undefined) {
+      const address = parseIpAddress(endpoint.address);
+      if (!Number.isInteger(endpoint.port) || endpoint.port < 1 || endpoint.port > 65535) {
+        throw new TunConfigError('ERR_BIND_ENDPOINT', `endpoint port ${endpoint.port} is outside 1..65535`);
+      }
+      bytes = new Uint8Array(ADDRESS_BYTES);
+      bytes[0] = address.length === 16 ? 6 : 4;
+      bytes[2] = endpoint.port >> 8;
+      bytes[3] = endpoint.port & 0xff;
+      bytes.set(address, 4);
+      this.encoded.set(endpoint, bytes);
+    }
+    return bytes;
+  }
+
+  /** Sends datagrams start.. of `batch` to `to[i]` (or `to`) with sendmmsg; returns how many were taken. */
+  sendMany(batch: PacketBatch, to: readonly UdpEndpoint[] | UdpEndpoint, start = 0): number {
+    if (this.isClosed) throw new TunClosedError('UDP bind');
+    const count = batch.length - start;
+    if (count <= 0) return 0;
+    if (this.sendAddresses.length < count * ADDRESS_BYTES)
+      this.sendAddresses = new Uint8Array(Math.max(count, 128) * ADDRESS_BYTES);
+    const single = Array.isArray(to) ? undefined : this.encode(to as UdpEndpoint);
+    for (let i = 0; i < count; i++) {
+      const endpoint = single ?? (to as readonly UdpEndpoint[])[start + i];
+      if (endpoint === undefined)
+        throw new TunConfigError('ERR_BIND_ENDPOINT', `no endpoint for datagram ${start + i}`);
+      this.sendAddresses.set(single ?? this.encode(endpoint as UdpEndpoint), i * ADDRESS_BYTES);
+    }
+    const [taken, errors, messages] = callNative(() =>
+      this.socket.send(batch.buffer, batch.offsets, batch.lengths, start, batch.length, this.sendAddresses),
+    );
+    for (let i = start; i < start + taken; i++) this.counters.txBytes += batch.lengths[i] as number;
+    this.counters.txDatagrams += taken - errors;
+    this.counters.txErrors += errors;
+    this.counters.txMessages += messages;
+    if (taken < count) {
+      this.counters.txRefused++;
+      this.blocked = true;
+    }
+    return taken;
+  }
+
+  /** Resolves when the socket can take more (at once unless the last sendMany filled it). */
+  sendReady(): Promise<void> {
+    if (this.isClosed || !this.blocked) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.writable.push(resolve);
+      this.socket.poll(this.readable !== undefined, true);
+    });
+  }
+
+  private onReady(readable: boolean, writable: boolean): void {
+    if (writable) {
+      this.blocked = false;
+      const waiters = this.writable;
+      this.writable = [];
+      for (const resolve of waiters) resolve();
+    }
+    if (readable && this.readable) {
+      const resolve = this.readable;
+      this.readable = undefined;
+      resolve();
+    }
+    // Re-arm whatever is still awaited (the native poll is one-shot per event).
+    if (!this.isClosed && (this.readable !== undefined || this.writable.length > 0)) {
+      this.socket.poll(this.readable !== undefined, this.writable.length > 0);
+    }
+  }
+
+  stats(): LinuxUdpBindStats {
+    return { ...this.counters };
+  }
+
+  async close(): Promise<void> {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.socket.close();
+    this.readable?.();
+    this.readable = undefined;
+    for (const resolve of this.writable) resolve();
+    this.writable = [];
+  }
+}
