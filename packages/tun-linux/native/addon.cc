@@ -3,10 +3,12 @@
 #include <sys/socket.h>
 
 #include <cstring>
+#include <vector>
 
 #include "flow_hash.hh"
 #include "netlink.hh"
 #include "netns.hh"
+#include "offload.hh"
 #include "os_error.hh"
 #include "tun_object.hh"
 #include "udp_socket.hh"
@@ -57,6 +59,36 @@ Napi::Object RegisterExports(Napi::Env env, Napi::Object exports) {
   exports.Set("flowHash", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
     auto packet = info[0].As<Napi::Uint8Array>();
     return Napi::Number::New(info.Env(), flowHash(packet.Data(), packet.ByteLength()));
+  }));
+  // Offload codecs, for tests: splitFrame(frame) → packets; coalesceRun(packets, udp) → [frame, taken].
+  exports.Set("splitFrame", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
+    auto input = info[0].As<Napi::Uint8Array>();
+    std::vector<uint8_t> frame(input.Data(), input.Data() + input.ByteLength());
+    offload::Splitter splitter;
+    Napi::Array out = Napi::Array::New(info.Env());
+    if (!splitter.load(frame.data(), frame.size())) return info.Env().Null();
+    std::vector<uint8_t> packet(65535);
+    uint32_t n = 0;
+    while (splitter.pending()) {
+      const uint32_t size = splitter.next(packet.data(), static_cast<uint32_t>(packet.size()));
+      out.Set(n++, Napi::Buffer<uint8_t>::Copy(info.Env(), packet.data(), size));
+    }
+    return static_cast<Napi::Value>(out);
+  }));
+  exports.Set("coalesceRun", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
+    auto list = info[0].As<Napi::Array>();
+    std::vector<offload::Packet> packets;
+    for (uint32_t i = 0; i < list.Length(); ++i) {
+      auto p = list.Get(i).As<Napi::Uint8Array>();
+      packets.push_back({p.Data(), static_cast<uint32_t>(p.ByteLength())});
+    }
+    std::vector<uint8_t> frame(offload::kMaxFrame);
+    size_t taken = 0;
+    const size_t size = offload::coalesce(packets.data(), packets.size(), info[1].ToBoolean().Value(), frame.data(), frame.size(), taken);
+    Napi::Array out = Napi::Array::New(info.Env(), 2);
+    out.Set(0u, Napi::Buffer<uint8_t>::Copy(info.Env(), frame.data(), size));
+    out.Set(1u, static_cast<double>(taken));
+    return out;
   }));
   exports.Set("enterNetworkNamespace", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
     translate(info.Env(), [&] { enterNetworkNamespace(info[0].As<Napi::String>().Utf8Value()); });

@@ -10,7 +10,8 @@
         "netns.cc",
         "queue_thread.cc",
         "tun_object.cc",
-        "udp_socket.cc"
+        "udp_socket.cc",
+        "offload.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

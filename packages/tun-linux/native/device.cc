@@ -18,6 +18,12 @@
 
 #include "os_error.hh"
 
+// USO offload flags (Linux 6.2+), missing from older kernel headers: kernel ABI values.
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#define TUN_F_USO6 0x40
+#endif
+
 namespace tunkit::linux_tun {
 
 namespace {
@@ -55,7 +61,7 @@ long otherHolder(const std::string& name) {
   return found;
 }
 
-int openQueue(const std::string& name, std::string& actualName) {
+int openQueue(const std::string& name, std::string& actualName, bool vnetHeader) {
   const int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
     const int error = errno;
@@ -68,7 +74,7 @@ int openQueue(const std::string& name, std::string& actualName) {
     throw OsError(error, "open", std::string("cannot open /dev/net/tun: ") + std::strerror(error));
   }
   ifreq request{};
-  request.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE;
+  request.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE | (vnetHeader ? IFF_VNET_HDR : 0);
   std::strncpy(request.ifr_name, actualName.empty() ? name.c_str() : actualName.c_str(), IFNAMSIZ - 1);
   if (ioctl(fd, TUNSETIFF, &request) < 0) {
     const int error = errno;
@@ -88,7 +94,27 @@ int openQueue(const std::string& name, std::string& actualName) {
 
 }  // namespace
 
-OpenedDevice openDevice(const std::string& name, unsigned queues) {
+/**
+ * Probes offloads on the first queue: TSO with checksum offload, then USO on top (Linux 6.2+).
+ * Without offload the mask is reset: it is device-wide and outlives us on a persistent device.
+ */
+OffloadState setOffloads(int fd, bool wanted) {
+  OffloadState state;
+  state.vnetHeader = wanted;
+  if (!wanted) {
+    ioctl(fd, TUNSETOFFLOAD, 0);
+    return state;
+  }
+  constexpr unsigned kTso = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
+  if (ioctl(fd, TUNSETOFFLOAD, kTso | TUN_F_USO4 | TUN_F_USO6) == 0) {
+    state.tso = state.uso = true;
+    return state;
+  }
+  state.tso = ioctl(fd, TUNSETOFFLOAD, kTso) == 0;
+  return state;
+}
+
+OpenedDevice openDevice(const std::string& name, unsigned queues, bool offload) {
   // Only an interface that exists can be held: skip the /proc scan for a new name.
   if (!name.empty() && if_nametoindex(name.c_str()) != 0) {
     const long holder = otherHolder(name);
@@ -101,7 +127,8 @@ OpenedDevice openDevice(const std::string& name, unsigned queues) {
   }
   OpenedDevice device;
   try {
-    for (unsigned i = 0; i < queues; ++i) device.fds.push_back(openQueue(name, device.name));
+    for (unsigned i = 0; i < queues; ++i) device.fds.push_back(openQueue(name, device.name, offload));
+    device.offload = setOffloads(device.fds[0], offload);
   } catch (...) {
     closeDevice(device);
     throw;

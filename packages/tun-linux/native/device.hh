@@ -4,11 +4,14 @@
 #include <string>
 #include <vector>
 
+#include "tunkit_linux.hh"
+
 namespace tunkit::linux_tun {
 
 struct OpenedDevice {
   std::string name;
   std::vector<int> fds;
+  OffloadState offload;
 };
 
 /**
@@ -16,7 +19,7 @@ struct OpenedDevice {
  * names it when empty). Refuses an interface that another process holds. Throws OsError.
  * JS thread.
  */
-OpenedDevice openDevice(const std::string& name, unsigned queues);
+OpenedDevice openDevice(const std::string& name, unsigned queues, bool offload);
 
 /** Closes the fds. */
 void closeDevice(OpenedDevice& device);

@@ -33,14 +33,20 @@ void signalEventFd(int fd) {
 }  // namespace
 
 QueueThread::QueueThread(unsigned index, int fd, BatchChannel& inbound, QueueCounters& counters, uint32_t outboundSlots,
-                         uint32_t slotSize, std::function<void()> wakeJs)
+                         uint32_t slotSize, OffloadState offload, std::function<void()> wakeJs)
     : index_(index),
       fd_(fd),
       eventFd_(makeEventFd()),
       inbound_(inbound),
       counters_(counters),
       outbound_(outboundSlots, slotSize),
-      wakeJs_(std::move(wakeJs)) {}
+      wakeJs_(std::move(wakeJs)),
+      offload_(offload) {
+  if (offload_.vnetHeader) {
+    readFrame_.reset(new uint8_t[offload::kMaxFrame]);
+    writeFrame_.reset(new uint8_t[offload::kMaxFrame]);
+  }
+}
 
 QueueThread::~QueueThread() {
   stop();
@@ -98,6 +104,7 @@ uint64_t QueueThread::stop() {
 
 // Queue thread: reads until EAGAIN, a full channel, or the budget. Returns true when it read anything.
 bool QueueThread::readBatch() {
+  if (offload_.vnetHeader) return readFrames();
   bool progressed = false;
   for (int i = 0; i < kReadBudget; ++i) {
     uint8_t* slot = inbound_.reserve(index_);
@@ -124,6 +131,7 @@ bool QueueThread::readBatch() {
     }
     retryingAfterStall_ = false;
     inbound_.commit(index_, static_cast<uint32_t>(n));
+    counters_.rxFrames.fetch_add(1, std::memory_order_relaxed);
     counters_.rxPackets.fetch_add(1, std::memory_order_relaxed);
     counters_.rxBytes.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
     progressed = true;
@@ -131,8 +139,106 @@ bool QueueThread::readBatch() {
   return progressed;
 }
 
+// Queue thread, offload: each read is one frame (virtio-net header + packet or super-packet), cut
+// into packets straight into channel slots. A frame stays in readFrame_ until all its packets are
+// in the channel: a stall in the middle resumes where it stopped, nothing read is dropped.
+bool QueueThread::readFrames() {
+  bool progressed = false;
+  for (int i = 0; i < kReadBudget; ++i) {
+    if (!splitter_.pending()) {
+      const ssize_t n = read(fd_, readFrame_.get(), offload::kMaxFrame);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN) {
+          counters_.rxDropped.fetch_add(1, std::memory_order_relaxed);
+          readFailed_ = true;
+        }
+        readable_ = false;
+        return progressed;
+      }
+      if (n == 0) {
+        readable_ = false;
+        return progressed;
+      }
+      counters_.rxFrames.fetch_add(1, std::memory_order_relaxed);
+      if (!splitter_.load(readFrame_.get(), static_cast<size_t>(n))) {
+        counters_.rxDropped.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+    }
+    while (splitter_.pending()) {
+      uint8_t* slot = inbound_.reserve(index_);
+      if (slot == nullptr) {
+        if (!retryingAfterStall_) counters_.rxStalls.fetch_add(1, std::memory_order_relaxed);
+        stalled_ = true;
+        return progressed;
+      }
+      const uint32_t size = splitter_.next(slot, inbound_.slotSize());
+      if (size == 0) {
+        counters_.rxDropped.fetch_add(1, std::memory_order_relaxed);  // larger than a slot
+        continue;
+      }
+      retryingAfterStall_ = false;
+      inbound_.commit(index_, size);
+      counters_.rxPackets.fetch_add(1, std::memory_order_relaxed);
+      counters_.rxBytes.fetch_add(size, std::memory_order_relaxed);
+      progressed = true;
+    }
+  }
+  return progressed;
+}
+
+// Queue thread, offload: consecutive packets of one flow leave as one super-packet; the rest
+// one by one with an empty header. EINVAL on a super-packet turns coalescing off for good.
+void QueueThread::writeFrames() {
+  constexpr size_t kRun = 64;
+  offload::Packet run[kRun];
+  bool freed = false;
+  for (int i = 0; i < kWriteBudget; ++i) {
+    size_t count = 0;
+    const size_t limit = coalescing_ && offload_.tso ? kRun : 1;
+    while (count < limit && outbound_.peek(static_cast<uint32_t>(count), run[count].data, run[count].size)) ++count;
+    if (count == 0) break;
+    size_t taken = 0;
+    const size_t frame = offload::coalesce(run, count, offload_.uso && coalescing_, writeFrame_.get(), offload::kMaxFrame, taken);
+    const ssize_t n = write(fd_, writeFrame_.get(), frame);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) {
+        writeBlocked_ = true;
+        break;
+      }
+      if (errno == EINVAL && taken > 1) {
+        coalescing_ = false;  // the kernel refuses super-packets here: single packets from now on
+        counters_.coalesceRefused.store(1, std::memory_order_relaxed);
+        continue;
+      }
+      counters_.txDropped.fetch_add(taken, std::memory_order_relaxed);
+    } else {
+      uint64_t bytes = 0;
+      for (size_t k = 0; k < taken; ++k) bytes += run[k].size;
+      counters_.txPackets.fetch_add(taken, std::memory_order_relaxed);
+      counters_.txBytes.fetch_add(bytes, std::memory_order_relaxed);
+      counters_.txFrames.fetch_add(1, std::memory_order_relaxed);
+    }
+    outbound_.pop(static_cast<uint32_t>(taken));
+    freed = true;
+  }
+  afterWrite(freed);
+}
+
+void QueueThread::afterWrite(bool freed) {
+  if (freed && jsWantsSpace_.load(std::memory_order_seq_cst) && jsWantsSpace_.exchange(false, std::memory_order_seq_cst)) {
+    wakeJs_();
+  }
+}
+
 // Queue thread: writes queued packets in order. A packet the kernel refuses is counted and dropped.
 void QueueThread::writeBatch() {
+  if (offload_.vnetHeader) {
+    writeFrames();
+    return;
+  }
   const uint8_t* data;
   uint32_t size;
   bool freed = false;
@@ -151,13 +257,12 @@ void QueueThread::writeBatch() {
     } else {
       counters_.txPackets.fetch_add(1, std::memory_order_relaxed);
       counters_.txBytes.fetch_add(size, std::memory_order_relaxed);
+      counters_.txFrames.fetch_add(1, std::memory_order_relaxed);
     }
     outbound_.pop();
     freed = true;
   }
-  if (freed && jsWantsSpace_.load(std::memory_order_seq_cst) && jsWantsSpace_.exchange(false, std::memory_order_seq_cst)) {
-    wakeJs_();
-  }
+  afterWrite(freed);
 }
 
 // Queue thread.

@@ -9,8 +9,12 @@
 #include <functional>
 #include <thread>
 
+#include <memory>
+
 #include <tunkit/batch_channel.hh>
 #include <tunkit/packet_ring.hh>
+
+#include "offload.hh"
 
 #include "tunkit_linux.hh"
 
@@ -20,7 +24,7 @@ class QueueThread {
  public:
   /** `wakeJs` runs on this queue thread when JS asked to hear about outbound space. */
   QueueThread(unsigned index, int fd, BatchChannel& inbound, QueueCounters& counters, uint32_t outboundSlots,
-              uint32_t slotSize, std::function<void()> wakeJs);
+              uint32_t slotSize, OffloadState offload, std::function<void()> wakeJs);
   ~QueueThread();
 
   QueueThread(const QueueThread&) = delete;
@@ -47,7 +51,10 @@ class QueueThread {
  private:
   void run();
   bool readBatch();
+  bool readFrames();
   void writeBatch();
+  void writeFrames();
+  void afterWrite(bool freed);
 
   const unsigned index_;
   const int fd_;
@@ -67,6 +74,12 @@ class QueueThread {
   bool retryingAfterStall_ = false;  // a stall already counted: a failed retry is the same stall
   bool writeBlocked_ = false;
   bool readFailed_ = false;  // the fd reports an error (device removed): stop polling it
+  // With a virtio-net header on the fd (offload): frames go through these buffers.
+  const OffloadState offload_;
+  bool coalescing_ = true;  // off for good once the kernel refuses a super-packet
+  std::unique_ptr<uint8_t[]> readFrame_;
+  std::unique_ptr<uint8_t[]> writeFrame_;
+  offload::Splitter splitter_;
 };
 
 }  // namespace tunkit::linux_tun

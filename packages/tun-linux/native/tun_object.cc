@@ -26,6 +26,7 @@ Napi::Function TunDevice::Define(Napi::Env env) {
   return DefineClass(env, "TunDevice",
                      {
                          InstanceAccessor<&TunDevice::Name>("name"),
+                         InstanceAccessor<&TunDevice::Offload>("offload"),
                          InstanceMethod<&TunDevice::Drain>("drain"),
                          InstanceMethod<&TunDevice::Send>("send"),
                          InstanceMethod<&TunDevice::SendMany>("sendMany"),
@@ -44,10 +45,11 @@ TunDevice::TunDevice(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TunDevic
   options_.mtu = uintOption(options, "mtu", 1420);
   options_.inboundSlots = uintOption(options, "inboundSlots", 1024);
   options_.outboundSlots = uintOption(options, "outboundSlots", 1024);
+  options_.offload = options.Get("offload").ToBoolean().Value();
   const uint32_t slotSize = slotSizeFor(options_.mtu);
 
   try {
-    device_ = openDevice(options_.name, options_.queues);
+    device_ = openDevice(options_.name, options_.queues, options_.offload);
   } catch (const OsError& error) {
     Napi::Error e = Napi::Error::New(info.Env(), error.what());
     e.Set("errno", Napi::String::New(info.Env(), error.errnoName()));
@@ -60,7 +62,7 @@ TunDevice::TunDevice(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TunDevic
   for (unsigned i = 0; i < options_.queues; ++i) {
     counters_.push_back(std::make_unique<QueueCounters>());
     threads_.push_back(std::make_unique<QueueThread>(i, device_.fds[i], *inbound_, *counters_[i], options_.outboundSlots,
-                                                     slotSize, [this] { wakeJs(); }));
+                                                     slotSize, device_.offload, [this] { wakeJs(); }));
     QueueThread* thread = threads_.back().get();
     inbound_->setSpaceHook(i, [thread] { thread->wake(); });
   }
@@ -142,6 +144,14 @@ Napi::Value TunDevice::SendMany(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), taken);
 }
 
+Napi::Value TunDevice::Offload(const Napi::CallbackInfo& info) {
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("vnetHeader", device_.offload.vnetHeader);
+  out.Set("tso", device_.offload.tso);
+  out.Set("uso", device_.offload.uso);
+  return out;
+}
+
 Napi::Value TunDevice::HasSpace(const Napi::CallbackInfo& info) {
   if (closed_ || refusedQueue_ < 0) return Napi::Boolean::New(info.Env(), true);
   const bool space = threads_[static_cast<size_t>(refusedQueue_)]->hasSpaceOrNotify();
@@ -150,7 +160,7 @@ Napi::Value TunDevice::HasSpace(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value TunDevice::Stats(const Napi::CallbackInfo& info) {
-  constexpr size_t kFields = 7;
+  constexpr size_t kFields = 9;
   auto out = Napi::Float64Array::New(info.Env(), counters_.size() * kFields);
   for (size_t i = 0; i < counters_.size(); ++i) {
     const QueueCounters& c = *counters_[i];
@@ -162,6 +172,8 @@ Napi::Value TunDevice::Stats(const Napi::CallbackInfo& info) {
     row[4] = static_cast<double>(c.rxDropped.load());
     row[5] = static_cast<double>(c.txDropped.load());
     row[6] = static_cast<double>(c.rxStalls.load());
+    row[7] = static_cast<double>(c.rxFrames.load());
+    row[8] = static_cast<double>(c.txFrames.load());
   }
   return out;
 }

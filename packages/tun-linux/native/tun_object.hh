@@ -27,6 +27,7 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
 
  private:
   Napi::Value Name(const Napi::CallbackInfo& info);
+  Napi::Value Offload(const Napi::CallbackInfo& info);
   /** drain(buffer, offsets, lengths, meta[capacity, byteCapacity, headroom, tailroom, length, bytesUsed]) → count. */
   Napi::Value Drain(const Napi::CallbackInfo& info);
   /** send(packet) → bool. */

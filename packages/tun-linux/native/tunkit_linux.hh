@@ -15,6 +15,14 @@ struct DeviceOptions {
   uint32_t mtu = 1420;
   uint32_t inboundSlots = 1024;   // per queue, packets waiting for JS
   uint32_t outboundSlots = 1024;  // per queue, packets waiting for the device
+  bool offload = true;            // IFF_VNET_HDR with TSO (and USO where the kernel has it)
+};
+
+/** What the kernel accepted when the device was opened. */
+struct OffloadState {
+  bool vnetHeader = false;  // frames carry a virtio-net header
+  bool tso = false;         // TUN_F_TSO4|TSO6 accepted: TCP super-packets both ways
+  bool uso = false;         // TUN_F_USO4|USO6 accepted: UDP super-packets both ways
 };
 
 /** Counters of one queue, written by its thread and the JS thread, read by stats(). */
@@ -26,6 +34,9 @@ struct QueueCounters {
   std::atomic<uint64_t> rxDropped{0};   // read but unusable (e.g. larger than a slot)
   std::atomic<uint64_t> txDropped{0};   // write() failed, or discarded at close
   std::atomic<uint64_t> rxStalls{0};    // times the reader stopped: inbound channel full
+  std::atomic<uint64_t> rxFrames{0};    // reads (a super-packet is one frame, many packets)
+  std::atomic<uint64_t> txFrames{0};    // writes (a coalesced run is one frame)
+  std::atomic<uint64_t> coalesceRefused{0};  // 1 once the kernel refused a super-packet (coalescing off)
 };
 
 }  // namespace tunkit::linux_tun

@@ -8,7 +8,7 @@ import { callNative, native } from './native.js';
 import { type LinuxTunOptions, validateOptions } from './options.js';
 
 export * from './interface-config.js';
-export { LinuxTun, type LinuxTunStats } from './linux-tun.js';
+export { LinuxTun, type LinuxTunOffload, type LinuxTunStats } from './linux-tun.js';
 export type { LinuxTunOptions } from './options.js';
 export * from './policy-rules.js';
 export * from './udp-bind.js';
@@ -30,6 +30,7 @@ export async function openTun(options: LinuxTunOptions = {}): Promise<LinuxTun> 
           mtu: o.mtu,
           inboundSlots: o.inboundSlots,
           outboundSlots: o.outboundSlots,
+          offload: o.offload,
         },
         () => tunRef.tun?.onWake(),
       ),

@@ -21,14 +21,28 @@ import { type NativeTunDevice, native } from './native.js';
 export interface LinuxTunStats extends TunStats {
   /** The kernel's tx_dropped for the interface: packets the kernel dropped because we did not read them in time. */
   kernelTxDropped: number;
+  /** Reads and writes on the fds: fewer than packets when offload carries super-packets. */
+  rxFrames: number;
+  txFrames: number;
 }
 
-const FIELDS = 7;
+/** What the kernel accepted for this device: see LinuxTunOptions.offload. */
+export interface LinuxTunOffload {
+  /** Frames carry a virtio-net header. */
+  vnetHeader: boolean;
+  /** TCP super-packets (TSO) both ways. */
+  tso: boolean;
+  /** UDP super-packets (USO, Linux 6.2+) both ways. */
+  uso: boolean;
+}
+
+const FIELDS = 9;
 
 export class LinuxTun implements Tun {
   readonly name: string;
   readonly mtu: number;
   readonly queueCount: number;
+  readonly offload: LinuxTunOffload;
   private readonly device: NativeTunDevice;
   private isClosed = false;
   private recvPending = false;
@@ -45,6 +59,7 @@ export class LinuxTun implements Tun {
     this.name = device.name;
     this.mtu = mtu;
     this.queueCount = queueCount;
+    this.offload = { ...device.offload };
   }
 
   get closed(): boolean {
@@ -135,6 +150,8 @@ export class LinuxTun implements Tun {
   stats(): LinuxTunStats {
     const raw = this.device.stats();
     const queues: TunQueueStats[] = [];
+    let rxFrames = 0;
+    let txFrames = 0;
     for (let i = 0; i + FIELDS <= raw.length; i += FIELDS) {
       queues.push({
         rxPackets: raw[i] as number,
@@ -145,8 +162,10 @@ export class LinuxTun implements Tun {
         txDropped: raw[i + 5] as number,
         rxStalls: raw[i + 6] as number,
       });
+      rxFrames += raw[i + 7] as number;
+      txFrames += raw[i + 8] as number;
     }
-    return { ...sumQueueStats(queues, this.txRefused), kernelTxDropped: this.kernelTxDropped() };
+    return { ...sumQueueStats(queues, this.txRefused), kernelTxDropped: this.kernelTxDropped(), rxFrames, txFrames };
   }
 
   private kernelTxDropped(): number {

@@ -30,8 +30,15 @@ export interface NativeRule {
   suppressPrefixLength: number;
 }
 
+export interface NativeOffload {
+  vnetHeader: boolean;
+  tso: boolean;
+  uso: boolean;
+}
+
 export interface NativeTunDevice {
   readonly name: string;
+  readonly offload: NativeOffload;
   drain(buffer: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, meta: Uint32Array): number;
   send(packet: Uint8Array): boolean;
   sendMany(buffer: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, start: number, end: number): number;
@@ -46,6 +53,7 @@ export interface NativeDeviceOptions {
   mtu: number;
   inboundSlots: number;
   outboundSlots: number;
+  offload: boolean;
 }
 
 interface Addon {
@@ -53,6 +61,9 @@ interface Addon {
   /** See udp-bind.ts for its shape. */
   UdpSocket: unknown;
   flowHash(packet: Uint8Array): number;
+  /** Test hooks for the offload codecs (native/offload.cc). null: malformed frame. */
+  splitFrame(frame: Uint8Array): Uint8Array[] | null;
+  coalesceRun(packets: Uint8Array[], udp: boolean): [Uint8Array, number];
   enterNetworkNamespace(path: string): void;
   linkIndex(name: string): number;
   getLink(index: number): NativeLink;

@@ -21,6 +21,13 @@ export interface LinuxTunOptions extends TunOptions {
   /** Packets held per queue for JS (default 1024) and for the device (default 1024). */
   inboundSlots?: number;
   outboundSlots?: number;
+  /**
+   * Kernel offloads (default true): IFF_VNET_HDR with TSO, and USO where the kernel has it (6.2+).
+   * Reads of 64 KiB super-packets are cut into MTU-sized packets and consecutive segments of a
+   * flow are written as one super-packet; the contract is unchanged (ordinary IP packets).
+   * What the kernel accepted is in `LinuxTun.offload`.
+   */
+  offload?: boolean;
 }
 
 export interface ValidatedOptions {
@@ -33,9 +40,17 @@ export interface ValidatedOptions {
   txQueueLen: number;
   inboundSlots: number;
   outboundSlots: number;
+  offload: boolean;
 }
 
 const NAME = /^[A-Za-z0-9_.-]{1,15}$/;
+
+function flag(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean')
+    throw new TunConfigError('ERR_TUN_OPTION', `${name} must be true or false, got ${String(value)}`);
+  return value;
+}
 
 function integer(name: string, value: unknown, min: number, max: number, fallback: number): number {
   if (value === undefined) return fallback;
@@ -72,5 +87,6 @@ export function validateOptions(options: LinuxTunOptions): ValidatedOptions {
     txQueueLen: integer('txQueueLen', options.txQueueLen, 0, 1_000_000, 10_000),
     inboundSlots: integer('inboundSlots', options.inboundSlots, 16, 65536, 1024),
     outboundSlots: integer('outboundSlots', options.outboundSlots, 16, 65536, 1024),
+    offload: flag('offload', options.offload, true),
   };
 }

@@ -79,8 +79,20 @@ class PacketRing {
     return true;
   }
 
+  /** The packet `ahead` places after the oldest (0: the oldest); false when there are fewer. Consumer thread. */
+  bool peek(uint32_t ahead, const uint8_t*& data, uint32_t& size) const {
+    const uint64_t at = head_.load(std::memory_order_relaxed) + ahead;
+    if (at >= tail_.load(std::memory_order_seq_cst)) return false;
+    data = slot(at);
+    size = lengths_[at % slots_];
+    return true;
+  }
+
   /** Removes the oldest packet (after front() returned true). Consumer thread. */
   void pop() { head_.store(head_.load(std::memory_order_relaxed) + 1, std::memory_order_seq_cst); }
+
+  /** Removes the `count` oldest packets (after peek() showed them). Consumer thread. */
+  void pop(uint32_t count) { head_.store(head_.load(std::memory_order_relaxed) + count, std::memory_order_seq_cst); }
 
   // ---- any thread (a snapshot) ----
 
