@@ -47,16 +47,32 @@ function wgKeyPair(): { privateKey: string; publicKey: string } {
  * tunkit-gateway and tunkit-headless (the apps, built), with `queues` TUN queues each. With
  * `profileDir`, both run under --cpu-prof and write <role>-q<queues>-<n>.cpuprofile there.
  */
-export function tunkitPair(queues: number, profileDir?: string): Contender {
+export function tunkitPair(
+  queues: number,
+  profileDir?: string,
+  variant: { offload?: boolean; udpBind?: 'native' | 'dgram' } = {},
+): Contender {
+  const offload = variant.offload ?? true;
+  const udpBind = variant.udpBind ?? 'native';
+  const suffix = `${offload ? '' : ', offload off'}${udpBind === 'dgram' ? ', node:dgram' : ''}`;
   let daemons: { stop(signal?: string): Promise<unknown> }[] = [];
   let round = 0;
   return {
-    name: `tunkit-headless ↔ tunkit-gateway, queues=${queues}`,
+    name: `tunkit-headless ↔ tunkit-gateway, queues=${queues}${suffix}`,
     async setup(lab) {
       const configs = tunnelConfigs({ clientAllowedIps: ['10.99.0.0/24', '10.88.2.0/24'] });
       const names = { gateway: `tkg${lab.id}`.slice(0, 15), client: `tkc${lab.id}`.slice(0, 15) };
       const files = writeConfigs({ [names.gateway]: configs.gatewayText, [names.client]: configs.clientText });
-      const args = ['--tun-queues', String(queues), '--log-level', 'warn'];
+      const args = [
+        '--tun-queues',
+        String(queues),
+        '--log-level',
+        'warn',
+        '--offload',
+        offload ? 'on' : 'off',
+        '--udp-bind',
+        udpBind,
+      ];
       round++;
       const profile = (role: string) =>
         profileDir

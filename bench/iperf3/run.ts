@@ -153,5 +153,13 @@ async function main(contenders: Contender[]) {
 }
 
 const profileDir = values['cpu-prof'] ? mkdtempSync(join(tmpdir(), 'tunkit-prof-')) : undefined;
-await main([bareVeth, wireguardGo, tunkitPair(1, profileDir), tunkitPair(2, profileDir), tunkitPair(4, profileDir)]);
+await main([
+  bareVeth,
+  wireguardGo,
+  tunkitPair(1, profileDir),
+  tunkitPair(2, profileDir),
+  tunkitPair(4, profileDir),
+  tunkitPair(2, profileDir, { offload: false }),
+  tunkitPair(2, profileDir, { offload: false, udpBind: 'dgram' }),
+]);
 if (profileDir) printProfiles(profileDir);

@@ -25,11 +25,11 @@ function swapAddresses(buffer: Uint8Array, offset = 0): void {
 
 const ADDRESS = '10.20.0.1/24';
 
-export function tunkitReflector(queues: number, batchSize: number): Reflector {
+export function tunkitReflector(queues: number, batchSize: number, offload = true): Reflector {
   return {
-    name: `tunkit queues=${queues} batch=${batchSize}`,
+    name: `tunkit queues=${queues} batch=${batchSize}${offload ? '' : ' offload=off'}`,
     async open() {
-      const tun = await openTun({ name: 'tkbench0', queues, addresses: [ADDRESS] });
+      const tun = await openTun({ name: 'tkbench0', queues, addresses: [ADDRESS], offload });
       return {
         async run(stop) {
           let stopped = false;

@@ -78,6 +78,7 @@ async function measure(reflector: Reflector): Promise<{ pps: number; gbps: numbe
 
 const contenders: Reflector[] = [fsReflector, appiumReflector];
 for (const queues of [1, 2, 4]) for (const batch of [1, 32, 100]) contenders.push(tunkitReflector(queues, batch));
+for (const queues of [1, 2]) contenders.push(tunkitReflector(queues, 100, false)); // offload off, for the ratio
 
 const samples = new Map<string, { pps: number; gbps: number; offered: number }[]>();
 try {
@@ -95,7 +96,7 @@ try {
 
 const ppsOf = (name: string) => median((samples.get(name) ?? []).map((s) => s.pps));
 const appium = ppsOf(appiumReflector.name);
-const q1 = (batch: number) => ppsOf(tunkitReflector(1, batch).name);
+const q1 = (batch: number, offload: boolean) => ppsOf(tunkitReflector(1, batch, offload).name);
 const rows = [...samples.keys()].map((name) => {
   const list = samples.get(name) ?? [];
   const queues = /queues=(\d)/.exec(name)?.[1];
@@ -106,7 +107,9 @@ const rows = [...samples.keys()].map((name) => {
     'Gbit/s': median(list.map((s) => s.gbps)),
     'offered packets/s': median(list.map((s) => s.offered)),
     'vs appium-ios-tuntap': `${(ppsOf(name) / appium).toFixed(2)}×`,
-    'vs queues=1 (same batch)': queues ? `${(ppsOf(name) / q1(batch)).toFixed(2)}×` : '-',
+    'vs queues=1 (same batch)': queues
+      ? `${(ppsOf(name) / q1(batch, !name.includes('offload=off'))).toFixed(2)}×`
+      : '-',
   };
 });
 console.log(`\nTUN reflector, 1400-byte packets, ${FLOWS} flows, ${SECONDS} s per run, median of ${RUNS} runs\n`);

@@ -22,6 +22,11 @@ export const OPTIONS: Record<string, OptionSpec> = {
   mtu: { type: 'string', value: 'bytes', help: 'tunnel MTU, 68..65535 (default: MTU= or 1420)' },
   'listen-port': { type: 'string', value: 'port', help: 'UDP port (default: ListenPort= or any free port)' },
   'tun-queues': { type: 'string', value: 'n', help: 'Linux TUN queues, 1..64 (default 2 with 2+ CPUs, else 1)' },
+  offload: {
+    type: 'string',
+    value: 'on|off',
+    help: 'Linux TUN offloads (TSO/USO super-packets; default on where the kernel has them)',
+  },
   'udp-bind': {
     type: 'string',
     value: 'kind',

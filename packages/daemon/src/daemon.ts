@@ -173,7 +173,7 @@ async function start(settings: DaemonSettings, options: MainOptions, log: Logger
       name: settings.name,
       mtu: settings.mtu,
       addresses: config.interface.addresses,
-      ...(process.platform === 'linux' ? { queues: settings.tunQueues } : {}),
+      ...(process.platform === 'linux' ? { queues: settings.tunQueues, offload: settings.offload } : {}),
     });
     const factory = bindFactory(platform, settings.udpBind);
     const bind = await openBind(factory, settings.listenPort);
@@ -220,6 +220,7 @@ async function start(settings: DaemonSettings, options: MainOptions, log: Logger
         peers: config.peers.length,
         queues: settings.tunQueues,
         udpBind: bind.constructor.name,
+        offload: (tun as { offload?: unknown }).offload,
         uapi: uapi?.path,
         metrics: metrics ? `http://${metrics.address}/metrics` : undefined,
       },

@@ -21,7 +21,7 @@ export function printableConfig(settings: DaemonSettings): string {
   const daemon = [
     `# tunkit-${settings.role} (${settings.configPath})`,
     `# name = ${settings.name}`,
-    `# tun-queues = ${settings.tunQueues}, udp-bind = ${settings.udpBind}`,
+    `# tun-queues = ${settings.tunQueues}, udp-bind = ${settings.udpBind}, offload = ${settings.offload ? 'on' : 'off'}`,
     `# log-level = ${settings.logLevel}, log-format = ${settings.logFormat}`,
     `# metrics-listen = ${settings.metricsListen ? `${settings.metricsListen.host}:${settings.metricsListen.port}` : 'off'}`,
     `# uapi = ${settings.uapi ? `/var/run/wireguard/${settings.name}.sock` : 'off'}`,

@@ -19,6 +19,7 @@ export interface DaemonSettings {
   listenPort: number;
   tunQueues: number;
   udpBind: 'native' | 'dgram';
+  offload: boolean;
   logLevel: LogLevel;
   logFormat: 'json' | 'pretty';
   metricsListen: { host: string; port: number } | undefined;
@@ -76,6 +77,8 @@ export function resolveSettings(
   const udpBind = text('udp-bind') ?? 'native';
   if (udpBind !== 'native' && udpBind !== 'dgram')
     throw new StartupError(`--udp-bind '${udpBind}' is not native or dgram`);
+  const offload = text('offload') ?? 'on';
+  if (offload !== 'on' && offload !== 'off') throw new StartupError(`--offload '${offload}' is not on or off`);
   const metrics = text('metrics-listen');
   return {
     role,
@@ -89,6 +92,7 @@ export function resolveSettings(
     tunQueues:
       text('tun-queues') !== undefined ? integer('tun-queues', text('tun-queues') as string, 1, 64) : cpus >= 2 ? 2 : 1,
     udpBind,
+    offload: offload === 'on',
     logLevel: level as LogLevel,
     logFormat: format,
     metricsListen: metrics !== undefined ? parseListen(metrics) : undefined,
