@@ -212,7 +212,7 @@ async function start(settings: DaemonSettings, options: MainOptions, log: Logger
           renderMetrics(running, openedTun, lag),
         )
       : undefined;
-    const watcher = watchHandshakes(running, log);
+    const watcher = watchHandshakes(running, openedTun, log);
     log.info(
       {
         interface: tun.name,
@@ -243,10 +243,15 @@ async function start(settings: DaemonSettings, options: MainOptions, log: Logger
   }
 }
 
-/** Logs each completed handshake (by peer label, never by key). */
-function watchHandshakes(device: Device, log: Logger): NodeJS.Timeout {
+/** Logs each completed handshake (by peer label, never by key), and once if the kernel refused coalescing. */
+function watchHandshakes(device: Device, tun: Tun, log: Logger): NodeJS.Timeout {
   const seen = new Map<unknown, number>();
+  let coalescingReported = false;
   const timer = setInterval(() => {
+    if (!coalescingReported && (tun.stats() as { coalescingRefused?: boolean }).coalescingRefused) {
+      coalescingReported = true;
+      log.warn('the kernel refused a coalesced TUN write: writing one packet per frame from now on (offload reads stay on)');
+    }
     for (const peer of device.engine.peers()) {
       const at = peer.lastHandshakeWallMs;
       if (at !== 0 && seen.get(peer) !== at) {

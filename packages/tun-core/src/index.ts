@@ -5,6 +5,7 @@ export * from './errors.js';
 export * from './ip.js';
 export * from './loader.js';
 export * from './memory-tun.js';
+export * from './native-tun.js';
 export * from './packet-batch.js';
 export * from './packet-builder.js';
 export * from './packet-queue.js';

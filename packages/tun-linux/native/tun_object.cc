@@ -160,7 +160,7 @@ Napi::Value TunDevice::HasSpace(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value TunDevice::Stats(const Napi::CallbackInfo& info) {
-  constexpr size_t kFields = 9;
+  constexpr size_t kFields = 10;
   auto out = Napi::Float64Array::New(info.Env(), counters_.size() * kFields);
   for (size_t i = 0; i < counters_.size(); ++i) {
     const QueueCounters& c = *counters_[i];
@@ -174,6 +174,7 @@ Napi::Value TunDevice::Stats(const Napi::CallbackInfo& info) {
     row[6] = static_cast<double>(c.rxStalls.load());
     row[7] = static_cast<double>(c.rxFrames.load());
     row[8] = static_cast<double>(c.txFrames.load());
+    row[9] = static_cast<double>(c.coalesceRefused.load());
   }
   return out;
 }

@@ -36,7 +36,7 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
   Napi::Value SendMany(const Napi::CallbackInfo& info);
   /** hasSpace() → bool; when false, JS is woken once the refusing queue drains. */
   Napi::Value HasSpace(const Napi::CallbackInfo& info);
-  /** stats() → Float64Array, 7 counters per queue. */
+  /** stats() → Float64Array, 10 numbers per queue: the 7 TunQueueStats counters (tun-core order), rxFrames, txFrames, coalescing refused (0/1). */
   Napi::Value Stats(const Napi::CallbackInfo& info);
   /** close(): stop and join the threads, close the fds. Idempotent. */
   Napi::Value Close(const Napi::CallbackInfo& info);

@@ -4,7 +4,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TunConfigError, TunOsError } from '@tunkit/tun-core';
+import { type NativeBatchDevice, TunConfigError, TunOsError } from '@tunkit/tun-core';
 
 export interface NativeLink {
   index: number;
@@ -36,15 +36,10 @@ export interface NativeOffload {
   uso: boolean;
 }
 
-export interface NativeTunDevice {
+/** tun-core's NativeBatchDevice, plus the device name and what the kernel accepted for offload. */
+export interface NativeTunDevice extends NativeBatchDevice {
   readonly name: string;
   readonly offload: NativeOffload;
-  drain(buffer: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, meta: Uint32Array): number;
-  send(packet: Uint8Array): boolean;
-  sendMany(buffer: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, start: number, end: number): number;
-  hasSpace(): boolean;
-  stats(): Float64Array;
-  close(): void;
 }
 
 export interface NativeDeviceOptions {

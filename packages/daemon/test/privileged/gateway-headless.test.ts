@@ -160,6 +160,12 @@ describe('tunkit-headless ↔ tunkit-gateway', { skip }, () => {
     assert.match(metrics, /tunkit_tun_rx_packets_total\{queue="0"\} \d+/);
     assert.match(metrics, /tunkit_peer_last_handshake_seconds\{peer="10\.99\.0\.2\/32"\} 1\d{9}/);
     assert.match(metrics, /tunkit_event_loop_lag_seconds\{quantile="0.99"\}/);
+    // Offload is on by default: the 50 MB upload reached the gateway's TUN as coalesced super-packets.
+    const counter = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(metrics)?.[1] ?? Number.NaN);
+    const packetsWritten = [...metrics.matchAll(/^tunkit_tun_tx_packets_total\{queue="\d+"\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    assert.ok(packetsWritten > 30_000, `packets written: ${packetsWritten}`);
+    assert.ok(counter('tunkit_tun_tx_frames_total') < packetsWritten / 4, `frames ${counter('tunkit_tun_tx_frames_total')} for ${packetsWritten} packets`);
+    assert.ok(gateway.logs.some((l) => l.msg === 'gateway up' && (l.offload as { tso?: boolean })?.tso === true), 'TSO accepted');
     for (const key of [
       keys.client.publicKey,
       keys.gateway.publicKey,
