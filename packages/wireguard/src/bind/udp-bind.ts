@@ -6,9 +6,17 @@
 
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import { type PacketBatch, TunClosedError, TunConfigError, TunOsError } from '@tunkit/tun-core';
+import { type PacketBatch, TunClosedError, TunConfigError, TunError, TunOsError } from '@tunkit/tun-core';
 import { type Bind, type BindStats, type Endpoint, emptyBindStats } from './bind.js';
 import { InboundDatagrams } from './inbound-datagrams.js';
+import { socketFd } from './socket-fd.js';
+
+/** `protect` failed (or could not be called): the socket was closed; nothing was sent on it. */
+export class BindProtectError extends TunError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_BIND_PROTECT', message, options);
+  }
+}
 
 export interface UdpBindOptions {
   /** Local port; 0 picks an ephemeral one (default 0). */
@@ -27,6 +35,18 @@ export interface UdpBindOptions {
   socketBuffer?: number;
   /** Called with the socket before use, e.g. Android's VpnService.protect(fd) or SO_MARK setters. */
   onSocket?: (socket: Socket) => void;
+  /**
+   * Called with the socket's file descriptor once it is bound and before any datagram is sent
+   * (`open` resolves only after it settled). For Android's `VpnService.protect(fd)`, which keeps
+   * the tunnel's own UDP traffic out of the tunnel. node:dgram has no public way to get the fd:
+   * it is read from the socket's internal libuv handle (the `fd` of its UDPWrap), the only source
+   * there is. On Windows that handle has no fd (-1; sockets are not fds there), and should a Node
+   * version stop exposing it, no fd can be given: then `open` fails with BindProtectError rather
+   * than run unprotected (an unprotected socket on Android would route the tunnel into itself).
+   * If `protect` throws or rejects, the socket is closed and `open` rejects with BindProtectError
+   * (its `cause` is the original error).
+   */
+  protect?: (fd: number) => void | Promise<void>;
 }
 
 export class UdpBind implements Bind {
@@ -47,7 +67,32 @@ export class UdpBind implements Bind {
   static async open(options: UdpBindOptions = {}): Promise<UdpBind> {
     const bind = new UdpBind(options);
     await bind.listen(options);
+    if (options.protect) await bind.runProtect(options.protect);
     return bind;
+  }
+
+  /** Hands the bound socket's fd to `protect`; on any failure closes the socket and throws. */
+  private async runProtect(protect: (fd: number) => void | Promise<void>): Promise<void> {
+    const fd = socketFd(this.socket);
+    let failure: BindProtectError | undefined;
+    if (fd === undefined) {
+      failure = new BindProtectError(
+        `cannot protect the UDP socket on port ${this.boundPort}: node:dgram does not expose its file descriptor on ${process.platform} (protect needs an fd, as on Android/Linux)`,
+      );
+    } else {
+      try {
+        await protect(fd);
+      } catch (error) {
+        failure = new BindProtectError(
+          `protect(${fd}) failed for the UDP socket on port ${this.boundPort}: ${(error as Error)?.message ?? String(error)}; the socket was closed (on Android, is the VpnService prepared and running?)`,
+          { cause: error },
+        );
+      }
+    }
+    if (failure) {
+      await this.close();
+      throw failure;
+    }
   }
 
   private constructor(options: UdpBindOptions) {

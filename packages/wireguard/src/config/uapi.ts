@@ -66,7 +66,15 @@ export interface UapiSet {
   peers: UapiPeerOperation[];
 }
 
-/** A set=1 request that cannot be applied: `errno` is what the reply carries (EINVAL = 22). */
+/** Linux errno values the UAPI answers with, as wireguard-go's ipc package does. */
+export const EIO = 5;
+export const EINVAL = 22;
+export const EADDRINUSE = 98;
+
+/**
+ * A set=1 request that cannot be applied. `errno` is positive (EINVAL = 22, EADDRINUSE = 98); the
+ * reply line carries it negated ("errno=-22"), as wireguard-go writes it and `wg` expects.
+ */
 export class UapiError extends Error {
   readonly errno: number;
   constructor(message: string, errno = 22) {
@@ -90,6 +98,22 @@ export function parseEndpoint(text: string): Endpoint {
   return { address: match[1] as string, port };
 }
 
+/** Invalid input found by another parser (a key, a CIDR) becomes EINVAL, not a handler failure (EIO). */
+function invalid<T>(what: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof UapiError) throw error;
+    throw new UapiError(`${what}: ${(error as Error).message}`, EINVAL);
+  }
+}
+
+/** `true` is the only value these keys take (wireguard-go refuses any other with EINVAL). */
+function onlyTrue(key: string, value: string): true {
+  if (value !== 'true') throw new UapiError(`${key}=${value}: ${key} takes only true`, EINVAL);
+  return true;
+}
+
 /** Parses the body of a set=1 request (the lines after "set=1"). Throws UapiError. */
 export function parseUapiSet(body: string): UapiSet {
   const result: UapiSet = { replacePeers: false, peers: [] };
@@ -102,7 +126,7 @@ export function parseUapiSet(body: string): UapiSet {
     const value = line.slice(eq + 1);
     if (key === 'public_key') {
       peer = {
-        publicKey: keyFromHex(value, 'public_key'),
+        publicKey: invalid(key, () => keyFromHex(value, 'public_key')),
         remove: false,
         updateOnly: false,
         replaceAllowedIps: false,
@@ -114,7 +138,7 @@ export function parseUapiSet(body: string): UapiSet {
     if (peer === undefined) {
       switch (key) {
         case 'private_key':
-          result.privateKey = keyFromHex(value, 'private_key');
+          result.privateKey = invalid(key, () => keyFromHex(value, 'private_key'));
           break;
         case 'listen_port':
           result.listenPort = integer(key, value, 65535);
@@ -123,8 +147,7 @@ export function parseUapiSet(body: string): UapiSet {
           result.fwmark = integer(key, value, 2 ** 32 - 1);
           break;
         case 'replace_peers':
-          if (value !== 'true') throw new UapiError('replace_peers takes only true');
-          result.replacePeers = true;
+          result.replacePeers = onlyTrue(key, value);
           break;
         default:
           throw new UapiError(`unknown device key ${key}`);
@@ -133,25 +156,25 @@ export function parseUapiSet(body: string): UapiSet {
     }
     switch (key) {
       case 'remove':
-        peer.remove = value === 'true';
+        peer.remove = onlyTrue(key, value);
         break;
       case 'update_only':
-        peer.updateOnly = value === 'true';
+        peer.updateOnly = onlyTrue(key, value);
         break;
       case 'preshared_key':
-        peer.presharedKey = keyFromHex(value, 'preshared_key');
+        peer.presharedKey = invalid(key, () => keyFromHex(value, 'preshared_key'));
         break;
       case 'endpoint':
-        peer.endpoint = parseEndpoint(value);
+        peer.endpoint = invalid(key, () => parseEndpoint(value));
         break;
       case 'persistent_keepalive_interval':
         peer.persistentKeepalive = integer(key, value, 65535);
         break;
       case 'replace_allowed_ips':
-        peer.replaceAllowedIps = value === 'true';
+        peer.replaceAllowedIps = onlyTrue(key, value);
         break;
       case 'allowed_ip':
-        parseCidr(value);
+        invalid(key, () => parseCidr(value));
         peer.allowedIps.push(value);
         break;
       case 'protocol_version':

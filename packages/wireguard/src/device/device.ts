@@ -3,10 +3,13 @@
 //   UDP batch → open, check, answer handshakes (Engine.receiveBatch) → TUN batch, written with
 //   backpressure: while the Tun cannot take more, UDP is not read (so no queue grows without bound).
 // A ticker drives the protocol timers. The UAPI socket (wg show / wg set) plugs into uapiGet/uapiSet.
+// No loop ever ends on an error but close: an unexpected error is counted (`loopErrors`), reported
+// through `log`, and the loop carries on with the next batch.
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import { PacketBatch, type Tun } from '@tunkit/tun-core';
 import type { Bind, BindStats, Endpoint } from '../bind/bind.js';
-import { formatUapiGet, parseUapiSet, UapiError } from '../config/uapi.js';
+import { EADDRINUSE, formatUapiGet, parseUapiSet, UapiError } from '../config/uapi.js';
 import { Engine, type EngineOptions } from '../protocol/engine.js';
 import type { PeerConfig } from '../protocol/peer.js';
 import { SEAL_HEADROOM, SEAL_TAILROOM } from '../protocol/seal.js';
@@ -21,13 +24,24 @@ export interface DeviceOptions extends Omit<EngineOptions, 'mtu'> {
   tickInterval?: number;
   /** Opens a new Bind on another port, for `wg set ... listen-port`. */
   rebind?: (port: number) => Promise<Bind>;
+  /**
+   * The fwmark to report (UAPI get, `wg show`). It is recorded, not applied: no tunkit Bind sets
+   * SO_MARK on its socket yet (node:dgram cannot). A non-zero mark is logged once as not applied,
+   * rather than refused, so `wg syncconf` with a config carrying FwMark still works; policy
+   * routing by mark must be replaced by a rule matching the listen port (see the daemon).
+   */
   fwmark?: number;
+  /** Where unexpected errors and notices go (default console.warn). */
+  log?: (message: string, error?: unknown) => void;
   /**
    * Handshake initiations per second above which the device is "under load" and asks initiators
    * for a cookie (MAC2) before doing any Diffie-Hellman work (default 128).
    */
   underLoadThreshold?: number;
 }
+
+/** Milliseconds a loop waits after its source (Tun or Bind) failed unexpectedly, so it cannot spin. */
+const ERROR_BACKOFF = 100;
 
 /** Sends every datagram of `batch` (to[i] each), waiting on sendReady when the bind is full. */
 async function sendAll(bind: Bind, batch: PacketBatch, to: readonly Endpoint[]): Promise<void> {
@@ -46,8 +60,16 @@ export class Device {
   private readonly tickInterval: number;
   private readonly rebindFactory: DeviceOptions['rebind'];
   private fwmark: number;
-  private ticker: NodeJS.Timeout | undefined;
+  private readonly log: (message: string, error?: unknown) => void;
+  /** Aborts the ticker's sleep on close. */
+  private readonly stopping = new AbortController();
+  /** Resolves on close: a loop waiting for the Tun's space races it, so close never hangs on a waiter the Tun does not wake. */
+  private readonly closing = new Promise<void>((resolve) => {
+    this.stopping.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
   private loops: Promise<void>[] = [];
+  /** Unexpected errors caught in the loops (each was also logged); they never stop a loop. */
+  loopErrors = 0;
   private closed = false;
   private initiationsThisSecond = 0;
   private secondStartedAt = 0;
@@ -58,7 +80,9 @@ export class Device {
     this.batchSize = options.batchSize ?? 100;
     this.tickInterval = options.tickInterval ?? 100;
     this.rebindFactory = options.rebind;
-    this.fwmark = options.fwmark ?? 0;
+    this.log = options.log ?? ((message, error) => console.warn(`tunkit wireguard: ${message}`, error ?? ''));
+    this.fwmark = 0;
+    this.setFwmark(options.fwmark ?? 0);
     const threshold = options.underLoadThreshold ?? 128;
     this.engine = new Engine({
       ...options,
@@ -82,14 +106,7 @@ export class Device {
 
   /** Starts moving packets. */
   start(): void {
-    this.loops = [this.tunLoop(), this.bindLoop(this.bind)];
-    const out = this.outBatch();
-    const to: Endpoint[] = [];
-    this.ticker = setInterval(() => {
-      out.clear();
-      this.engine.tick(out, to);
-      if (out.length > 0) void sendAll(this.bind, out, to).catch(() => {});
-    }, this.tickInterval);
+    this.loops = [this.tunLoop(), this.bindLoop(this.bind), this.tickLoop()];
   }
 
   private outBatch(): PacketBatch {
@@ -98,20 +115,61 @@ export class Device {
     return new PacketBatch({ capacity, byteCapacity: capacity * (this.tun.mtu + 64) + 65_536 });
   }
 
+  /** Counts and logs an unexpected error of one loop (never rethrown: the loop goes on). */
+  private report(where: string, error: unknown): void {
+    this.loopErrors++;
+    this.log(`${where}: unexpected error (counted in loopErrors; the loop goes on)`, error);
+  }
+
+  /**
+   * Runs the protocol timers every tickInterval. One batch, reused, and never refilled while its
+   * datagrams are still being sent: the next tick waits for the previous send to finish.
+   */
+  private async tickLoop(): Promise<void> {
+    const out = this.outBatch();
+    const to: Endpoint[] = [];
+    while (!this.closed) {
+      try {
+        await sleep(this.tickInterval, undefined, { signal: this.stopping.signal });
+      } catch {
+        return; // aborted by close
+      }
+      try {
+        out.clear();
+        this.engine.tick(out, to);
+        if (out.length > 0) await sendAll(this.bind, out, to);
+      } catch (error) {
+        if (this.closed) return;
+        this.report('timers', error);
+      }
+    }
+  }
+
   private async tunLoop(): Promise<void> {
     // Headroom and tailroom around each packet: sealing happens in place, no copy per packet.
     const packets = new PacketBatch({ capacity: this.batchSize, headroom: SEAL_HEADROOM, tailroom: SEAL_TAILROOM });
     const to: Endpoint[] = [];
     const out = this.outBatch();
     const outTo: Endpoint[] = [];
-    while (!this.closed && (await this.tun.recvMany(packets)) > 0) {
-      out.clear();
-      this.engine.sealBatch(packets, to, out, outTo);
+    while (!this.closed) {
+      let count: number;
       try {
+        count = await this.tun.recvMany(packets);
+      } catch (error) {
+        if (this.closed) return;
+        this.report('reading the Tun', error);
+        await sleep(ERROR_BACKOFF);
+        continue;
+      }
+      if (count <= 0) return; // closed
+      try {
+        out.clear();
+        this.engine.sealBatch(packets, to, out, outTo);
         await sendAll(this.bind, out, outTo); // handshakes first
         await sendAll(this.bind, packets, to);
-      } catch {
+      } catch (error) {
         if (this.closed) return;
+        this.report('sending to UDP', error);
       }
     }
   }
@@ -122,17 +180,46 @@ export class Device {
     const tunOut = new PacketBatch({ capacity: this.batchSize });
     const out = this.outBatch();
     const to: Endpoint[] = [];
-    while (!this.closed && bind === this.bind && (await bind.recvMany(datagrams, from)) > 0) {
-      this.countInitiations(datagrams);
-      tunOut.clear();
-      out.clear();
-      this.engine.receiveBatch(datagrams, from, tunOut, out, to);
-      if (out.length > 0) await sendAll(bind, out, to).catch(() => {});
+    while (!this.closed && bind === this.bind) {
+      let count: number;
+      try {
+        count = await bind.recvMany(datagrams, from);
+      } catch (error) {
+        if (this.closed || bind !== this.bind) return;
+        this.report('reading UDP', error);
+        await sleep(ERROR_BACKOFF);
+        continue;
+      }
+      if (count <= 0) return; // closed
+      try {
+        this.countInitiations(datagrams);
+        tunOut.clear();
+        out.clear();
+        this.engine.receiveBatch(datagrams, from, tunOut, out, to);
+      } catch (error) {
+        this.report('processing UDP', error);
+        continue;
+      }
+      if (out.length > 0) {
+        try {
+          await sendAll(bind, out, to);
+        } catch (error) {
+          if (this.closed || bind !== this.bind) return;
+          this.report('answering on UDP', error);
+        }
+      }
       // Backpressure: the next UDP batch is read only once the Tun took all of this one.
       let written = 0;
-      while (written < tunOut.length && !this.tun.closed) {
-        written += this.tun.sendMany(tunOut, written);
-        if (written < tunOut.length) await this.tun.sendReady();
+      try {
+        while (written < tunOut.length && !this.tun.closed) {
+          written += this.tun.sendMany(tunOut, written);
+          if (written < tunOut.length) await Promise.race([this.tun.sendReady(), this.closing]);
+        }
+      } catch (error) {
+        // The Engine only hands over packets the Tun takes (IP, within its MTU); if the Tun still
+        // refuses, the rest of this batch is lost, counted, and the loop reads on.
+        if (this.closed) return;
+        this.report(`writing to the Tun (${tunOut.length - written} packets of this batch lost)`, error);
       }
     }
   }
@@ -183,12 +270,20 @@ export class Device {
   /** Applies a UAPI set=1 body; throws UapiError (with its errno) when it cannot. */
   async uapiSet(body: string): Promise<void> {
     const request = parseUapiSet(body);
+    // The same key again keeps every session (wg syncconf re-sends it each time).
     if (request.privateKey) this.engine.setPrivateKey(request.privateKey);
-    if (request.fwmark !== undefined) this.fwmark = request.fwmark;
+    if (request.fwmark !== undefined) this.setFwmark(request.fwmark);
     if (request.listenPort !== undefined && request.listenPort !== this.bind.port) {
-      if (!this.rebindFactory) throw new UapiError('this device cannot change its listen port');
+      if (!this.rebindFactory) throw new UapiError('this device cannot change its listen port', EADDRINUSE);
+      let bind: Bind;
+      try {
+        bind = await this.rebindFactory(request.listenPort);
+      } catch (error) {
+        // wireguard-go answers a failed rebind with EADDRINUSE; the old socket stays in use.
+        throw new UapiError(`cannot listen on port ${request.listenPort}: ${(error as Error).message}`, EADDRINUSE);
+      }
       const old = this.bind;
-      this.bind = await this.rebindFactory(request.listenPort);
+      this.bind = bind;
       await old.close();
       this.loops.push(this.bindLoop(this.bind));
     }
@@ -209,11 +304,21 @@ export class Device {
     }
   }
 
+  /** Records the fwmark (reported by UAPI get); says once per new value that it is not applied. */
+  private setFwmark(mark: number): void {
+    if (mark !== 0 && mark !== this.fwmark) {
+      this.log(
+        `fwmark ${mark} is recorded (wg show lists it) but not applied: tunkit's Binds cannot set SO_MARK on their socket; route by the listen port instead`,
+      );
+    }
+    this.fwmark = mark;
+  }
+
   /** Stops the loops and the ticker, and closes the Tun and the Bind. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.ticker) clearInterval(this.ticker);
+    this.stopping.abort();
     await this.tun.close();
     await this.bind.close();
     await Promise.allSettled(this.loops);

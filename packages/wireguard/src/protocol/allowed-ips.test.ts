@@ -68,4 +68,27 @@ describe('AllowedIps', () => {
       { numRuns: 300 },
     );
   });
+
+  it('lookupAt reads a packet in place inside a larger buffer, IPv4 and IPv6, and agrees with lookup', () => {
+    const t = new AllowedIps<string>();
+    t.insert('10.1.0.0/16', 'v4');
+    t.insert('fd00::/64', 'v6');
+    t.insert('fd00::/8', 'v6-wide');
+    const v4 = sequencePacket(1, 64, [10, 1, 2, 3], [10, 2, 0, 1]);
+    const v6 = new Uint8Array(60);
+    v6[0] = 0x60;
+    v6[5] = 20; // payload length
+    v6.set(parseCidr('fd00::7').address, 8); // source
+    v6.set(parseCidr('fd12::9').address, 24); // destination
+    const buffer = new Uint8Array(300).fill(0xff);
+    buffer.set(v4, 17);
+    buffer.set(v6, 130);
+    assert.equal(t.lookupAt(buffer, 17, v4.length, 'source'), 'v4');
+    assert.equal(t.lookupAt(buffer, 17, v4.length, 'destination'), undefined);
+    assert.equal(t.lookupAt(buffer, 130, v6.length, 'source'), 'v6');
+    assert.equal(t.lookupAt(buffer, 130, v6.length, 'destination'), 'v6-wide');
+    assert.equal(t.lookupAt(buffer, 130, 39, 'source'), undefined, 'too short for an IPv6 header');
+    assert.equal(t.lookupAt(buffer, 0, 64, 'source'), undefined, 'not an IP packet');
+    assert.equal(t.lookupPacket(v6, 'source'), t.lookup(parseCidr('fd00::7').address));
+  });
 });

@@ -1,8 +1,10 @@
 // Cryptokey routing: a binary trie per address family mapping prefixes to peers. Outbound, a
 // packet's destination picks its peer; inbound, a decrypted packet's source must map back to the
-// peer that sent it. Lookups walk at most 32/128 nodes and allocate nothing.
+// peer that sent it. Lookups walk at most 32/128 nodes and allocate nothing: they read the
+// address in place (lookupAt takes a packet by buffer and offset, as a PacketBatch holds it).
 
-import { type Cidr, cidrNetwork, formatCidr, ipDestination, ipSource, parseCidr } from '@tunkit/tun-core';
+import { type Cidr, cidrNetwork, formatCidr, parseCidr } from '@tunkit/tun-core';
+import { ipAddressOffset, ipVersionAt } from './ip-at.js';
 
 interface TrieNode<T> {
   children: [TrieNode<T> | undefined, TrieNode<T> | undefined];
@@ -15,6 +17,11 @@ function node<T>(): TrieNode<T> {
 
 function bit(address: Uint8Array, i: number): 0 | 1 {
   return (((address[i >> 3] as number) >> (7 - (i & 7))) & 1) as 0 | 1;
+}
+
+/** Bit `i` of the address starting at `at` in `buffer`. */
+function bitAt(buffer: Uint8Array, at: number, i: number): 0 | 1 {
+  return (((buffer[at + (i >> 3)] as number) >> (7 - (i & 7))) & 1) as 0 | 1;
 }
 
 export class AllowedIps<T> {
@@ -47,20 +54,33 @@ export class AllowedIps<T> {
 
   /** Longest-prefix match for a 4- or 16-byte address. */
   lookup(address: Uint8Array): T | undefined {
-    let n: TrieNode<T> | undefined = address.length === 4 ? this.v4 : this.v6;
-    let best = n.value;
-    const bits = address.length * 8;
-    for (let i = 0; i < bits && n !== undefined; i++) {
-      n = n.children[bit(address, i)];
-      if (n?.value !== undefined) best = n.value;
-    }
-    return best;
+    return this.lookupAddressAt(address, 0, address.length === 4 ? 4 : 6);
   }
 
   /** The peer for a packet's destination (outbound) or source (inbound check); undefined if malformed. */
   lookupPacket(packet: Uint8Array, which: 'source' | 'destination'): T | undefined {
-    const address = which === 'source' ? ipSource(packet) : ipDestination(packet);
-    return address === undefined ? undefined : this.lookup(address);
+    return this.lookupAt(packet, 0, packet.length, which);
+  }
+
+  /**
+   * lookupPacket for the `length`-byte packet at `offset` in `buffer`, read in place (no view is
+   * made: this runs once or twice per packet).
+   */
+  lookupAt(buffer: Uint8Array, offset: number, length: number, which: 'source' | 'destination'): T | undefined {
+    const at = ipAddressOffset(buffer, offset, length, which);
+    if (at < 0) return undefined;
+    return this.lookupAddressAt(buffer, at, ipVersionAt(buffer, offset, length) as 4 | 6);
+  }
+
+  private lookupAddressAt(buffer: Uint8Array, at: number, family: 4 | 6): T | undefined {
+    let n: TrieNode<T> | undefined = family === 4 ? this.v4 : this.v6;
+    let best = n.value;
+    const bits = family === 4 ? 32 : 128;
+    for (let i = 0; i < bits && n !== undefined; i++) {
+      n = n.children[bitAt(buffer, at, i)];
+      if (n?.value !== undefined) best = n.value;
+    }
+    return best;
   }
 
   /** The prefixes mapped to `value`, as text. */

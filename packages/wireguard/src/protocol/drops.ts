@@ -3,6 +3,8 @@
 
 export const DROP_REASONS = [
   'malformed', // wrong type, reserved bytes or length
+  'no-source', // datagram handed over without its sender endpoint (a Bind bug; counted, not thrown)
+  'bad-source', // sender address that does not parse (needed for the cookie under load)
   'bad-mac1', // MAC1 does not verify: not meant for us
   'needs-cookie', // under load without a valid MAC2 (a cookie reply was sent)
   'handshake-failed', // message 1/2 did not decrypt/authenticate
@@ -13,6 +15,9 @@ export const DROP_REASONS = [
   'replayed', // transport counter already seen, or too old
   'expired-keypair', // transport for a keypair past REJECT_AFTER_TIME
   'bad-inner-packet', // decrypted payload is not an IP packet
+  'inner-packet-too-big', // decrypted IP packet longer than the Tun's MTU (the Tun would refuse it)
+  'tun-batch-full', // decrypted packet with no room left in this receive batch's Tun output
+  'counter-limit', // transport counter at or past REJECT_AFTER_MESSAGES
   'disallowed-source', // inner source address not in the sending peer's allowed IPs
   'peer-to-peer', // inner destination is another peer's, and peer-to-peer forwarding is off
   'no-route', // outbound packet whose destination matches no peer

@@ -4,51 +4,9 @@ import { describe, it } from 'node:test';
 import { PacketBatch } from '@tunkit/tun-core';
 import { readSequence, sequencePacket } from '@tunkit/tun-core/testing';
 import type { Endpoint } from '../bind/bind.js';
-import { Engine } from './engine.js';
+import { A, B, setup } from './engine-pair.js';
 import { generatePrivateKey, publicKeyFrom } from './keys.js';
 import { SEAL_HEADROOM, SEAL_TAILROOM } from './seal.js';
-
-const A: Endpoint = { address: '10.0.0.1', port: 1 };
-const B: Endpoint = { address: '10.0.0.2', port: 2 };
-
-function setup(options: { underLoad?: boolean } = {}) {
-  let now = 1_000;
-  const clock = () => now;
-  const aKey = generatePrivateKey();
-  const bKey = generatePrivateKey();
-  const timers = { rekeyTimeout: 5_000, jitterMax: 0 };
-  const a = new Engine({ privateKey: aKey, mtu: 1420, now: clock, timers });
-  const b = new Engine({
-    privateKey: bKey,
-    mtu: 1420,
-    now: clock,
-    timers,
-    underLoad: () => options.underLoad ?? false,
-  });
-  a.addPeer({ publicKey: publicKeyFrom(bKey), endpoint: B }, ['10.9.0.2/32']);
-  b.addPeer({ publicKey: publicKeyFrom(aKey) }, ['10.9.0.1/32']);
-  /** Delivers `out` (datagrams from `sender`) to `receiver`; returns what the receiver answered and wrote to its TUN. */
-  const deliver = (receiver: Engine, out: PacketBatch, sender: Endpoint) => {
-    const replies = new PacketBatch({ capacity: 300 });
-    const tun = new PacketBatch({ capacity: 300 });
-    const to: Endpoint[] = [];
-    receiver.receiveBatch(out, new Array(out.length).fill(sender), tun, replies, to);
-    return { replies, tun };
-  };
-  const send = (engine: Engine, seqs: number[]) => {
-    const packets = new PacketBatch({ capacity: 200 });
-    for (const s of seqs) packets.push(sequencePacket(s, 100, [10, 9, 0, 1], [10, 9, 0, 2]));
-    const out = new PacketBatch({ capacity: 300 });
-    engine.sealBatch(packets, [], out, []);
-    return out;
-  };
-  const tick = (engine: Engine) => {
-    const out = new PacketBatch({ capacity: 300 });
-    engine.tick(out, []);
-    return out;
-  };
-  return { a, b, deliver, send, tick, advance: (ms: number) => (now += ms) };
-}
 
 const sequences = (batch: PacketBatch) => [...batch].map(readSequence);
 

@@ -4,14 +4,15 @@
 // (../device/device.ts) feeds it from a Tun and a Bind; tests feed it directly.
 
 import { randomBytes } from 'node:crypto';
-import { ipTotalLength, type PacketBatch, parseIpAddress } from '@tunkit/tun-core';
+import type { PacketBatch } from '@tunkit/tun-core';
 import type { Endpoint } from '../bind/bind.js';
 import { type AeadBackend, AeadJobs, defaultAead } from './aead-batch.js';
 import { AllowedIps } from './allowed-ips.js';
 import { TRANSPORT_HEADER_LENGTH } from './constants.js';
-import { cookieSource, MacReceiver } from './cookie.js';
+import { MacReceiver } from './cookie.js';
 import { TAG_LENGTH } from './crypto.js';
 import { type DropCounters, type DropReason, emptyDropCounters } from './drops.js';
+import { endpointCookieSource } from './endpoint-address.js';
 import {
   consumeInitiation,
   consumeResponse,
@@ -19,8 +20,9 @@ import {
   createResponse,
   type StaticIdentity,
 } from './handshake.js';
+import { ipTotalLengthAt } from './ip-at.js';
 import { keyToHex, publicKeyFrom } from './keys.js';
-import { messageType, readUint32LE } from './messages.js';
+import { messageTypeAt, readUint32LE } from './messages.js';
 import { type Keypair, newKeypair, Peer, type PeerConfig, STAGED_LIMIT } from './peer.js';
 import { prepareInPlace, SEAL_HEADROOM, SEAL_TAILROOM, sealInto } from './seal.js';
 import { tai64nAfter } from './tai64n.js';
@@ -116,11 +118,17 @@ export class Engine {
     return this.identity.privateKey;
   }
 
-  /** Replaces the private key: every session is dropped (they were bound to the old key). */
-  setPrivateKey(privateKey: Uint8Array): void {
+  /**
+   * Replaces the private key: every session is dropped (they were bound to the old key). The same
+   * key again changes nothing (as wireguard-go), so `wg syncconf` does not reset every tunnel.
+   * Returns whether the key changed.
+   */
+  setPrivateKey(privateKey: Uint8Array): boolean {
+    if (equalBytes(privateKey, this.identity.privateKey)) return false;
     this.identity = { privateKey, publicKey: publicKeyFrom(privateKey) };
     this.macReceiver = new MacReceiver(this.identity.publicKey, this.clock(), this.random);
     for (const peer of this.peersByKey.values()) this.clearSessions(peer);
+    return true;
   }
 
   peers(): IterableIterator<Peer> {
@@ -166,8 +174,7 @@ export class Engine {
     for (let i = 0; i < packets.length; i++) {
       const offset = packets.offsets[i] as number;
       const length = packets.lengths[i] as number;
-      const packet = packets.buffer.subarray(offset, offset + length);
-      const peer = this.allowedIps.lookupPacket(packet, 'destination');
+      const peer = this.allowedIps.lookupAt(packets.buffer, offset, length, 'destination');
       if (peer === undefined) {
         this.drop('no-route');
         continue;
@@ -178,7 +185,7 @@ export class Engine {
       }
       const keypair = this.sendKeypair(peer, now);
       if (keypair === undefined) {
-        this.stage(peer, packet);
+        this.stage(peer, packets.buffer, offset, length);
         this.initiate(peer, out, outTo, now, false);
         continue;
       }
@@ -192,20 +199,29 @@ export class Engine {
         to[kept] = peer.endpoint;
         kept++;
         this.afterSeal(peer, keypair, length, size, now);
-      } else if (!this.sealData(peer, keypair, packet, out, outTo, now)) {
-        this.stage(peer, packet); // `out` is full: the packet waits like one without a session
+      } else if (!this.sealData(peer, keypair, packets.buffer.subarray(offset, offset + length), out, outTo, now)) {
+        // (the view above is on the copying path only, for batches without headroom)
+        this.stage(peer, packets.buffer, offset, length); // `out` is full: the packet waits like one without a session
         this.initiate(peer, out, outTo, now, false);
         continue;
       }
-      if (
-        keypair.keys.isInitiator &&
-        (now - keypair.createdAt >= this.timers.rekeyAfterTime || keypair.sendCounter >= this.timers.rekeyAfterMessages)
-      ) {
-        this.initiate(peer, out, outTo, now, false);
-      }
+      this.keepKeyFreshSending(peer, keypair, out, outTo, now);
     }
     if (jobs.count > 0) this.aead.seal(packets.buffer, jobs); // one call for the whole batch
     packets.length = kept;
+  }
+
+  /**
+   * After sending on `keypair`: a new handshake once it carried REKEY_AFTER_MESSAGES (either side,
+   * as wireguard-go's keepKeyFreshSending) or, for the initiator only, once it is REKEY_AFTER_TIME old.
+   */
+  private keepKeyFreshSending(peer: Peer, keypair: Keypair, out: PacketBatch, to: Endpoint[], now: number): void {
+    if (
+      keypair.sendCounter > this.timers.rekeyAfterMessages ||
+      (keypair.keys.isInitiator && now - keypair.createdAt >= this.timers.rekeyAfterTime)
+    ) {
+      this.initiate(peer, out, to, now, false);
+    }
   }
 
   // ---- inbound: datagrams received from the Bind ----
@@ -228,16 +244,21 @@ export class Engine {
     this.openJobs.clear();
     for (let i = 0; i < datagrams.length; i++) {
       const source = from[i];
-      if (source === undefined) continue;
+      if (source === undefined) {
+        this.drop('no-source');
+        continue;
+      }
       const offset = datagrams.offsets[i] as number;
-      const datagram = datagrams.buffer.subarray(offset, offset + (datagrams.lengths[i] as number));
-      const type = messageType(datagram);
+      const length = datagrams.lengths[i] as number;
+      const type = messageTypeAt(datagrams.buffer, offset, length);
       if (type === 4) {
-        this.queueTransport(datagram, offset, source, now);
+        this.queueTransport(datagrams.buffer, offset, length, source, now);
         continue;
       }
       // Transport data queued so far is opened first: a handshake message may change the keys.
       this.openQueued(datagrams.buffer, tunOut, out, to, now);
+      // Handshake messages are rare and costly anyway: a view per message is fine here.
+      const datagram = datagrams.buffer.subarray(offset, offset + length);
       switch (type) {
         case 1:
           this.receiveInitiation(datagram, source, out, to, now);
@@ -335,8 +356,8 @@ export class Engine {
   }
 
   /** Checks a transport message's header and queues its opening (one AEAD call per batch). */
-  private queueTransport(datagram: Uint8Array, offset: number, source: Endpoint, now: number): void {
-    const entry = this.indices.get(readUint32LE(datagram, 4));
+  private queueTransport(buffer: Uint8Array, offset: number, length: number, source: Endpoint, now: number): void {
+    const entry = this.indices.get(readUint32LE(buffer, offset + 4));
     const keypair = entry?.keypair;
     if (entry === undefined || keypair === undefined) {
       this.drop('unknown-index');
@@ -346,19 +367,24 @@ export class Engine {
       this.drop('expired-keypair');
       return;
     }
-    const counter = readUint32LE(datagram, 8) + readUint32LE(datagram, 12) * 2 ** 32;
+    const counter = readUint32LE(buffer, offset + 8) + readUint32LE(buffer, offset + 12) * 2 ** 32;
+    // REJECT_AFTER_MESSAGES holds on receive too (wireguard-go's replay filter takes it as limit).
+    if (counter >= this.timers.rejectAfterMessages) {
+      this.drop('counter-limit');
+      return;
+    }
     const jobs = this.openJobs;
     const i = jobs.add(
       keypair.keys.receiveKey,
       counter,
       offset + TRANSPORT_HEADER_LENGTH,
-      datagram.length - TRANSPORT_HEADER_LENGTH - TAG_LENGTH,
+      length - TRANSPORT_HEADER_LENGTH - TAG_LENGTH,
     );
     this.openKeypairs[i] = keypair;
     this.openPeers[i] = entry.peer;
     this.openSources[i] = source;
     this.openCounters[i] = counter;
-    this.openSizes[i] = datagram.length;
+    this.openSizes[i] = length;
   }
 
   /** Opens every queued transport message at once, then handles each in order. */
@@ -371,15 +397,15 @@ export class Engine {
         this.drop('decrypt-failed');
         continue;
       }
-      const start = jobs.offsets[i] as number;
-      const plain = buffer.subarray(start, start + (jobs.lengths[i] as number));
       this.receiveOpened(
         this.openPeers[i] as Peer,
         this.openKeypairs[i] as Keypair,
         this.openSources[i] as Endpoint,
         this.openCounters[i] as number,
         this.openSizes[i] as number,
-        plain,
+        buffer,
+        jobs.offsets[i] as number,
+        jobs.lengths[i] as number,
         tunOut,
         out,
         to,
@@ -396,7 +422,9 @@ export class Engine {
     source: Endpoint,
     counter: number,
     datagramLength: number,
-    plain: Uint8Array,
+    buffer: Uint8Array,
+    plainOffset: number,
+    plainLength: number,
     tunOut: PacketBatch,
     out: PacketBatch,
     to: Endpoint[],
@@ -406,32 +434,37 @@ export class Engine {
       this.drop('replayed');
       return;
     }
-    if (keypair === peer.next) this.promoteNext(peer);
     peer.endpoint = source; // roaming: the latest authenticated source wins
+    if (keypair === peer.next) this.promoteNext(peer, out, to, now);
     peer.lastReceivedAt = now;
     peer.unansweredDataSince = -1;
     peer.rxBytes += datagramLength;
-    if (plain.length === 0) return; // keepalive
-    const length = ipTotalLength(plain);
-    if (length === undefined) {
+    if (plainLength === 0) return; // keepalive
+    const length = ipTotalLengthAt(buffer, plainOffset, plainLength);
+    if (length < 0) {
       this.drop('bad-inner-packet');
       return;
     }
-    const inner = plain.subarray(0, length);
-    if (this.allowedIps.lookupPacket(inner, 'source') !== peer) {
+    // The Tun refuses a packet over its MTU (TunPacketError): a peer must not be able to make the
+    // Device's write fail, so such a packet is dropped here, counted.
+    if (length > this.mtu) {
+      this.drop('inner-packet-too-big');
+      return;
+    }
+    if (this.allowedIps.lookupAt(buffer, plainOffset, length, 'source') !== peer) {
       this.drop('disallowed-source');
       return;
     }
-    if (!this.allowPeerToPeer && this.allowedIps.lookupPacket(inner, 'destination') !== undefined) {
+    if (!this.allowPeerToPeer && this.allowedIps.lookupAt(buffer, plainOffset, length, 'destination') !== undefined) {
       this.drop('peer-to-peer');
       return;
     }
     const view = tunOut.reserve(length);
     if (view === undefined) {
-      this.drop('bad-inner-packet');
+      this.drop('tun-batch-full');
       return;
     }
-    view.set(inner);
+    copyBytes(buffer, plainOffset, length, view);
     peer.lastDataReceivedAt = now;
     peer.owesKeepalive = true;
     // As initiator, start the next handshake before the current keypair expires (whitepaper 6.2).
@@ -484,7 +517,11 @@ export class Engine {
     now: number,
   ): boolean {
     if (!this.underLoad()) return true;
-    const bytes = cookieSource(parseIpAddress(source.address), source.port);
+    const bytes = endpointCookieSource(source);
+    if (bytes === undefined) {
+      this.drop('bad-source');
+      return false;
+    }
     if (this.macReceiver.mac2Valid(message, bytes, now)) return true;
     const slot = out.length;
     if (out.push(this.macReceiver.cookieReply(message, bytes, now))) {
@@ -532,14 +569,23 @@ export class Engine {
     if (!out.push(response.message)) return; // out full: the initiator retransmits
     to[slot] = source;
     peer.lastInitiationTimestamp = consumed.timestamp;
+    // As wireguard-go's BeginSymmetricSession for a responder: the new keypair waits as `next`
+    // (not usable for sending until the initiator has used it), and `previous` is let go.
     if (peer.next !== undefined) this.indices.delete(peer.next.keys.localIndex);
+    if (peer.previous !== undefined) this.indices.delete(peer.previous.keys.localIndex);
+    peer.previous = undefined;
     peer.next = newKeypair(response.keys, now);
     this.indices.set(index, { peer, keypair: peer.next });
     peer.endpoint = source;
     peer.lastReceivedAt = now;
     peer.unansweredDataSince = -1;
     peer.lastSentAt = now;
-    peer.lastHandshakeWallMs = this.wallClock();
+    // A response counts as a handshake message sent (wireguard-go's lastSentHandshake): our own
+    // initiation waits REKEY_TIMEOUT, so staged packets wait for the initiator's confirmation
+    // instead of crossing handshakes.
+    peer.lastInitiationSentAt = now;
+    // The handshake counts as complete (wg show's latest handshake) once the initiator confirms
+    // it by using `next`: see promoteNext.
     this.counters.handshakesAnswered++;
   }
 
@@ -565,12 +611,17 @@ export class Engine {
     peer.handshakeStartedAt = -1;
     const keypair = newKeypair(keys, now);
     this.indices.set(index, { peer, keypair });
-    if (peer.next !== undefined) {
-      this.indices.delete(peer.next.keys.localIndex);
-      peer.next = undefined;
-    }
+    // Rotation as wireguard-go's BeginSymmetricSession for an initiator: an unconfirmed `next`
+    // (from the peer's own crossing initiation) becomes `previous`, so packets the peer already
+    // sealed on it still open; otherwise `current` does. The keypair pushed out is forgotten.
     if (peer.previous !== undefined) this.indices.delete(peer.previous.keys.localIndex);
-    peer.previous = peer.current;
+    if (peer.next !== undefined) {
+      if (peer.current !== undefined) this.indices.delete(peer.current.keys.localIndex);
+      peer.previous = peer.next;
+      peer.next = undefined;
+    } else {
+      peer.previous = peer.current;
+    }
     peer.current = keypair;
     peer.endpoint = source;
     peer.lastReceivedAt = now;
@@ -579,14 +630,18 @@ export class Engine {
     this.counters.handshakesCompleted++;
     // Send what waited for this session; with nothing to send, a keepalive confirms it to the
     // responder (which may not send on it before hearing from us).
-    const staged = peer.staged.splice(0);
+    if (peer.staged.length === 0) this.sendKeepalive(peer, keypair, out, to, now);
+    else this.sendStaged(peer, keypair, out, to, now);
+  }
+
+  /** Seals the packets staged for `peer` into `out`; what does not fit stays staged, in order. */
+  private sendStaged(peer: Peer, keypair: Keypair, out: PacketBatch, to: Endpoint[], now: number): void {
     let sent = 0;
-    for (const packet of staged) {
+    for (const packet of peer.staged) {
       if (!this.sealData(peer, keypair, packet, out, to, now)) break;
       sent++;
     }
-    if (sent < staged.length) peer.staged.push(...staged.slice(sent));
-    if (staged.length === 0) this.sendKeepalive(peer, keypair, out, to, now);
+    peer.staged.splice(0, sent);
   }
 
   private receiveCookieReply(message: Uint8Array, now: number): void {
@@ -594,22 +649,31 @@ export class Engine {
     if (entry === undefined || !entry.peer.macSender.consumeCookieReply(message, now)) this.drop('bad-cookie-reply');
   }
 
-  private promoteNext(peer: Peer): void {
+  /**
+   * The initiator used our `next` keypair: the handshake is confirmed. `next` becomes `current`, the
+   * old current `previous`; the handshake counts as complete, and packets staged meanwhile go out
+   * at once on the new keypair (wireguard-go: ReceivedWithKeypair, then SendStagedPackets).
+   */
+  private promoteNext(peer: Peer, out: PacketBatch, to: Endpoint[], now: number): void {
+    const next = peer.next as Keypair;
     if (peer.previous !== undefined) this.indices.delete(peer.previous.keys.localIndex);
     peer.previous = peer.current;
-    peer.current = peer.next;
+    peer.current = next;
     peer.next = undefined;
+    peer.lastHandshakeWallMs = this.wallClock();
     this.counters.handshakesCompleted++;
+    if (peer.staged.length > 0) this.sendStaged(peer, next, out, to, now);
   }
 
   // ---- bookkeeping ----
 
-  private stage(peer: Peer, packet: Uint8Array): void {
+  /** Copies the `length`-byte packet at `offset` in `buffer` to the peer's bounded staging queue. */
+  private stage(peer: Peer, buffer: Uint8Array, offset: number, length: number): void {
     if (peer.staged.length >= STAGED_LIMIT) {
       peer.staged.shift();
       this.drop('staged-overflow');
     }
-    peer.staged.push(packet.slice());
+    peer.staged.push(buffer.slice(offset, offset + length));
   }
 
   private forgetHandshake(peer: Peer): void {
@@ -635,4 +699,19 @@ export class Engine {
   private drop(reason: DropReason): void {
     this.drops[reason]++;
   }
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Copies `length` bytes at `offset` of `from` to the start of `to` without making a view of the
+ * source (Buffer's copy takes any Uint8Array as source: one memcpy, no allocation).
+ */
+const bufferCopy = Buffer.prototype.copy;
+function copyBytes(from: Uint8Array, offset: number, length: number, to: Uint8Array): void {
+  bufferCopy.call(from, to, 0, offset, offset + length);
 }

@@ -16,17 +16,22 @@ export type MessageType = 1 | 2 | 3 | 4;
 
 /** The message type of a datagram when its type byte, reserved bytes and length agree; else undefined. */
 export function messageType(datagram: Uint8Array): MessageType | undefined {
-  if (datagram.length < 4 || datagram[1] !== 0 || datagram[2] !== 0 || datagram[3] !== 0) return undefined;
-  switch (datagram[0]) {
+  return messageTypeAt(datagram, 0, datagram.length);
+}
+
+/** messageType of the `length` bytes at `offset` in `buffer`, read in place (the hot path allocates nothing). */
+export function messageTypeAt(buffer: Uint8Array, offset: number, length: number): MessageType | undefined {
+  if (length < 4 || buffer[offset + 1] !== 0 || buffer[offset + 2] !== 0 || buffer[offset + 3] !== 0) return undefined;
+  switch (buffer[offset]) {
     case MESSAGE_INITIATION:
-      return datagram.length === INITIATION_LENGTH ? 1 : undefined;
+      return length === INITIATION_LENGTH ? 1 : undefined;
     case MESSAGE_RESPONSE:
-      return datagram.length === RESPONSE_LENGTH ? 2 : undefined;
+      return length === RESPONSE_LENGTH ? 2 : undefined;
     case MESSAGE_COOKIE_REPLY:
-      return datagram.length === COOKIE_REPLY_LENGTH ? 3 : undefined;
+      return length === COOKIE_REPLY_LENGTH ? 3 : undefined;
     case MESSAGE_TRANSPORT:
       // Not necessarily a multiple of 16: padding stops at the MTU (a 1420-byte packet stays 1420).
-      return datagram.length >= TRANSPORT_MIN_LENGTH ? 4 : undefined;
+      return length >= TRANSPORT_MIN_LENGTH ? 4 : undefined;
     default:
       return undefined;
   }

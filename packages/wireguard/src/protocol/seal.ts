@@ -39,7 +39,7 @@ export function prepareInPlace(
   mtu: number,
 ): number {
   const padded = paddedLength(length, mtu);
-  writeHeader(buffer.subarray(offset - TRANSPORT_HEADER_LENGTH, offset), receiverIndex, counter);
+  writeHeader(buffer, offset - TRANSPORT_HEADER_LENGTH, receiverIndex, counter); // in place: no view per packet
   buffer.fill(0, offset + length, offset + padded);
   return padded;
 }
@@ -61,14 +61,15 @@ export function sealInPlace(
   return datagram.length;
 }
 
-function writeHeader(datagram: Uint8Array, receiverIndex: number, counter: number): void {
-  datagram[0] = MESSAGE_TRANSPORT;
-  datagram[1] = 0;
-  datagram[2] = 0;
-  datagram[3] = 0;
-  writeUint32LE(datagram, 4, receiverIndex);
-  writeUint32LE(datagram, 8, counter >>> 0);
-  writeUint32LE(datagram, 12, Math.floor(counter / 2 ** 32));
+/** Writes the 16-byte transport header at `at` in `buffer`. */
+function writeHeader(buffer: Uint8Array, at: number, receiverIndex: number, counter: number): void {
+  buffer[at] = MESSAGE_TRANSPORT;
+  buffer[at + 1] = 0;
+  buffer[at + 2] = 0;
+  buffer[at + 3] = 0;
+  writeUint32LE(buffer, at + 4, receiverIndex);
+  writeUint32LE(buffer, at + 8, counter >>> 0);
+  writeUint32LE(buffer, at + 12, Math.floor(counter / 2 ** 32));
 }
 
 /** Encrypts `body` (the padded plaintext inside `datagram`) in place and writes the tag after it. */
@@ -102,7 +103,7 @@ export function sealInto(
   const padded = paddedLength(plaintext.length, mtu);
   const datagram = out.reserve(TRANSPORT_HEADER_LENGTH + padded + TAG_LENGTH);
   if (datagram === undefined) return false;
-  writeHeader(datagram, receiverIndex, counter);
+  writeHeader(datagram, 0, receiverIndex, counter);
   const body = datagram.subarray(TRANSPORT_HEADER_LENGTH, TRANSPORT_HEADER_LENGTH + padded);
   body.set(plaintext);
   body.fill(0, plaintext.length);

@@ -25,7 +25,7 @@ function request(path: string, text: string): Promise<string> {
 }
 
 describe('UapiServer', () => {
-  it('frames get and set requests, answers with errno, and rejects unknown operations', async () => {
+  it('frames get and set requests, answers with errno (negated, as wireguard-go), and rejects unknown operations', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tunkit-uapi-'));
     const seen: string[] = [];
     const server = await UapiServer.listen({
@@ -40,7 +40,7 @@ describe('UapiServer', () => {
       assert.equal(statSync(server.path).mode & 0o777, 0o600);
       assert.equal(await request(server.path, 'get=1\n\n'), 'listen_port=51820\nerrno=0\n\n');
       assert.equal(await request(server.path, 'set=1\nlisten_port=1234\n\n'), 'errno=0\n\n');
-      assert.equal(await request(server.path, 'bogus=1\n\n'), 'errno=22\n\n');
+      assert.equal(await request(server.path, 'bogus=1\n\n'), 'errno=-22\n\n');
       assert.deepEqual(seen, ['get:', 'set:listen_port=1234']);
       // A second daemon with the same name is refused while the first is alive.
       await assert.rejects(
@@ -55,7 +55,7 @@ describe('UapiServer', () => {
     await again.close();
   });
 
-  it('turns a failing handler into errno=5 and refuses bad names', async () => {
+  it('turns a failing handler into errno=-5 (EIO) and refuses bad names', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tunkit-uapi-'));
     const server = await UapiServer.listen({
       name: 'tk-test1',
@@ -65,7 +65,7 @@ describe('UapiServer', () => {
       },
     });
     try {
-      assert.equal(await request(server.path, 'get=1\n\n'), 'errno=5\n\n');
+      assert.equal(await request(server.path, 'get=1\n\n'), 'errno=-5\n\n');
     } finally {
       await server.close();
     }

@@ -1,7 +1,7 @@
 // The UAPI socket: WireGuard's cross-platform userspace API endpoint, a unix socket at
 // /var/run/wireguard/<name>.sock that the stock `wg` tool talks to (`wg show`, `wg set`).
 // This file is the transport only: it frames requests ("get=1\n\n" or "set=1\n<key=value lines>\n\n")
-// and hands their text to a handler that answers with key=value lines ending in "errno=N".
+// and hands their text to a handler that answers with key=value lines ending in "errno=-N" (0 on success).
 // The text protocol itself (parse set, format get) lives in ../config/uapi.ts.
 
 import { chmodSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
@@ -19,8 +19,9 @@ export type UapiOperation = 'get' | 'set';
 
 /**
  * Answers one request. `body` is the text after the "get=1"/"set=1" line, without the blank
- * line that ends the request. Returns the response lines (without the final "errno=N" and the
- * blank line, which the server adds from `errno`).
+ * line that ends the request. Returns the response lines (without the final "errno=…" line and
+ * the blank line, which the server adds from `errno`: a positive errno such as 22 for EINVAL,
+ * written as "errno=-22").
  */
 export type UapiHandler = (operation: UapiOperation, body: string) => Promise<{ lines: string; errno: number }>;
 
@@ -32,6 +33,15 @@ export interface UapiServerOptions {
 }
 
 const NAME_PATTERN = /^[A-Za-z0-9_=+.-]{1,15}$/;
+
+/**
+ * The status line for a positive errno. It goes on the wire negated ("errno=-22"), as
+ * wireguard-go writes it: `wg` negates it back into errno, so a positive value would print as
+ * "Unknown error -22" instead of "Invalid argument" (checked against wireguard-tools' `wg set`).
+ */
+export function errnoLine(errno: number): string {
+  return `errno=${errno === 0 ? 0 : -Math.abs(errno)}\n`;
+}
 
 export class UapiServer {
   readonly path: string;
@@ -117,7 +127,7 @@ export class UapiServer {
           }
           const lines =
             response.lines.length > 0 && !response.lines.endsWith('\n') ? `${response.lines}\n` : response.lines;
-          socket.write(`${lines}errno=${response.errno}\n\n`);
+          socket.write(`${lines}${errnoLine(response.errno)}\n`);
         }
       } finally {
         busy = false;
@@ -127,7 +137,7 @@ export class UapiServer {
     socket.on('data', (chunk: string) => {
       buffered += chunk;
       if (buffered.length > MAX_REQUEST_BYTES) {
-        socket.end('errno=90\n\n'); // EMSGSIZE
+        socket.end(`${errnoLine(90)}\n`); // EMSGSIZE
         return;
       }
       void pump();
