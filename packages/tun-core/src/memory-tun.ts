@@ -30,6 +30,8 @@ export class MemoryTun implements Tun {
   private isClosed = false;
   private txRefused = 0;
   private readonly counters = emptyQueueStats();
+  /** sendReady callers waiting for the peer to drain; released by our own close too. */
+  private readonly spaceWaiters = new Set<() => void>();
 
   /** Two devices wired back to back: what one sends, the other receives. */
   static pair(options: MemoryTunPairOptions = {}): [MemoryTun, MemoryTun] {
@@ -100,7 +102,15 @@ export class MemoryTun implements Tun {
 
   sendReady(): Promise<void> {
     if (this.isClosed) return Promise.resolve();
-    return this.peer.inbound.spaceReady();
+    // Space frees on the peer's side; our own close must release the waiter too (one promise per wait, not per packet).
+    return new Promise((resolve) => {
+      const done = () => {
+        this.spaceWaiters.delete(done);
+        resolve();
+      };
+      this.spaceWaiters.add(done);
+      void this.peer.inbound.spaceReady().then(done);
+    });
   }
 
   stats(): TunStats {
@@ -112,6 +122,7 @@ export class MemoryTun implements Tun {
     this.isClosed = true;
     // Packets still queued towards us are discarded, counted on our receive side.
     this.counters.rxDropped += this.inbound.closeAndDiscard();
+    for (const done of [...this.spaceWaiters]) done();
   }
 
   [Symbol.asyncIterator](): AsyncIterator<PacketBatch> {

@@ -217,6 +217,40 @@ export function tunContractSuite(name: string, makeHarness: MakeHarness, options
       }),
     );
 
+    it('close: a sendReady pending on a full queue resolves', testOptions, (t) =>
+      withHarness(async (h) => {
+        if (!h.pauseOtherSide) {
+          t.skip('the other side of this harness cannot pause, so the queue cannot be kept full');
+          return;
+        }
+        h.pauseOtherSide();
+        let accepted = 0;
+        // Twice: a read already in flight when the pause began may drain one more batch.
+        for (let round = 0; round < 2; round++) {
+          while (h.tun.send(h.outbound(accepted, 200))) {
+            accepted++;
+            assert.ok(accepted < 1_000_000, 'send never refused: the outbound queue is unbounded');
+          }
+          await new Promise((r) => setTimeout(r, 30));
+        }
+        const pending = h.tun.sendReady();
+        let early = false;
+        void pending.then(() => {
+          early = true;
+        });
+        await new Promise((r) => setTimeout(r, 20));
+        assert.equal(early, false, 'sendReady resolved while the queue was still full');
+        const settled = Symbol('settled');
+        await h.tun.close();
+        const outcome = await Promise.race([
+          pending.then(() => settled),
+          new Promise((r) => setTimeout(() => r('still pending'), 2_000)),
+        ]);
+        assert.equal(outcome, settled, 'close left a sendReady waiter pending: its producer would hang');
+        h.resumeOtherSide?.();
+      }),
+    );
+
     it('async iteration yields batches until close', testOptions, () =>
       withHarness(async (h) => {
         const seen: number[] = [];
