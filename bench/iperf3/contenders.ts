@@ -20,10 +20,16 @@ export interface Lab {
   destroy(): void;
 }
 
+/** A daemon process whose CPU and memory the benchmark measures, by its place in the lab. */
+export interface DaemonProcess {
+  role: 'client' | 'gateway';
+  pid: number;
+}
+
 export interface Contender {
   name: string;
-  /** Sets up the path client → server; returns the pids of the daemons whose CPU and memory count. */
-  setup(lab: Lab): Promise<number[]>;
+  /** Sets up the path client → server; returns the daemons whose CPU and memory count. */
+  setup(lab: Lab): Promise<DaemonProcess[]>;
   /** Stops the daemons cleanly before the lab goes (so that profiles get written). */
   teardown?(): Promise<void>;
 }
@@ -50,11 +56,14 @@ function wgKeyPair(): { privateKey: string; publicKey: string } {
 export function tunkitPair(
   queues: number,
   profileDir?: string,
-  variant: { offload?: boolean; udpBind?: 'native' | 'dgram' } = {},
+  variant: { offload?: boolean; udpBind?: 'native' | 'dgram'; aead?: 'native' | 'node-crypto' } = {},
 ): Contender {
   const offload = variant.offload ?? true;
   const udpBind = variant.udpBind ?? 'native';
-  const suffix = `${offload ? '' : ', offload off'}${udpBind === 'dgram' ? ', node:dgram' : ''}`;
+  const aead = variant.aead ?? 'native';
+  const suffix = `${offload ? '' : ', offload off'}${udpBind === 'dgram' ? ', node:dgram' : ''}${aead === 'node-crypto' ? ', node:crypto AEAD' : ''}`;
+  // Profile files are named per variant, so contenders with the same queue count do not overwrite each other.
+  const variantTag = `q${queues}${offload ? '' : '-nooffload'}${udpBind === 'dgram' ? '-dgram' : ''}${aead === 'node-crypto' ? '-nodecrypto' : ''}`;
   let daemons: { stop(signal?: string): Promise<unknown> }[] = [];
   let round = 0;
   return {
@@ -74,18 +83,21 @@ export function tunkitPair(
         udpBind,
       ];
       round++;
+      // TUNKIT_AEAD=node-crypto: the per-packet node:crypto cipher the data path started with.
+      const env = aead === 'node-crypto' ? { TUNKIT_AEAD: 'node-crypto' } : {};
       const profile = (role: string) =>
         profileDir
           ? {
+              env,
               nodeArgs: [
                 '--cpu-prof',
                 '--cpu-prof-dir',
                 profileDir,
                 '--cpu-prof-name',
-                `${role}-q${queues}-${round}.cpuprofile`,
+                `${role}-${variantTag}-${round}.cpuprofile`,
               ],
             }
-          : {};
+          : { env };
       const gateway = startDaemon(lab, 'gateway', 'gateway', files.paths[names.gateway], args, profile('gateway'));
       const client = startDaemon(lab, 'client', 'headless', files.paths[names.client], args, profile('headless'));
       daemons = [gateway, client];
@@ -98,7 +110,10 @@ export function tunkitPair(
         }
       });
       files.remove(); // read at start
-      return [client.child.pid as number, gateway.child.pid as number];
+      return [
+        { role: 'client', pid: client.child.pid as number },
+        { role: 'gateway', pid: gateway.child.pid as number },
+      ];
     },
     async teardown() {
       await Promise.all(daemons.map((d) => d.stop('SIGTERM')));
@@ -121,12 +136,12 @@ export const wireguardGo: Contender = {
     };
     // The UAPI socket path (/var/run/wireguard/NAME.sock) is shared across namespaces: unique names.
     const names = { client: `wgc${lab.id}`.slice(0, 15), gateway: `wgg${lab.id}`.slice(0, 15) };
-    const pids: number[] = [];
+    const pids: DaemonProcess[] = [];
     for (const side of ['client', 'gateway'] as const) {
       const child = lab.spawn(side, 'wireguard-go', ['-f', names[side]], {
         env: { ...process.env, WG_PROCESS_FOREGROUND: '1', LOG_LEVEL: 'error' },
       });
-      pids.push(child.pid as number);
+      pids.push({ role: side, pid: child.pid as number });
       await waitFor(`${names[side]} UAPI socket`, () => {
         try {
           lab.exec(side, 'wg', ['show', names[side]]);

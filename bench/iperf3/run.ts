@@ -1,5 +1,5 @@
 // bench/iperf3: iperf3 through each contender's path in the three-namespace lab, side by side in
-// one invocation: TCP forward and reverse, TCP with 4 streams, UDP at a fixed offered rate; daemon
+// one invocation: TCP forward and reverse, with 1 and 4 streams, UDP at a fixed offered rate; each daemon's
 // CPU seconds (from /proc) and peak RSS. Median of N runs; JSON to bench/results/ and a markdown
 // table with a ratio column against wireguard-go.
 // Run (root): node --import tsx bench/iperf3/run.ts [--time 10] [--runs 3] [--udp-rate 1G] [--only tunkit]
@@ -15,7 +15,7 @@ import { createLab, waitFor } from '../../scripts/lab/topology.mjs';
 import { ensureSystemTools } from '../../scripts/system-deps.mjs';
 import { printProfiles } from '../lib/cpu-profile.js';
 import { markdownTable, median, writeResults } from '../lib/report.js';
-import { bareVeth, type Contender, type Lab, tunkitPair, wireguardGo } from './contenders.js';
+import { bareVeth, type Contender, type DaemonProcess, type Lab, tunkitPair, wireguardGo } from './contenders.js';
 
 const { values } = parseArgs({
   options: {
@@ -34,6 +34,7 @@ const TESTS: Test[] = [
   { name: 'tcp', args: [] },
   { name: 'tcp-reverse', args: ['-R'] },
   { name: 'tcp-P4', args: ['-P', '4'] },
+  { name: 'tcp-P4-reverse', args: ['-P', '4', '-R'] },
   { name: 'udp', args: ['-u', '-b', values['udp-rate'] as string, '-l', '1300'], udp: true },
 ];
 
@@ -41,36 +42,39 @@ interface Sample {
   gbps: number;
   retransmits?: number;
   lossPercent?: number;
-  cpuSeconds: number;
+  /** CPU seconds of each daemon during the test, by role. */
+  cpuSeconds: Record<string, number>;
 }
 
-function cpuSeconds(pids: number[]): number {
+/** CPU seconds (user + system) of one process so far; 0 once it has ended. */
+function cpuSecondsOf(pid: number): number {
   const ticks = 100; // USER_HZ on Linux
-  let total = 0;
-  for (const pid of pids) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-      total += (Number(fields[11]) + Number(fields[12])) / ticks;
-    } catch {
-      // the process ended
-    }
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / ticks;
+  } catch {
+    return 0; // the process ended
   }
-  return total;
 }
 
-function peakRssMb(pids: number[]): number {
-  let total = 0;
-  for (const pid of pids) {
+function cpuByRole(daemons: DaemonProcess[]): Record<string, number> {
+  return Object.fromEntries(daemons.map((d) => [d.role, cpuSecondsOf(d.pid)]));
+}
+
+/** Peak resident memory (VmHWM) of each daemon, in MB, by role. */
+function peakRssMb(daemons: DaemonProcess[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const d of daemons) {
     try {
-      const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      total += Number(match?.[1] ?? 0) / 1024;
+      const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${d.pid}/status`, 'utf8'));
+      out[d.role] = Number(match?.[1] ?? 0) / 1024;
     } catch {}
   }
-  return total;
+  return out;
 }
 
-async function measure(lab: Lab, pids: number[], test: Test): Promise<Sample> {
-  const before = cpuSeconds(pids);
+async function measure(lab: Lab, daemons: DaemonProcess[], test: Test): Promise<Sample> {
+  const before = cpuByRole(daemons);
   const output = lab.exec('client', 'iperf3', [
     '-c',
     lab.addresses.server as string,
@@ -79,11 +83,16 @@ async function measure(lab: Lab, pids: number[], test: Test): Promise<Sample> {
     '-J',
     ...test.args,
   ]);
-  const cpu = cpuSeconds(pids) - before;
+  const after = cpuByRole(daemons);
+  const cpu = Object.fromEntries(Object.entries(after).map(([role, s]) => [role, s - (before[role] ?? 0)]));
   const result = JSON.parse(output);
   if (test.udp) {
-    const sum = result.end.sum;
-    return { gbps: sum.bits_per_second / 1e9, lossPercent: sum.lost_percent, cpuSeconds: cpu };
+    // What arrived: the receiver's sum where this iperf3 reports one, else the offered rate less the loss.
+    const sum = result.end.sum_received ?? result.end.sum;
+    const delivered = result.end.sum_received
+      ? sum.bits_per_second
+      : sum.bits_per_second * (1 - sum.lost_percent / 100);
+    return { gbps: delivered / 1e9, lossPercent: sum.lost_percent, cpuSeconds: cpu };
   }
   return {
     gbps: result.end.sum_received.bits_per_second / 1e9,
@@ -92,13 +101,15 @@ async function measure(lab: Lab, pids: number[], test: Test): Promise<Sample> {
   };
 }
 
-export async function runContender(contender: Contender): Promise<Record<string, Sample[]> & { rssMb: number[] }> {
+type ContenderResult = Record<string, Sample[]> & { rssMb: Record<string, number>[] };
+
+export async function runContender(contender: Contender): Promise<ContenderResult> {
   const samples: Record<string, Sample[]> = Object.fromEntries(TESTS.map((t) => [t.name, []]));
-  const rss: number[] = [];
+  const rss: Record<string, number>[] = [];
   for (let run = 0; run < runs; run++) {
     const lab = createLab() as Lab;
     try {
-      const pids = await contender.setup(lab);
+      const daemons = await contender.setup(lab);
       lab.spawn('server', 'iperf3', ['-s']);
       await waitFor('iperf3 server', () => {
         try {
@@ -108,8 +119,8 @@ export async function runContender(contender: Contender): Promise<Record<string,
         }
       });
       lab.exec('client', 'ping', ['-c', '1', '-W', '5', lab.addresses.server as string]);
-      for (const test of TESTS) samples[test.name]?.push(await measure(lab, pids, test));
-      rss.push(peakRssMb(pids));
+      for (const test of TESTS) samples[test.name]?.push(await measure(lab, daemons, test));
+      rss.push(peakRssMb(daemons));
       await contender.teardown?.();
     } finally {
       lab.destroy();
@@ -129,27 +140,76 @@ async function main(contenders: Contender[]) {
     results[c.name] = await runContender(c);
   }
   const reference = results[wireguardGo.name];
+  const gbps = (r: ContenderResult | undefined, test: string) => median((r?.[test] ?? []).map((s) => s.gbps));
   const rows = Object.entries(results).map(([name, r]) => {
-    const m = (test: string, key: keyof Sample) => median((r[test] ?? []).map((s) => Number(s[key] ?? 0)));
-    const ratio = (test: string) =>
-      reference ? `${(m(test, 'gbps') / median((reference[test] ?? []).map((s) => s.gbps))).toFixed(2)}×` : '-';
+    const m = (test: string, key: 'retransmits' | 'lossPercent') =>
+      median((r[test] ?? []).map((s) => Number(s[key] ?? 0)));
+    const cpu = (role: string) => median((r.tcp ?? []).map((s) => s.cpuSeconds[role] ?? 0));
+    const rss = (role: string) => Math.max(0, ...r.rssMb.map((x) => x[role] ?? 0));
+    const ratio = (test: string) => (reference ? `${(gbps(r, test) / gbps(reference, test)).toFixed(2)}×` : '-');
+    const daemons = Object.keys(r.rssMb[0] ?? {}).length > 0;
     return {
       contender: name,
-      'TCP Gbit/s': m('tcp', 'gbps'),
+      'TCP Gbit/s': gbps(r, 'tcp'),
       'vs wg-go': ratio('tcp'),
-      'TCP -R Gbit/s': m('tcp-reverse', 'gbps'),
+      'TCP -R Gbit/s': gbps(r, 'tcp-reverse'),
       'vs wg-go (-R)': ratio('tcp-reverse'),
-      'TCP -P4 Gbit/s': m('tcp-P4', 'gbps'),
-      retransmits: m('tcp', 'retransmits'),
-      [`UDP ${values['udp-rate']} loss %`]: m('udp', 'lossPercent'),
-      'CPU s (TCP)': m('tcp', 'cpuSeconds'),
-      'peak RSS MB': median(r.rssMb),
+      'TCP -P4': gbps(r, 'tcp-P4'),
+      'TCP -P4 -R': gbps(r, 'tcp-P4-reverse'),
+      retr: m('tcp', 'retransmits'),
+      'retr -R': m('tcp-reverse', 'retransmits'),
+      [`UDP ${values['udp-rate']} delivered Gbit/s`]: gbps(r, 'udp'),
+      'UDP loss %': m('udp', 'lossPercent'),
+      'CPU s client/gw (TCP)': daemons ? `${cpu('client').toFixed(1)} / ${cpu('gateway').toFixed(1)}` : '-',
+      'max RSS MB client/gw': daemons ? `${Math.round(rss('client'))} / ${Math.round(rss('gateway'))}` : '-',
     };
   });
   console.log(`\niperf3 through the lab, median of ${runs} runs, -t ${seconds}\n`);
   console.log(markdownTable(rows));
-  const path = writeResults('iperf3', { seconds, runs, udpRate: values['udp-rate'], rows, results });
+  const checks = targetChecks(results, gbps);
+  console.log(`\n${checks.join('\n')}`);
+  const path = writeResults('iperf3', { seconds, runs, udpRate: values['udp-rate'], rows, checks, results });
   console.log(`\nwrote ${path}`);
+}
+
+/**
+ * The issue's targets, read off this run: tunkit's best TCP (forward and reverse) against
+ * wireguard-go and against the data path as first measured (node:crypto AEAD, node:dgram, no
+ * offload); the largest daemon RSS; and queue affinity (queues=2 retransmits within 10 % of queues=1).
+ */
+function targetChecks(
+  results: Record<string, ContenderResult>,
+  gbps: (r: ContenderResult | undefined, test: string) => number,
+): string[] {
+  const tunkit = Object.entries(results).filter(([name]) => name.startsWith('tunkit'));
+  if (tunkit.length === 0) return [];
+  const lines: string[] = [];
+  const reference = results[wireguardGo.name];
+  const first = Object.entries(results).find(([name]) => name.includes('node:crypto AEAD'))?.[1];
+  for (const test of ['tcp', 'tcp-reverse']) {
+    const [bestName, best] = tunkit.reduce((a, b) => (gbps(b[1], test) > gbps(a[1], test) ? b : a));
+    const value = gbps(best, test);
+    const vsWg = reference ? value / gbps(reference, test) : Number.NaN;
+    const vsFirst = first ? value / gbps(first, test) : Number.NaN;
+    lines.push(
+      `${test}: best tunkit ${value.toFixed(2)} Gbit/s (${bestName}) = ${vsWg.toFixed(2)}× wireguard-go (target ≥ 3×), ${vsFirst.toFixed(2)}× the first data path (target ≥ 2×)`,
+    );
+  }
+  const maxRss = Math.max(0, ...tunkit.flatMap(([, r]) => r.rssMb.flatMap((x) => Object.values(x))));
+  lines.push(`largest tunkit daemon peak RSS: ${maxRss.toFixed(0)} MB (target < 150 MB)`);
+  const retr = (queues: number) => {
+    const r = results[`tunkit-headless ↔ tunkit-gateway, queues=${queues}`];
+    return r ? median((r.tcp ?? []).map((s) => s.retransmits ?? 0)) : undefined;
+  };
+  const q1 = retr(1);
+  const q2 = retr(2);
+  if (q1 !== undefined && q2 !== undefined) {
+    const ok = q2 <= q1 * 1.1;
+    lines.push(
+      `queue affinity: TCP retransmits queues=2 ${q2} vs queues=1 ${q1} (${ok ? 'within' : 'NOT within'} 10 %)`,
+    );
+  }
+  return lines;
 }
 
 const profileDir = values['cpu-prof'] ? mkdtempSync(join(tmpdir(), 'tunkit-prof-')) : undefined;
@@ -161,5 +221,6 @@ await main([
   tunkitPair(4, profileDir),
   tunkitPair(2, profileDir, { offload: false }),
   tunkitPair(2, profileDir, { offload: false, udpBind: 'dgram' }),
+  tunkitPair(2, profileDir, { offload: false, udpBind: 'dgram', aead: 'node-crypto' }),
 ]);
 if (profileDir) printProfiles(profileDir);
