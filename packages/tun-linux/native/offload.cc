@@ -104,6 +104,25 @@ size_t ipHeader(const uint8_t* packet, size_t length, bool& ipv6, uint8_t& proto
   return 0;
 }
 
+/**
+ * Offset of the TCP/UDP header of a GSO super-packet and its protocol: the IPv4 header length, or
+ * for IPv6 the fixed header plus any hop-by-hop and destination-options headers. 0 when
+ * unsupported: a routing header (it changes the pseudo-header's destination), a fragment header
+ * (never in a super-packet), or anything malformed.
+ */
+size_t transportOffset(const uint8_t* packet, size_t length, bool& ipv6, uint8_t& protocol) {
+  size_t offset = ipHeader(packet, length, ipv6, protocol);
+  if (offset == 0 || !ipv6) return offset;
+  constexpr uint8_t kHopByHop = 0;
+  constexpr uint8_t kDestinationOptions = 60;
+  for (int headers = 0; protocol == kHopByHop || protocol == kDestinationOptions; ++headers) {
+    if (headers == 8 || offset + 8 > length) return 0;
+    protocol = packet[offset];
+    offset += (size_t{packet[offset + 1]} + 1) * 8;
+  }
+  return offset <= length ? offset : 0;
+}
+
 }  // namespace
 
 uint64_t sum16(const uint8_t* data, size_t length, uint64_t sum) {
@@ -134,7 +153,9 @@ bool Splitter::load(uint8_t* frame, size_t size) {
       // checksumStart to the end.
       const size_t field = size_t{h.checksumStart} + h.checksumOffset;
       if (field + 2 > length || h.checksumStart >= length) return false;
-      const uint16_t checksum = static_cast<uint16_t>(~fold(sum16(packet + h.checksumStart, length - h.checksumStart)));
+      uint16_t checksum = static_cast<uint16_t>(~fold(sum16(packet + h.checksumStart, length - h.checksumStart)));
+      // A UDP checksum (its field is 6 bytes in) that computes to 0 is sent as 0xffff: 0 means "none".
+      if (h.checksumOffset == 6 && checksum == 0) checksum = 0xffff;
       put16(packet + field, checksum);
     }
     segment_ = 0;
@@ -142,12 +163,14 @@ bool Splitter::load(uint8_t* frame, size_t size) {
     return true;
   }
   uint8_t protocol = 0;
-  ipHeaderLength_ = ipHeader(packet, length, ipv6_, protocol);
+  ipHeaderLength_ = transportOffset(packet, length, ipv6_, protocol);
   if (ipHeaderLength_ == 0) return false;
   if (gso == VIRTIO_NET_HDR_GSO_TCPV4 || gso == VIRTIO_NET_HDR_GSO_TCPV6) {
     if (protocol != kTcp || ipHeaderLength_ + 20 > length) return false;
+    const size_t dataOffset = packet[ipHeaderLength_ + 12] >> 4;
+    if (dataOffset < 5) return false;  // a TCP header is at least 20 bytes
     tcp_ = true;
-    headerLength_ = ipHeaderLength_ + (packet[ipHeaderLength_ + 12] >> 4) * 4u;
+    headerLength_ = ipHeaderLength_ + dataOffset * 4u;
   } else if (gso == VIRTIO_NET_HDR_GSO_UDP_L4) {
     if (protocol != kUdp) return false;
     tcp_ = false;

@@ -30,8 +30,8 @@ class Splitter {
  private:
   const uint8_t* packet_ = nullptr;
   size_t length_ = 0;
-  size_t headerLength_ = 0;  // IP + TCP/UDP headers of a super-packet
-  size_t ipHeaderLength_ = 0;
+  size_t headerLength_ = 0;    // IP (with IPv6 extension headers) + TCP/UDP headers of a super-packet
+  size_t ipHeaderLength_ = 0;  // where the TCP/UDP header starts
   uint32_t segment_ = 0;     // gso_size; 0 for a plain packet
   uint32_t index_ = 0;
   uint32_t remaining_ = 0;

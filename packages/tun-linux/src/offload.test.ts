@@ -2,7 +2,6 @@
 // UDP over IPv4 and IPv6 coalesce into one super-packet and split back byte for byte, with every
 // checksum verified here; runs stop where the kernel's GRO would; malformed frames never crash.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { native } from './native.js';
 
@@ -21,14 +20,81 @@ function pseudo(packet: Uint8Array, v6: boolean, protocol: number, l4Length: num
   return sum16(addresses) + protocol + Math.floor(l4Length / 0x10000) + (l4Length & 0xffff);
 }
 
+/** Where the TCP/UDP header starts, and its protocol: IPv4 options and IPv6 hop-by-hop/destination options skipped. */
+function transport(packet: Uint8Array): { v6: boolean; at: number; protocol: number } {
+  const v6 = (packet[0] as number) >> 4 === 6;
+  if (!v6) return { v6, at: ((packet[0] as number) & 15) * 4, protocol: packet[9] as number };
+  let at = 40;
+  let protocol = packet[6] as number;
+  while (protocol === 0 || protocol === 60) {
+    protocol = packet[at] as number;
+    at += ((packet[at + 1] as number) + 1) * 8;
+  }
+  return { v6, at, protocol };
+}
+
 /** True when the IPv4 header checksum (if any) and the TCP/UDP checksum verify. */
 function checksumsValid(packet: Uint8Array): boolean {
-  const v6 = (packet[0] as number) >> 4 === 6;
-  const ip = v6 ? 40 : ((packet[0] as number) & 15) * 4;
-  if (!v6 && sum16(packet.subarray(0, ip)) !== 0xffff) return false;
-  const protocol = v6 ? (packet[6] as number) : (packet[9] as number);
-  const l4 = packet.subarray(ip);
+  const { v6, at, protocol } = transport(packet);
+  if (!v6 && sum16(packet.subarray(0, at)) !== 0xffff) return false;
+  const l4 = packet.subarray(at);
   return sum16(l4, pseudo(packet, v6, protocol, l4.length)) === 0xffff;
+}
+
+/** A deterministic PRNG (mulberry32), so a failing fuzz case can be replayed. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `p` with `extra` bytes inserted after its fixed IP header: IPv4 options, or an IPv6 extension header. */
+function withIpExtra(p: Uint8Array, extra: number[]): Uint8Array {
+  const v6 = (p[0] as number) >> 4 === 6;
+  const fixed = v6 ? 40 : 20;
+  const out = new Uint8Array(p.length + extra.length);
+  out.set(p.subarray(0, fixed));
+  out.set(extra, fixed);
+  out.set(p.subarray(fixed), fixed + extra.length);
+  const view = new DataView(out.buffer);
+  if (v6) {
+    out[fixed] = out[6] as number; // the extension header's next header is the transport protocol
+    out[6] = 0; // hop-by-hop
+    view.setUint16(4, out.length - 40);
+  } else {
+    out[0] = 0x40 | ((fixed + extra.length) / 4);
+    view.setUint16(2, out.length);
+    view.setUint16(10, 0);
+    view.setUint16(10, ~sum16(out.subarray(0, fixed + extra.length)) & 0xffff);
+  }
+  return out;
+}
+
+/** A frame carrying `p` as one super-packet of `gsoSize`-byte segments, as the kernel hands it over (TSO). */
+function tsoFrame(p: Uint8Array, gsoSize: number): Uint8Array {
+  const { v6, at } = transport(p);
+  const frame = new Uint8Array(HEADER + p.length);
+  frame.set(p, HEADER);
+  const view = new DataView(frame.buffer);
+  frame[0] = 1; // NEEDS_CSUM
+  frame[1] = v6 ? 4 : 1;
+  view.setUint16(2, at + ((p[at + 12] as number) >> 4) * 4, true);
+  view.setUint16(4, gsoSize, true);
+  view.setUint16(6, at, true);
+  view.setUint16(8, 16, true);
+  view.setUint16(HEADER + at + 16, fold(pseudo(p, v6, 6, p.length - at)));
+  return frame;
+}
+
+function fold(sum: number): number {
+  let s = sum;
+  while (s > 0xffff) s = (s & 0xffff) + Math.floor(s / 0x10000);
+  return s;
 }
 
 interface Spec {
@@ -119,6 +185,11 @@ describe('offload codecs', () => {
         const header = new DataView(frame.buffer, frame.byteOffset, HEADER);
         assert.equal(header.getUint16(4, true), 1000, 'gso size');
         assert.equal(frame.length, HEADER + (v6 ? 40 : 20) + (udp ? 8 : 20) + 9480);
+        // The partial checksum the kernel completes per segment: the pseudo-header sum over the whole L4 length.
+        const superPacket = frame.subarray(HEADER);
+        const ip = v6 ? 40 : 20;
+        const field = new DataView(frame.buffer, frame.byteOffset).getUint16(HEADER + ip + (udp ? 6 : 16));
+        assert.equal(field, fold(pseudo(superPacket, v6, udp ? 17 : 6, superPacket.length - ip)), 'partial checksum');
         const back = split(frame);
         assert.ok(back);
         assert.equal(back.length, 10);
@@ -172,14 +243,87 @@ describe('offload codecs', () => {
     assert.deepEqual(Buffer.from(out), Buffer.from(p));
   });
 
-  it('refuses malformed frames without crashing: 20,000 mutated and random ones', () => {
+  it('splits TSO flags as the kernel segments them: CWR on the first segment, FIN and PSH on the last', () => {
+    const big = packet({ payload: 3000, seq: 70000, flags: 0x80 | 0x10 | 0x08 | 0x01 }); // CWR ACK PSH FIN
+    const back = split(tsoFrame(big, 1000));
+    assert.ok(back);
+    assert.equal(back.length, 3);
+    const flagsOf = (p: Uint8Array) => p[20 + 13] as number;
+    assert.deepEqual(back.map(flagsOf), [0x90, 0x10, 0x19]);
+    back.forEach((p, i) => {
+      assert.ok(checksumsValid(p), `segment ${i} checksums`);
+      assert.equal(new DataView(p.buffer, p.byteOffset).getUint32(24), 70000 + i * 1000, `segment ${i} sequence`);
+      assert.equal(new DataView(p.buffer, p.byteOffset).getUint16(4), 100 + i, `segment ${i} IPv4 ID`);
+    });
+  });
+
+  it('splits super-packets with IPv4 options and with an IPv6 hop-by-hop header', () => {
+    const cases = [
+      { name: 'IPv4 options', p: withIpExtra(packet({ payload: 2500 }), [1, 1, 1, 0]), at: 24 },
+      {
+        name: 'IPv6 hop-by-hop',
+        p: withIpExtra(packet({ v6: true, payload: 2500 }), [0, 0, 1, 4, 0, 0, 0, 0]),
+        at: 48,
+      },
+    ];
+    for (const { name, p, at } of cases) {
+      assert.equal(transport(p).at, at);
+      assert.ok(checksumsValid(p), `${name}: the test packet is valid`);
+      const back = split(tsoFrame(p, 1000));
+      assert.ok(back, `${name}: split`);
+      assert.equal(back.length, 3, name);
+      let payload = 0;
+      for (const [i, segment] of back.entries()) {
+        assert.ok(checksumsValid(segment), `${name}: segment ${i} checksums`);
+        const fixed = at === 24 ? 20 : 40;
+        const addresses = at === 24 ? [12, 20] : [8, 40];
+        assert.deepEqual(Buffer.from(segment.subarray(fixed, at)), Buffer.from(p.subarray(fixed, at)), `${name}: kept`);
+        assert.deepEqual(Buffer.from(segment.subarray(...addresses)), Buffer.from(p.subarray(...addresses)));
+        payload += segment.length - at - 20;
+      }
+      assert.equal(payload, 2500, `${name}: payload bytes`);
+    }
+  });
+
+  it('refuses a TSO super-packet whose TCP data offset is below 5', () => {
+    const frame = tsoFrame(packet({ payload: 2000 }), 1000);
+    frame[HEADER + 20 + 12] = 4 << 4;
+    assert.equal(split(frame), null);
+  });
+
+  it('completes a zero UDP checksum as 0xffff (0 means no checksum)', () => {
+    const p = packet({ udp: true, payload: 10 });
+    const view = new DataView(p.buffer);
+    // Choose the last two payload bytes so the one's-complement sum is 0xffff: the checksum computes to 0.
+    view.setUint16(p.length - 2, 0);
+    view.setUint16(26, 0);
+    const partial = sum16(p.subarray(20), pseudo(p, false, 17, p.length - 20));
+    view.setUint16(p.length - 2, 0xffff - partial);
+    const frame = new Uint8Array(HEADER + p.length);
+    frame.set(p, HEADER);
+    const header = new DataView(frame.buffer);
+    frame[0] = 1;
+    header.setUint16(6, 20, true);
+    header.setUint16(8, 6, true);
+    header.setUint16(HEADER + 26, fold(pseudo(p, false, 17, p.length - 20)));
+    const [out] = split(frame) ?? [];
+    assert.ok(out);
+    assert.equal(new DataView(out.buffer, out.byteOffset).getUint16(26), 0xffff);
+    assert.ok(checksumsValid(out));
+  });
+
+  it('refuses malformed frames without crashing: 20,000 mutated and random ones (seeded)', () => {
+    const random = seeded(0x7a11);
     const good = coalesce(flow(new Array(8).fill(1200)))[0];
     let refused = 0;
     for (let i = 0; i < 20_000; i++) {
-      const frame = i % 4 === 0 ? randomBytes(Math.floor(Math.random() * 200)) : Buffer.from(good);
+      const frame =
+        i % 4 === 0
+          ? Buffer.from(Array.from({ length: Math.floor(random() * 200) }, () => Math.floor(random() * 256)))
+          : Buffer.from(good);
       if (i % 4 !== 0)
         for (let k = 0; k < 1 + (i % 5); k++)
-          frame[Math.floor(Math.random() * Math.min(frame.length, 80))] = Math.floor(Math.random() * 256);
+          frame[Math.floor(random() * Math.min(frame.length, 80))] = Math.floor(random() * 256);
       const out = split(frame);
       if (out === null) refused++;
       else for (const p of out) assert.ok(p.length <= 65535);
