@@ -4,14 +4,18 @@
       "target_name": "tunkit_linux",
       "sources": [
         "addon.cc",
+        "codec_binding.cc",
+        "config_binding.cc",
         "device.cc",
         "flow_hash.cc",
+        "js_errors.cc",
+        "js_wake.cc",
         "netlink.cc",
         "netns.cc",
+        "offload.cc",
         "queue_thread.cc",
         "tun_object.cc",
-        "udp_socket.cc",
-        "offload.cc"
+        "udp_socket.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
@@ -20,7 +24,8 @@
       "defines": [
         "NAPI_VERSION=8",
         "NODE_ADDON_API_DISABLE_DEPRECATED",
-        "NAPI_CPP_EXCEPTIONS"
+        "NAPI_CPP_EXCEPTIONS",
+        "NODE_ADDON_API_CPP_EXCEPTIONS_ALL"
       ],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++20"],

@@ -1,7 +1,9 @@
-// Opening the TUN queues. Why the "held by another process" check: with IFF_MULTI_QUEUE the
+// Opening the TUN queues. Why the "held by another process" checks: with IFF_MULTI_QUEUE the
 // kernel lets a second process attach queues to an existing device, and the two then split the
 // device's traffic between them by flow hash, corrupting both (a lesson from the reference
-// design). So before attaching, look for another process holding a queue of this interface.
+// design). So a new name is created with IFF_TUN_EXCL (the kernel refuses it if someone created
+// it since we looked), and an existing device is checked for other holders before attaching and
+// again after (someone may have attached in between; then we back off).
 #include "device.hh"
 
 #include <dirent.h>
@@ -16,6 +18,7 @@
 #include <fstream>
 #include <string>
 
+#include "netlink.hh"
 #include "os_error.hh"
 
 // USO offload flags (Linux 6.2+), missing from older kernel headers: kernel ABI values.
@@ -28,15 +31,22 @@ namespace tunkit::linux_tun {
 
 namespace {
 
-/** The pid of another process with a TUN fd attached to `name` (from /proc/PID/fdinfo "iff:"), or 0. */
-long otherHolder(const std::string& name) {
+/** How long a non-persistent device whose last holder closed it may take to disappear. */
+constexpr int kDyingDeviceWaitMs = 1000;
+
+/**
+ * The pid of a process with a TUN fd attached to `name` (from /proc/PID/fdinfo "iff:"), or 0.
+ * Our own process counts unless `ignoreSelf`: a second LinuxTun on one device is as wrong.
+ */
+long holderOf(const std::string& name, bool ignoreSelf) {
+  const long self = static_cast<long>(getpid());
   DIR* proc = opendir("/proc");
   if (proc == nullptr) return 0;
   long found = 0;
   while (dirent* entry = readdir(proc)) {
     char* end = nullptr;
     const long pid = std::strtol(entry->d_name, &end, 10);
-    if (*end != '\0' || pid <= 0) continue;  // our own process counts too: a second LinuxTun on one device is as wrong
+    if (*end != '\0' || pid <= 0 || (ignoreSelf && pid == self)) continue;
     const std::string fdinfoDir = "/proc/" + std::string(entry->d_name) + "/fdinfo";
     DIR* fds = opendir(fdinfoDir.c_str());
     if (fds == nullptr) continue;
@@ -61,7 +71,20 @@ long otherHolder(const std::string& name) {
   return found;
 }
 
-int openQueue(const std::string& name, std::string& actualName, bool vnetHeader) {
+OsError busyError(const std::string& name, const std::string& who) {
+  return OsError(EBUSY, "open", "TUN device '" + name + "' is busy: " + who +
+                                    "; two owners of one multi-queue device would split its traffic: close it first or pick another name");
+}
+
+void refuseIfHeld(const std::string& name, bool ignoreSelf) {
+  const long holder = holderOf(name, ignoreSelf);
+  if (holder == 0) return;
+  throw busyError(name, holder == static_cast<long>(getpid()) ? std::string("this process already has it open")
+                                                              : "another process holds it (pid " + std::to_string(holder) + ")");
+}
+
+/** Opens one queue fd of `name` (or of a new tunN); `exclusive`: fail with EBUSY if the name exists. */
+int openQueue(const std::string& name, std::string& actualName, bool vnetHeader, bool exclusive) {
   const int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
     const int error = errno;
@@ -74,12 +97,13 @@ int openQueue(const std::string& name, std::string& actualName, bool vnetHeader)
     throw OsError(error, "open", std::string("cannot open /dev/net/tun: ") + std::strerror(error));
   }
   ifreq request{};
-  request.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE | (vnetHeader ? IFF_VNET_HDR : 0);
+  request.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE | (vnetHeader ? IFF_VNET_HDR : 0) | (exclusive ? IFF_TUN_EXCL : 0);
   std::strncpy(request.ifr_name, actualName.empty() ? name.c_str() : actualName.c_str(), IFNAMSIZ - 1);
   if (ioctl(fd, TUNSETIFF, &request) < 0) {
     const int error = errno;
     close(fd);
     const std::string target = actualName.empty() ? (name.empty() ? std::string("a new device") : "'" + name + "'") : "'" + actualName + "'";
+    if (error == EBUSY && exclusive) throw busyError(name, "another process created it at the same moment");
     if (error == EPERM) {
       throw OsError(error, "ioctl(TUNSETIFF)", "creating TUN device " + target + " needs CAP_NET_ADMIN: run as root or 'setcap cap_net_admin+ep $(which node)'");
     }
@@ -91,8 +115,6 @@ int openQueue(const std::string& name, std::string& actualName, bool vnetHeader)
   actualName = request.ifr_name;
   return fd;
 }
-
-}  // namespace
 
 /**
  * Probes offloads on the first queue: TSO with checksum offload, then USO on top (Linux 6.2+).
@@ -114,20 +136,43 @@ OffloadState setOffloads(int fd, bool wanted) {
   return state;
 }
 
-OpenedDevice openDevice(const std::string& name, unsigned queues, bool offload) {
-  // Only an interface that exists can be held: skip the /proc scan for a new name.
-  if (!name.empty() && if_nametoindex(name.c_str()) != 0) {
-    const long holder = otherHolder(name);
-    if (holder != 0) {
-      const std::string who = holder == static_cast<long>(getpid()) ? std::string("this process already has it open")
-                                                                    : "another process holds it (pid " + std::to_string(holder) + ")";
-      throw OsError(EBUSY, "open", "TUN device '" + name + "' is busy: " + who +
-                                       "; two owners of one multi-queue device would split its traffic: close it first or pick another name");
+/**
+ * Whether to attach to an existing interface `name` rather than create it (exclusively). Attach
+ * only to a persistent TUN device nobody holds. A non-persistent one exists only while some
+ * process holds a queue, or for a moment after its last holder closed it (the fd leaves /proc
+ * before the kernel unregisters the device): refuse the first (EBUSY, naming the pid when we can
+ * see it), wait for the second to go and then create afresh, so we never attach to a device that
+ * another process is dropping and re-creating.
+ */
+bool attachToExisting(const std::string& name) {
+  if (name.empty()) return false;
+  for (int waited = 0;; ++waited) {
+    const unsigned index = if_nametoindex(name.c_str());
+    if (index == 0) return false;
+    refuseIfHeld(name, false);
+    netlink::Link link;
+    try {
+      link = netlink::getLink(static_cast<int>(index));
+    } catch (const OsError& error) {
+      if (error.error() == ENODEV) continue;  // gone meanwhile: look again
+      throw;
     }
+    if (!link.tun || link.tunPersistent) return true;  // not TUN (TUNSETIFF says so), or a kernel before 4.15
+    if (link.tunQueues > 0) throw busyError(name, "a process this one cannot see holds it (another PID namespace?)");
+    if (waited >= kDyingDeviceWaitMs) throw busyError(name, "its last holder closed it but it has not gone after " + std::to_string(kDyingDeviceWaitMs) + " ms");
+    usleep(1000);
   }
+}
+
+}  // namespace
+
+OpenedDevice openDevice(const std::string& name, unsigned queues, bool offload) {
+  const bool existing = attachToExisting(name);
   OpenedDevice device;
   try {
-    for (unsigned i = 0; i < queues; ++i) device.fds.push_back(openQueue(name, device.name, offload));
+    for (unsigned i = 0; i < queues; ++i) device.fds.push_back(openQueue(name, device.name, offload, i == 0 && !existing));
+    // Someone may have attached between our check and our attach: then we are the one to back off.
+    if (existing) refuseIfHeld(name, true);
     device.offload = setOffloads(device.fds[0], offload);
   } catch (...) {
     closeDevice(device);
@@ -137,7 +182,9 @@ OpenedDevice openDevice(const std::string& name, unsigned queues, bool offload) 
 }
 
 void closeDevice(OpenedDevice& device) {
-  for (const int fd : device.fds) close(fd);
+  for (const int fd : device.fds) {
+    if (fd >= 0) close(fd);
+  }
   device.fds.clear();
 }
 

@@ -21,7 +21,7 @@ struct OpenedDevice {
  */
 OpenedDevice openDevice(const std::string& name, unsigned queues, bool offload);
 
-/** Closes the fds. */
+/** Closes the fds (an fd set to -1 is left alone). */
 void closeDevice(OpenedDevice& device);
 
 }  // namespace tunkit::linux_tun

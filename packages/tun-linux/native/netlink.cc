@@ -4,6 +4,7 @@
 
 #include <linux/fib_rules.h>
 #include <linux/if_addr.h>
+#include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -116,6 +117,27 @@ void changeLink(int index, unsigned flags, unsigned change, int attributeType, u
 
 size_t addressSize(int family) { return family == AF_INET6 ? 16 : 4; }
 
+/** Reads IFLA_LINKINFO: kind "tun" and its IFLA_INFO_DATA (persist flag, attached queues). */
+void parseLinkInfo(const rtattr* linkInfo, Link& link) {
+  int length = static_cast<int>(RTA_PAYLOAD(linkInfo));
+  const rtattr* data = nullptr;
+  bool tun = false;
+  for (auto* rta = static_cast<const rtattr*>(RTA_DATA(linkInfo)); RTA_OK(rta, length); rta = RTA_NEXT(rta, length)) {
+    if (rta->rta_type == IFLA_INFO_KIND) tun = std::strncmp(static_cast<const char*>(RTA_DATA(rta)), "tun", RTA_PAYLOAD(rta)) == 0;
+    if (rta->rta_type == IFLA_INFO_DATA) data = rta;
+  }
+  // Kernels before 4.15 name the kind but give no details: then `tun` stays false (unknown).
+  link.tun = tun && data != nullptr;
+  if (!link.tun) return;
+  length = static_cast<int>(RTA_PAYLOAD(data));
+  for (auto* rta = static_cast<const rtattr*>(RTA_DATA(data)); RTA_OK(rta, length); rta = RTA_NEXT(rta, length)) {
+    if (rta->rta_type == IFLA_TUN_PERSIST) link.tunPersistent = *static_cast<const uint8_t*>(RTA_DATA(rta)) != 0;
+    if (rta->rta_type == IFLA_TUN_NUM_QUEUES || rta->rta_type == IFLA_TUN_NUM_DISABLED_QUEUES) {
+      link.tunQueues += *static_cast<const uint32_t*>(RTA_DATA(rta));
+    }
+  }
+}
+
 }  // namespace
 
 int linkIndex(const std::string& name) {
@@ -141,6 +163,7 @@ Link getLink(int index) {
       if (rta->rta_type == IFLA_MTU) link.mtu = *reinterpret_cast<const uint32_t*>(RTA_DATA(rta));
       if (rta->rta_type == IFLA_TXQLEN) link.txQueueLen = *reinterpret_cast<const uint32_t*>(RTA_DATA(rta));
       if (rta->rta_type == IFLA_IFNAME) link.name = reinterpret_cast<const char*>(RTA_DATA(rta));
+      if (rta->rta_type == IFLA_LINKINFO) parseLinkInfo(rta, link);
       if (rta->rta_type == IFLA_STATS64 && RTA_PAYLOAD(rta) >= sizeof(rtnl_link_stats64)) {
         rtnl_link_stats64 stats;
         std::memcpy(&stats, RTA_DATA(rta), sizeof stats);

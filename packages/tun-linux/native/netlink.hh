@@ -19,6 +19,12 @@ struct Link {
   bool up = false;
   uint64_t txDropped = 0;  // packets the kernel dropped on transmit (to us): IFLA_STATS64
   uint64_t rxDropped = 0;
+  // For a TUN device whose details the kernel reports (IFLA_LINKINFO kind "tun" with
+  // IFLA_INFO_DATA, Linux 4.15+): whether it outlives its fds, and how many queue fds are
+  // attached (enabled + disabled). `tun` is false when unknown.
+  bool tun = false;
+  bool tunPersistent = false;
+  uint32_t tunQueues = 0;
 };
 
 struct Prefix {

@@ -1,14 +1,19 @@
 // The per-queue thread. Why it reads until EAGAIN but at most kReadBudget packets per round:
-// an inbound flood must not starve the outbound direction of the same queue.
+// an inbound flood must not starve the outbound direction of the same queue. Counters are
+// summed per round and published once, not per packet: stats() may trail by one round.
 #include "queue_thread.hh"
 
 #include <poll.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <string>
+#include <system_error>
 
 #include "os_error.hh"
 
@@ -17,10 +22,12 @@ namespace tunkit::linux_tun {
 namespace {
 constexpr int kReadBudget = 256;
 constexpr int kWriteBudget = 256;
+/** After an unexpected read error (not EAGAIN, not a removed interface): wait this long, then read again. */
+constexpr std::chrono::milliseconds kReadRetry{100};
 
 int makeEventFd() {
   const int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (fd < 0) throw OsError(errno, "eventfd", std::string("cannot create an eventfd: ") + std::strerror(errno));
+  if (fd < 0) throw OsError(errno, "eventfd", std::string("cannot create an eventfd for a TUN queue thread: ") + std::strerror(errno));
   return fd;
 }
 
@@ -32,6 +39,7 @@ void signalEventFd(int fd) {
 }
 }  // namespace
 
+// JS thread.
 QueueThread::QueueThread(unsigned index, int fd, BatchChannel& inbound, QueueCounters& counters, uint32_t outboundSlots,
                          uint32_t slotSize, OffloadState offload, std::function<void()> wakeJs)
     : index_(index),
@@ -42,19 +50,37 @@ QueueThread::QueueThread(unsigned index, int fd, BatchChannel& inbound, QueueCou
       outbound_(outboundSlots, slotSize),
       wakeJs_(std::move(wakeJs)),
       offload_(offload) {
-  if (offload_.vnetHeader) {
-    readFrame_.reset(new uint8_t[offload::kMaxFrame]);
-    writeFrame_.reset(new uint8_t[offload::kMaxFrame]);
+  try {
+    if (offload_.vnetHeader) {
+      readFrame_.reset(new uint8_t[offload::kMaxFrame]);
+      writeFrame_.reset(new uint8_t[offload::kMaxFrame]);
+    }
+  } catch (...) {
+    close(eventFd_);
+    throw;
   }
 }
 
+// JS thread. The owner stops the thread first, with a timeout (TunDevice::shutdown); joining
+// here is only the backstop for an owner that did not.
 QueueThread::~QueueThread() {
-  stop();
+  if (thread_.joinable()) {
+    stopping_.store(true, std::memory_order_seq_cst);
+    signalEventFd(eventFd_);
+    thread_.join();
+  }
   close(eventFd_);
 }
 
 // JS thread.
-void QueueThread::start() { thread_ = std::thread([this] { run(); }); }
+void QueueThread::start() {
+  try {
+    thread_ = std::thread([this] { run(); });
+  } catch (const std::system_error& error) {
+    const int code = error.code().value();
+    throw OsError(code, "pthread_create", "cannot start the thread for TUN queue " + std::to_string(index_) + ": " + std::strerror(code));
+  }
+}
 
 // JS thread.
 bool QueueThread::send(const uint8_t* data, uint32_t size) {
@@ -86,10 +112,18 @@ bool QueueThread::hasSpaceOrNotify() {
 void QueueThread::wake() { signalEventFd(eventFd_); }
 
 // JS thread.
-uint64_t QueueThread::stop() {
-  if (!thread_.joinable()) return 0;
+bool QueueThread::stop(std::chrono::milliseconds timeout) {
+  if (!thread_.joinable()) return true;
   stopping_.store(true, std::memory_order_seq_cst);
   signalEventFd(eventFd_);
+  {
+    std::unique_lock<std::mutex> lock(exitMutex_);
+    if (!exitCondition_.wait_for(lock, timeout, [this] { return exited_; })) {
+      lock.unlock();
+      thread_.detach();
+      return false;
+    }
+  }
   thread_.join();
   uint64_t discarded = 0;
   const uint8_t* data;
@@ -99,98 +133,168 @@ uint64_t QueueThread::stop() {
     ++discarded;
   }
   counters_.txDropped.fetch_add(discarded, std::memory_order_relaxed);
-  return discarded;
+  return true;
 }
 
-// Queue thread: reads until EAGAIN, a full channel, or the budget. Returns true when it read anything.
-bool QueueThread::readBatch() {
-  if (offload_.vnetHeader) return readFrames();
-  bool progressed = false;
-  for (int i = 0; i < kReadBudget; ++i) {
+// Queue thread: the full channel stops reading; its space hook wakes us when JS has drained.
+void QueueThread::noteStall() {
+  if (!retryingAfterStall_) counters_.rxStalls.fetch_add(1, std::memory_order_relaxed);
+  stalled_ = true;
+}
+
+// Queue thread. EBADFD: the interface was removed (`ip link del`) and this queue detached from
+// it; nothing will ever come, so stop watching the fd (it would report POLLERR for ever). Any
+// other error: counted, and reading resumes after kReadRetry (never a spin, never a dead queue).
+void QueueThread::readFailed(int error) {
+  counters_.rxErrors.fetch_add(1, std::memory_order_relaxed);
+  readable_ = false;
+  if (error == EBADFD) {
+    if (!detached_) std::fprintf(stderr, "tunkit: TUN queue %u: read failed (EBADFD): the interface was removed; this queue stops reading\n", index_);
+    detached_ = true;
+    return;
+  }
+  backingOff_ = true;
+  retryReadAt_ = std::chrono::steady_clock::now() + kReadRetry;
+}
+
+// Queue thread: one round of reads, counters published once.
+void QueueThread::readBatch() {
+  Tally tally;
+  if (offload_.vnetHeader) readFrames(tally);
+  else readPackets(tally);
+  if (tally.packets != 0) {
+    counters_.rxPackets.fetch_add(tally.packets, std::memory_order_relaxed);
+    counters_.rxBytes.fetch_add(tally.bytes, std::memory_order_relaxed);
+  }
+  if (tally.frames != 0) counters_.rxFrames.fetch_add(tally.frames, std::memory_order_relaxed);
+  if (tally.dropped != 0) counters_.rxDropped.fetch_add(tally.dropped, std::memory_order_relaxed);
+}
+
+// Queue thread: reads until EAGAIN, a full channel, or the budget, straight into channel slots.
+// Why readv with one byte past the slot: the kernel truncates a packet longer than the buffer and
+// returns the truncated length, so a packet too big for a slot (the MTU raised behind our back
+// with `ip link`) would pass for a whole one. Reaching the extra byte shows it: dropped, counted.
+void QueueThread::readPackets(Tally& tally) {
+  const uint32_t slotSize = inbound_.slotSize();
+  uint8_t overflow;
+  for (int i = 0; i < kReadBudget;) {
     uint8_t* slot = inbound_.reserve(index_);
     if (slot == nullptr) {
-      // Channel full (or closed): stop reading; the kernel's queue holds or drops, and the
-      // channel's space hook wakes us when JS has drained.
-      if (!retryingAfterStall_) counters_.rxStalls.fetch_add(1, std::memory_order_relaxed);
-      stalled_ = true;
-      return progressed;
+      noteStall();
+      return;
     }
-    const ssize_t n = read(fd_, slot, inbound_.slotSize());
+    iovec parts[2] = {{slot, slotSize}, {&overflow, 1}};
+    const ssize_t n = readv(fd_, parts, 2);
     if (n < 0) {
       if (errno == EINTR) continue;
-      if (errno != EAGAIN) {
-        counters_.rxDropped.fetch_add(1, std::memory_order_relaxed);
-        readFailed_ = true;
-      }
-      readable_ = false;
-      return progressed;
+      if (errno == EAGAIN) readable_ = false;
+      else readFailed(errno);
+      return;
     }
     if (n == 0) {
       readable_ = false;
-      return progressed;
+      return;
+    }
+    ++i;
+    ++tally.frames;
+    if (static_cast<size_t>(n) > slotSize) {
+      ++tally.dropped;
+      continue;
     }
     retryingAfterStall_ = false;
     inbound_.commit(index_, static_cast<uint32_t>(n));
-    counters_.rxFrames.fetch_add(1, std::memory_order_relaxed);
-    counters_.rxPackets.fetch_add(1, std::memory_order_relaxed);
-    counters_.rxBytes.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
-    progressed = true;
+    ++tally.packets;
+    tally.bytes += static_cast<uint64_t>(n);
   }
-  return progressed;
 }
 
 // Queue thread, offload: each read is one frame (virtio-net header + packet or super-packet), cut
 // into packets straight into channel slots. A frame stays in readFrame_ until all its packets are
 // in the channel: a stall in the middle resumes where it stopped, nothing read is dropped.
-bool QueueThread::readFrames() {
-  bool progressed = false;
-  for (int i = 0; i < kReadBudget; ++i) {
+void QueueThread::readFrames(Tally& tally) {
+  for (int i = 0; i < kReadBudget;) {
     if (!splitter_.pending()) {
       const ssize_t n = read(fd_, readFrame_.get(), offload::kMaxFrame);
       if (n < 0) {
         if (errno == EINTR) continue;
-        if (errno != EAGAIN) {
-          counters_.rxDropped.fetch_add(1, std::memory_order_relaxed);
-          readFailed_ = true;
-        }
-        readable_ = false;
-        return progressed;
+        if (errno == EAGAIN) readable_ = false;
+        else readFailed(errno);
+        return;
       }
       if (n == 0) {
         readable_ = false;
-        return progressed;
+        return;
       }
-      counters_.rxFrames.fetch_add(1, std::memory_order_relaxed);
+      ++i;
+      ++tally.frames;
       if (!splitter_.load(readFrame_.get(), static_cast<size_t>(n))) {
-        counters_.rxDropped.fetch_add(1, std::memory_order_relaxed);
+        ++tally.dropped;  // malformed frame
         continue;
       }
     }
     while (splitter_.pending()) {
       uint8_t* slot = inbound_.reserve(index_);
       if (slot == nullptr) {
-        if (!retryingAfterStall_) counters_.rxStalls.fetch_add(1, std::memory_order_relaxed);
-        stalled_ = true;
-        return progressed;
+        noteStall();
+        return;
       }
       const uint32_t size = splitter_.next(slot, inbound_.slotSize());
       if (size == 0) {
-        counters_.rxDropped.fetch_add(1, std::memory_order_relaxed);  // larger than a slot
+        ++tally.dropped;  // larger than a slot
         continue;
       }
       retryingAfterStall_ = false;
       inbound_.commit(index_, size);
-      counters_.rxPackets.fetch_add(1, std::memory_order_relaxed);
-      counters_.rxBytes.fetch_add(size, std::memory_order_relaxed);
-      progressed = true;
+      ++tally.packets;
+      tally.bytes += size;
     }
   }
-  return progressed;
+}
+
+// Queue thread: one round of writes, counters published once, then JS woken if it waits for space.
+void QueueThread::writeBatch() {
+  Tally tally;
+  const bool freed = offload_.vnetHeader ? writeFrames(tally) : writePackets(tally);
+  if (tally.packets != 0) {
+    counters_.txPackets.fetch_add(tally.packets, std::memory_order_relaxed);
+    counters_.txBytes.fetch_add(tally.bytes, std::memory_order_relaxed);
+  }
+  if (tally.frames != 0) counters_.txFrames.fetch_add(tally.frames, std::memory_order_relaxed);
+  if (tally.dropped != 0) counters_.txDropped.fetch_add(tally.dropped, std::memory_order_relaxed);
+  if (freed && jsWantsSpace_.load(std::memory_order_seq_cst) && jsWantsSpace_.exchange(false, std::memory_order_seq_cst)) {
+    wakeJs_();
+  }
+}
+
+// Queue thread: writes queued packets in order. A packet the kernel refuses is counted and dropped.
+bool QueueThread::writePackets(Tally& tally) {
+  const uint8_t* data;
+  uint32_t size;
+  bool freed = false;
+  for (int i = 0; i < kWriteBudget && outbound_.front(data, size);) {
+    const ssize_t n = write(fd_, data, size);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) {
+        writeBlocked_ = true;  // wait for POLLOUT, keep the packet
+        break;
+      }
+      ++tally.dropped;
+    } else {
+      ++tally.packets;
+      tally.bytes += size;
+      ++tally.frames;
+    }
+    outbound_.pop();
+    freed = true;
+    ++i;
+  }
+  return freed;
 }
 
 // Queue thread, offload: consecutive packets of one flow leave as one super-packet; the rest
 // one by one with an empty header. EINVAL on a super-packet turns coalescing off for good.
-void QueueThread::writeFrames() {
+bool QueueThread::writeFrames(Tally& tally) {
   constexpr size_t kRun = 64;
   offload::Packet run[kRun];
   bool freed = false;
@@ -213,61 +317,44 @@ void QueueThread::writeFrames() {
         counters_.coalesceRefused.store(1, std::memory_order_relaxed);
         continue;
       }
-      counters_.txDropped.fetch_add(taken, std::memory_order_relaxed);
+      tally.dropped += taken;
     } else {
-      uint64_t bytes = 0;
-      for (size_t k = 0; k < taken; ++k) bytes += run[k].size;
-      counters_.txPackets.fetch_add(taken, std::memory_order_relaxed);
-      counters_.txBytes.fetch_add(bytes, std::memory_order_relaxed);
-      counters_.txFrames.fetch_add(1, std::memory_order_relaxed);
+      for (size_t k = 0; k < taken; ++k) tally.bytes += run[k].size;
+      tally.packets += taken;
+      ++tally.frames;
     }
     outbound_.pop(static_cast<uint32_t>(taken));
     freed = true;
   }
-  afterWrite(freed);
+  return freed;
 }
 
-void QueueThread::afterWrite(bool freed) {
-  if (freed && jsWantsSpace_.load(std::memory_order_seq_cst) && jsWantsSpace_.exchange(false, std::memory_order_seq_cst)) {
-    wakeJs_();
+// Queue thread: names itself, runs the loop, and tells a waiting stop() that it is done.
+void QueueThread::run() {
+  char name[16];
+  std::snprintf(name, sizeof name, "tunkit-queue-%u", index_);
+  pthread_setname_np(pthread_self(), name);
+  try {
+    loop();
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "tunkit: TUN queue %u thread stopped: %s\n", index_, error.what());
+  } catch (...) {
+    std::fprintf(stderr, "tunkit: TUN queue %u thread stopped: unknown exception\n", index_);
   }
-}
-
-// Queue thread: writes queued packets in order. A packet the kernel refuses is counted and dropped.
-void QueueThread::writeBatch() {
-  if (offload_.vnetHeader) {
-    writeFrames();
-    return;
+  {
+    std::lock_guard<std::mutex> lock(exitMutex_);
+    exited_ = true;
   }
-  const uint8_t* data;
-  uint32_t size;
-  bool freed = false;
-  for (int i = 0; i < kWriteBudget && outbound_.front(data, size); ++i) {
-    const ssize_t n = write(fd_, data, size);
-    if (n < 0) {
-      if (errno == EINTR) {
-        --i;
-        continue;
-      }
-      if (errno == EAGAIN) {
-        writeBlocked_ = true;  // wait for POLLOUT, keep the packet
-        break;
-      }
-      counters_.txDropped.fetch_add(1, std::memory_order_relaxed);
-    } else {
-      counters_.txPackets.fetch_add(1, std::memory_order_relaxed);
-      counters_.txBytes.fetch_add(size, std::memory_order_relaxed);
-      counters_.txFrames.fetch_add(1, std::memory_order_relaxed);
-    }
-    outbound_.pop();
-    freed = true;
-  }
-  afterWrite(freed);
+  exitCondition_.notify_all();
 }
 
 // Queue thread.
-void QueueThread::run() {
+void QueueThread::loop() {
   while (!stopping_.load(std::memory_order_acquire)) {
+    if (backingOff_ && std::chrono::steady_clock::now() >= retryReadAt_) {
+      backingOff_ = false;
+      readable_ = true;
+    }
     if (readable_ && !stalled_) readBatch();
     if (!writeBlocked_) writeBatch();
     const bool moreToRead = readable_ && !stalled_;
@@ -279,14 +366,21 @@ void QueueThread::run() {
       sleeping_.store(false, std::memory_order_relaxed);
       continue;
     }
+    const bool watchReads = !stalled_ && !detached_ && !backingOff_;
     pollfd fds[2] = {{fd_, 0, 0}, {eventFd_, POLLIN, 0}};
-    if (!stalled_ && !readFailed_) fds[0].events |= POLLIN;
+    if (watchReads) fds[0].events |= POLLIN;
     if (writeBlocked_) fds[0].events |= POLLOUT;
-    if (readFailed_) fds[0].fd = -1;  // errors are reported even with no events asked: ignore the fd
-    const int ready = poll(fds, 2, -1);
+    // POLLERR is reported even when no event is asked for: leave out an fd we are not reading.
+    if ((detached_ || backingOff_) && !writeBlocked_) fds[0].fd = -1;
+    int timeout = -1;
+    if (backingOff_) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(retryReadAt_ - std::chrono::steady_clock::now());
+      timeout = static_cast<int>(left.count() < 0 ? 0 : left.count() + 1);
+    }
+    const int ready = poll(fds, 2, timeout);
     sleeping_.store(false, std::memory_order_seq_cst);
     if (ready < 0) continue;  // EINTR
-    if (!readFailed_ && (fds[0].revents & (POLLIN | POLLERR | POLLHUP))) readable_ = true;
+    if (watchReads && (fds[0].revents & (POLLIN | POLLERR | POLLHUP))) readable_ = true;
     if (fds[0].revents & POLLOUT) writeBlocked_ = false;
     if (fds[1].revents & POLLIN) {
       uint64_t value;
@@ -296,7 +390,7 @@ void QueueThread::run() {
       if (stalled_) {
         stalled_ = false;
         retryingAfterStall_ = true;
-        readable_ = !readFailed_;
+        readable_ = !detached_ && !backingOff_;
       }
     }
   }

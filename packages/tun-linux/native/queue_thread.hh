@@ -5,24 +5,25 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <thread>
-
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include <tunkit/batch_channel.hh>
 #include <tunkit/packet_ring.hh>
 
 #include "offload.hh"
-
 #include "tunkit_linux.hh"
 
 namespace tunkit::linux_tun {
 
 class QueueThread {
  public:
-  /** `wakeJs` runs on this queue thread when JS asked to hear about outbound space. */
+  /** `wakeJs` runs on this queue thread when JS asked to hear about outbound space. Throws OsError. JS thread. */
   QueueThread(unsigned index, int fd, BatchChannel& inbound, QueueCounters& counters, uint32_t outboundSlots,
               uint32_t slotSize, OffloadState offload, std::function<void()> wakeJs);
   ~QueueThread();
@@ -30,7 +31,7 @@ class QueueThread {
   QueueThread(const QueueThread&) = delete;
   QueueThread& operator=(const QueueThread&) = delete;
 
-  /** Starts the thread. JS thread. */
+  /** Starts the thread (named tunkit-queue-N). Throws OsError when the OS refuses a thread. JS thread. */
   void start();
 
   /** Queues one packet for the device; false when the outbound ring is full. JS thread. */
@@ -45,16 +46,33 @@ class QueueThread {
   /** Wakes the thread from its space hook (inbound channel freed space). Consumer (JS) thread. */
   void wake();
 
-  /** Stops and joins the thread; returns the packets still queued (discarded). JS thread. Idempotent. */
-  uint64_t stop();
+  /**
+   * Stops the thread: wakes it, waits up to `timeout` for it to finish, joins it, and discards
+   * (counting them as txDropped) the packets still queued. Returns false when the thread did not
+   * finish in time: it is then detached, and this object, its fd and everything it was given must
+   * stay alive for good (the owner leaks them on purpose). JS thread. Idempotent.
+   */
+  bool stop(std::chrono::milliseconds timeout);
 
  private:
+  /** What one batch of reads or writes did, published to the shared counters once per batch. */
+  struct Tally {
+    uint64_t packets = 0;
+    uint64_t bytes = 0;
+    uint64_t frames = 0;
+    uint64_t dropped = 0;
+  };
+
   void run();
-  bool readBatch();
-  bool readFrames();
+  void loop();
+  void readBatch();
+  void readPackets(Tally& tally);
+  void readFrames(Tally& tally);
+  void readFailed(int error);
+  void noteStall();
   void writeBatch();
-  void writeFrames();
-  void afterWrite(bool freed);
+  bool writePackets(Tally& tally);
+  bool writeFrames(Tally& tally);
 
   const unsigned index_;
   const int fd_;
@@ -68,12 +86,18 @@ class QueueThread {
   std::atomic<bool> sleeping_{false};
   std::atomic<bool> jsWantsSpace_{false};
   bool pendingWake_ = false;  // JS thread only: send() queued something since the last flush()
+  // The thread's end, for a stop() that waits with a timeout (std::thread::join has none).
+  std::mutex exitMutex_;
+  std::condition_variable exitCondition_;
+  bool exited_ = false;
   // Thread-only state.
   bool readable_ = true;
   bool stalled_ = false;
   bool retryingAfterStall_ = false;  // a stall already counted: a failed retry is the same stall
   bool writeBlocked_ = false;
-  bool readFailed_ = false;  // the fd reports an error (device removed): stop polling it
+  bool detached_ = false;  // reads fail with EBADFD: the interface was removed, nothing will come
+  std::chrono::steady_clock::time_point retryReadAt_{};  // after an unexpected read error: back off until then
+  bool backingOff_ = false;
   // With a virtio-net header on the fd (offload): frames go through these buffers.
   const OffloadState offload_;
   bool coalescing_ = true;  // off for good once the kernel refuses a super-packet

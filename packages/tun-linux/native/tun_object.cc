@@ -3,21 +3,53 @@
 // thread at most once.
 #include "tun_object.hh"
 
+#include <chrono>
+#include <cstdio>
 #include <cstring>
 
 #include "flow_hash.hh"
-#include "os_error.hh"
+#include "js_errors.hh"
 
 namespace tunkit::linux_tun {
 
 namespace {
 
-/** Slot size of the channels: a full 64 KiB packet fits, whatever the MTU. */
+/** How long close() waits for each queue thread before abandoning it (STYLE §5: never hang). */
+constexpr std::chrono::milliseconds kJoinTimeout{2000};
+constexpr size_t kQueueFields = 11;
+constexpr size_t kDeviceFields = 2;
+
+/**
+ * Slot size of the channels: at least 2048 bytes (any MTU up to 2048 fits, so it can be raised
+ * that far on an open device), else the MTU. Why not 64 KiB whatever the MTU: slots are
+ * preallocated per queue in both directions, so with the defaults (2 queues × 1024 + 1024 slots)
+ * 64 KiB slots would cost 256 MiB against 8 MiB. A larger MTU is refused on an open device
+ * (src/interface-config.ts) and a larger packet is dropped and counted (queue_thread.cc).
+ */
 uint32_t slotSizeFor(uint32_t mtu) { return mtu < 2048 ? 2048 : (mtu > 65535 ? 65535 : mtu); }
 
 uint32_t uintOption(const Napi::Object& object, const char* key, uint32_t fallback) {
   const Napi::Value value = object.Get(key);
   return value.IsNumber() ? value.As<Napi::Number>().Uint32Value() : fallback;
+}
+
+/** The baton: JS options to a plain struct, on the JS thread. Validated in TS (src/options.ts). */
+DeviceOptions optionsFrom(const Napi::Object& options) {
+  DeviceOptions out;
+  const Napi::Value name = options.Get("name");
+  if (name.IsString()) out.name = name.As<Napi::String>().Utf8Value();
+  out.queues = uintOption(options, "queues", 2);
+  out.mtu = uintOption(options, "mtu", 1420);
+  out.inboundSlots = uintOption(options, "inboundSlots", 1024);
+  out.outboundSlots = uintOption(options, "outboundSlots", 1024);
+  out.offload = options.Get("offload").ToBoolean().Value();
+  return out;
+}
+
+/** Keeps `object` alive for the rest of the process: for what an abandoned thread still uses. */
+template <typename T>
+void keepForever(const std::shared_ptr<T>& object) {
+  new std::shared_ptr<T>(object);  // deliberately never deleted
 }
 
 }  // namespace
@@ -27,6 +59,7 @@ Napi::Function TunDevice::Define(Napi::Env env) {
                      {
                          InstanceAccessor<&TunDevice::Name>("name"),
                          InstanceAccessor<&TunDevice::Offload>("offload"),
+                         InstanceAccessor<&TunDevice::MaxPacketSize>("maxPacketSize"),
                          InstanceMethod<&TunDevice::Drain>("drain"),
                          InstanceMethod<&TunDevice::Send>("send"),
                          InstanceMethod<&TunDevice::SendMany>("sendMany"),
@@ -36,65 +69,59 @@ Napi::Function TunDevice::Define(Napi::Env env) {
                      });
 }
 
-// JS thread. Options were validated in TS (src/options.ts); this only converts them (the baton).
+// JS thread.
 TunDevice::TunDevice(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TunDevice>(info), env_(info.Env()) {
-  const Napi::Object options = info[0].As<Napi::Object>();
-  const Napi::Value name = options.Get("name");
-  if (name.IsString()) options_.name = name.As<Napi::String>().Utf8Value();
-  options_.queues = uintOption(options, "queues", 2);
-  options_.mtu = uintOption(options, "mtu", 1420);
-  options_.inboundSlots = uintOption(options, "inboundSlots", 1024);
-  options_.outboundSlots = uintOption(options, "outboundSlots", 1024);
-  options_.offload = options.Get("offload").ToBoolean().Value();
-  const uint32_t slotSize = slotSizeFor(options_.mtu);
-
+  options_ = optionsFrom(info[0].As<Napi::Object>());
+  slotSize_ = slotSizeFor(options_.mtu);
+  translate(info.Env(), [&] { device_ = openDevice(options_.name, options_.queues, options_.offload); });
   try {
-    device_ = openDevice(options_.name, options_.queues, options_.offload);
-  } catch (const OsError& error) {
-    Napi::Error e = Napi::Error::New(info.Env(), error.what());
-    e.Set("errno", Napi::String::New(info.Env(), error.errnoName()));
-    e.Set("syscall", Napi::String::New(info.Env(), error.syscall()));
-    throw e;
+    startQueues(info[1].As<Napi::Function>());
+  } catch (...) {
+    // Whatever failed (an eventfd, a thread, memory), leave nothing behind: the threads already
+    // started, the fds (and so the interface), the wake-up that would keep the loop alive.
+    Napi::Error error = currentExceptionToJs(info.Env());
+    shutdown();
+    throw error;
   }
+  napi_add_env_cleanup_hook(env_, &TunDevice::CleanupHook, this);
+  cleanupHookAdded_ = true;
+}
 
-  wake_ = Napi::ThreadSafeFunction::New(info.Env(), info[1].As<Napi::Function>(), "tunkit-linux-wake", 0, 1);
-  inbound_ = std::make_unique<BatchChannel>(options_.queues, options_.inboundSlots, slotSize, [this] { wakeJs(); });
+// JS thread (also from the garbage collector's finaliser).
+TunDevice::~TunDevice() { shutdown(); }
+
+// JS thread.
+void TunDevice::startQueues(Napi::Function onWake) {
+  wake_ = JsWake::create(Env(), onWake, "tunkit-linux-wake");
+  std::shared_ptr<JsWake> wake = wake_;
+  inbound_ = std::make_shared<BatchChannel>(options_.queues, options_.inboundSlots, slotSize_, [wake] { wake->wake(); });
   for (unsigned i = 0; i < options_.queues; ++i) {
-    counters_.push_back(std::make_unique<QueueCounters>());
-    threads_.push_back(std::make_unique<QueueThread>(i, device_.fds[i], *inbound_, *counters_[i], options_.outboundSlots,
-                                                     slotSize, device_.offload, [this] { wakeJs(); }));
+    counters_.push_back(std::make_shared<QueueCounters>());
+    threads_.push_back(std::make_unique<QueueThread>(i, device_.fds[i], *inbound_, *counters_[i], options_.outboundSlots, slotSize_,
+                                                     device_.offload, [wake] { wake->wake(); }));
     QueueThread* thread = threads_.back().get();
     inbound_->setSpaceHook(i, [thread] { thread->wake(); });
   }
   for (auto& thread : threads_) thread->start();
-  napi_add_env_cleanup_hook(env_, &TunDevice::CleanupHook, this);
 }
-
-TunDevice::~TunDevice() { shutdown(); }
 
 // JS thread (environment teardown: worker terminated or process exiting with the device open).
 void TunDevice::CleanupHook(void* self) { static_cast<TunDevice*>(self)->shutdown(); }
 
-// Any thread. The flag keeps at most one call queued on the thread-safe function.
-void TunDevice::wakeJs() {
-  if (!wakePending_.exchange(true, std::memory_order_acq_rel)) {
-    if (wake_.NonBlockingCall([this](Napi::Env, Napi::Function callback) {
-          wakePending_.store(false, std::memory_order_release);
-          callback.Call({});
-        }) != napi_ok) {
-      wakePending_.store(false, std::memory_order_release);  // closing: the function is released
-    }
-  }
-}
-
+// JS thread.
 Napi::Value TunDevice::Name(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), device_.name); }
 
+// JS thread.
+Napi::Value TunDevice::MaxPacketSize(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), slotSize_); }
+
+// JS thread.
 Napi::Value TunDevice::Drain(const Napi::CallbackInfo& info) {
   if (closed_) return Napi::Number::New(info.Env(), 0);
   auto buffer = info[0].As<Napi::Uint8Array>();
   auto offsets = info[1].As<Napi::Uint32Array>();
   auto lengths = info[2].As<Napi::Uint32Array>();
   auto meta = info[3].As<Napi::Uint32Array>();
+  if (meta.ElementLength() < 6) throw Napi::RangeError::New(info.Env(), "drain: meta needs 6 numbers");
   PacketBatchView view{buffer.Data(), offsets.Data(), lengths.Data(), meta[0], meta[1], meta[2], meta[3], meta[4], meta[5]};
   // Trust nothing from JS that would let native code write out of bounds.
   if (view.byteCapacity > buffer.ByteLength() || view.capacity > offsets.ElementLength() || view.capacity > lengths.ElementLength() ||
@@ -107,6 +134,7 @@ Napi::Value TunDevice::Drain(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), moved);
 }
 
+// JS thread.
 Napi::Value TunDevice::Send(const Napi::CallbackInfo& info) {
   if (closed_) throw Napi::Error::New(info.Env(), "the device is closed");
   auto packet = info[0].As<Napi::Uint8Array>();
@@ -118,6 +146,7 @@ Napi::Value TunDevice::Send(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), taken);
 }
 
+// JS thread.
 Napi::Value TunDevice::SendMany(const Napi::CallbackInfo& info) {
   if (closed_) throw Napi::Error::New(info.Env(), "the device is closed");
   auto buffer = info[0].As<Napi::Uint8Array>();
@@ -144,6 +173,7 @@ Napi::Value TunDevice::SendMany(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), taken);
 }
 
+// JS thread.
 Napi::Value TunDevice::Offload(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(info.Env());
   out.Set("vnetHeader", device_.offload.vnetHeader);
@@ -152,6 +182,7 @@ Napi::Value TunDevice::Offload(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// JS thread.
 Napi::Value TunDevice::HasSpace(const Napi::CallbackInfo& info) {
   if (closed_ || refusedQueue_ < 0) return Napi::Boolean::New(info.Env(), true);
   const bool space = threads_[static_cast<size_t>(refusedQueue_)]->hasSpaceOrNotify();
@@ -159,12 +190,12 @@ Napi::Value TunDevice::HasSpace(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), space);
 }
 
+// JS thread.
 Napi::Value TunDevice::Stats(const Napi::CallbackInfo& info) {
-  constexpr size_t kFields = 10;
-  auto out = Napi::Float64Array::New(info.Env(), counters_.size() * kFields);
+  auto out = Napi::Float64Array::New(info.Env(), counters_.size() * kQueueFields + kDeviceFields);
   for (size_t i = 0; i < counters_.size(); ++i) {
     const QueueCounters& c = *counters_[i];
-    double* row = out.Data() + i * kFields;
+    double* row = out.Data() + i * kQueueFields;
     row[0] = static_cast<double>(c.rxPackets.load());
     row[1] = static_cast<double>(c.rxBytes.load());
     row[2] = static_cast<double>(c.txPackets.load());
@@ -175,37 +206,58 @@ Napi::Value TunDevice::Stats(const Napi::CallbackInfo& info) {
     row[7] = static_cast<double>(c.rxFrames.load());
     row[8] = static_cast<double>(c.txFrames.load());
     row[9] = static_cast<double>(c.coalesceRefused.load());
+    row[10] = static_cast<double>(c.rxErrors.load());
   }
+  double* device = out.Data() + counters_.size() * kQueueFields;
+  device[0] = static_cast<double>(discardedAtClose_);
+  device[1] = static_cast<double>(abandonedThreads_);
   return out;
 }
 
+// JS thread.
 Napi::Value TunDevice::Close(const Napi::CallbackInfo& info) {
   shutdown();
   return info.Env().Undefined();
 }
 
 // JS thread. Order: stop the threads (they touch the fds and the channel), then discard what is
-// queued, close the fds, release the wake function.
+// queued, close the fds, close the wake-up. A thread that does not stop within kJoinTimeout
+// (it can only be stuck in a system call) is abandoned rather than waited for: what it uses
+// (its QueueThread, its fd, the channel, its counters) is kept for good, so it never touches
+// freed memory or a reused fd number.
 void TunDevice::shutdown() {
   if (closed_) return;
   closed_ = true;
-  napi_remove_env_cleanup_hook(env_, &TunDevice::CleanupHook, this);
-  for (auto& thread : threads_) thread->stop();
-  if (inbound_) {
+  if (cleanupHookAdded_) {
+    napi_remove_env_cleanup_hook(env_, &TunDevice::CleanupHook, this);
+    cleanupHookAdded_ = false;
+  }
+  for (size_t i = 0; i < threads_.size(); ++i) {
+    if (threads_[i]->stop(kJoinTimeout)) continue;
+    std::fprintf(stderr, "tunkit: the thread of TUN queue %zu of %s did not stop within %lld ms: abandoned, its fd left open\n", i,
+                 device_.name.c_str(), static_cast<long long>(kJoinTimeout.count()));
+    ++abandonedThreads_;
+    threads_[i].release();  // deliberately leaked: the detached thread still runs in it
+    keepForever(counters_[i]);
+    keepForever(inbound_);
+    device_.fds[i] = -1;  // not closed: the number must not be reused under the thread
+  }
+  if (inbound_ && abandonedThreads_ == 0) {
     inbound_->close();
-    // Packets read but never delivered are dropped at close: count them per queue.
+    // Packets read but never delivered are dropped at close. Which queue read each one is not
+    // known from the channel, so they are counted for the device (LinuxTun adds them to rxDropped).
     std::vector<uint8_t> scratch(inbound_->slotSize());
     uint32_t offset = 0;
     uint32_t length = 0;
     for (;;) {
       PacketBatchView view{scratch.data(), &offset, &length, 1, static_cast<uint32_t>(scratch.size()), 0, 0, 0, 0};
       if (inbound_->drainInto(view, 1) == 0) break;
-      if (!counters_.empty()) counters_[0]->rxDropped.fetch_add(1);
+      ++discardedAtClose_;
     }
   }
   threads_.clear();
   closeDevice(device_);
-  if (wake_) wake_.Release();
+  if (wake_) wake_->close();
 }
 
 }  // namespace tunkit::linux_tun

@@ -1,17 +1,17 @@
 // TunDevice: the N-API object behind LinuxTun (src/linux-tun.ts). It owns the queue fds, one
-// QueueThread per queue, the inbound BatchChannel, and the thread-safe function that wakes JS
-// once per batch. Every method here runs on the JS thread.
+// QueueThread per queue, the inbound BatchChannel, and the JsWake that wakes JS once per batch.
+// Every method here runs on the JS thread.
 #pragma once
 
 #include <napi.h>
 
-#include <atomic>
 #include <memory>
 #include <vector>
 
 #include <tunkit/batch_channel.hh>
 
 #include "device.hh"
+#include "js_wake.hh"
 #include "queue_thread.hh"
 #include "tunkit_linux.hh"
 
@@ -21,40 +21,58 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
  public:
   static Napi::Function Define(Napi::Env env);
 
-  /** new TunDevice({ name, queues, mtu, inboundSlots, outboundSlots }, onWake). JS thread. */
+  /**
+   * new TunDevice({ name, queues, mtu, inboundSlots, outboundSlots, offload }, onWake). A failure
+   * half-way (no eventfd, no thread, no memory) undoes what was done and throws a JS error with
+   * errno and syscall. JS thread.
+   */
   explicit TunDevice(const Napi::CallbackInfo& info);
   ~TunDevice() override;
 
  private:
+  /** name: the interface name. JS thread. */
   Napi::Value Name(const Napi::CallbackInfo& info);
+  /** offload: { vnetHeader, tso, uso } as the kernel accepted them. JS thread. */
   Napi::Value Offload(const Napi::CallbackInfo& info);
-  /** drain(buffer, offsets, lengths, meta[capacity, byteCapacity, headroom, tailroom, length, bytesUsed]) → count. */
+  /** maxPacketSize: bytes a queue slot holds, so the largest MTU the interface can take while open. JS thread. */
+  Napi::Value MaxPacketSize(const Napi::CallbackInfo& info);
+  /** drain(buffer, offsets, lengths, meta[capacity, byteCapacity, headroom, tailroom, length, bytesUsed]) → count. JS thread. */
   Napi::Value Drain(const Napi::CallbackInfo& info);
-  /** send(packet) → bool. */
+  /** send(packet) → bool. JS thread. */
   Napi::Value Send(const Napi::CallbackInfo& info);
-  /** sendMany(buffer, offsets, lengths, start, end) → packets taken. */
+  /** sendMany(buffer, offsets, lengths, start, end) → packets taken. JS thread. */
   Napi::Value SendMany(const Napi::CallbackInfo& info);
-  /** hasSpace() → bool; when false, JS is woken once the refusing queue drains. */
+  /** hasSpace() → bool; when false, JS is woken once the refusing queue drains. JS thread. */
   Napi::Value HasSpace(const Napi::CallbackInfo& info);
-  /** stats() → Float64Array, 10 numbers per queue: the 7 TunQueueStats counters (tun-core order), rxFrames, txFrames, coalescing refused (0/1). */
+  /**
+   * stats() → Float64Array: 11 numbers per queue (the 7 TunQueueStats counters in tun-core order,
+   * rxFrames, txFrames, coalescing refused 0/1, rxErrors), then 2 for the device: packets
+   * discarded from the inbound channel at close, queue threads abandoned at close. JS thread.
+   */
   Napi::Value Stats(const Napi::CallbackInfo& info);
-  /** close(): stop and join the threads, close the fds. Idempotent. */
+  /** close(): stop and join the threads (2 s each at most), close the fds. Idempotent. JS thread. */
   Napi::Value Close(const Napi::CallbackInfo& info);
 
+  /** Creates the wake-up, the channel and the queue threads, and starts them. Throws. JS thread. */
+  void startQueues(Napi::Function onWake);
+  /** Stops everything, in order; safe on a half-built device. Idempotent. JS thread. */
   void shutdown();
-  /** Any thread: wake JS (coalesced: at most one call queued). */
-  void wakeJs();
+  /** Environment teardown (worker terminated, process exiting) with the device open. JS thread. */
   static void CleanupHook(void* self);
 
   DeviceOptions options_;
+  uint32_t slotSize_ = 0;
   OpenedDevice device_;
-  std::vector<std::unique_ptr<QueueCounters>> counters_;
-  std::unique_ptr<BatchChannel> inbound_;
+  std::shared_ptr<JsWake> wake_;
+  // Shared, so a queue thread abandoned at close can keep them for good (see shutdown()).
+  std::vector<std::shared_ptr<QueueCounters>> counters_;
+  std::shared_ptr<BatchChannel> inbound_;
   std::vector<std::unique_ptr<QueueThread>> threads_;
-  Napi::ThreadSafeFunction wake_;
-  std::atomic<bool> wakePending_{false};
+  uint64_t discardedAtClose_ = 0;
+  uint64_t abandonedThreads_ = 0;
   int refusedQueue_ = -1;
   bool closed_ = false;
+  bool cleanupHookAdded_ = false;
   napi_env env_ = nullptr;
 };
 

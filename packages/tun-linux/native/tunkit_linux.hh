@@ -25,14 +25,18 @@ struct OffloadState {
   bool uso = false;         // TUN_F_USO4|USO6 accepted: UDP super-packets both ways
 };
 
-/** Counters of one queue, written by its thread and the JS thread, read by stats(). */
+/**
+ * Counters of one queue, written by its thread (summed per round of reads or writes, published
+ * once per round: a snapshot may trail by one round) and by the JS thread at close; read by stats().
+ */
 struct QueueCounters {
   std::atomic<uint64_t> rxPackets{0};   // read from the device into the inbound channel
   std::atomic<uint64_t> rxBytes{0};
   std::atomic<uint64_t> txPackets{0};   // written to the device
   std::atomic<uint64_t> txBytes{0};
-  std::atomic<uint64_t> rxDropped{0};   // read but unusable (e.g. larger than a slot)
+  std::atomic<uint64_t> rxDropped{0};   // read but unusable: larger than a slot, or a malformed offload frame
   std::atomic<uint64_t> txDropped{0};   // write() failed, or discarded at close
+  std::atomic<uint64_t> rxErrors{0};    // reads that failed (not EAGAIN): no packet lost that we know of
   std::atomic<uint64_t> rxStalls{0};    // times the reader stopped: inbound channel full
   std::atomic<uint64_t> rxFrames{0};    // reads (a super-packet is one frame, many packets)
   std::atomic<uint64_t> txFrames{0};    // writes (a coalesced run is one frame)

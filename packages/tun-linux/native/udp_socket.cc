@@ -1,3 +1,4 @@
+// The UDP socket's batch I/O (see udp_socket.hh).
 #include "udp_socket.hh"
 
 #include <arpa/inet.h>
@@ -11,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "js_errors.hh"
 #include "os_error.hh"
 
 #ifndef UDP_SEGMENT
@@ -27,11 +29,8 @@ constexpr unsigned kMaxGsoSegments = 64;
 
 uint32_t align8(uint32_t n) { return (n + 7u) & ~7u; }
 
-void throwOs(Napi::Env env, int error, const char* syscall, const std::string& what) {
-  Napi::Error e = Napi::Error::New(env, errnoName(error) + " " + what + ": " + std::strerror(error));
-  e.Set("errno", Napi::String::New(env, errnoName(error)));
-  e.Set("syscall", Napi::String::New(env, syscall));
-  throw e;
+[[noreturn]] void throwOs(Napi::Env env, int error, const char* syscall, const std::string& what) {
+  throw osErrorToJs(env, errnoName(error) + " " + what + ": " + std::strerror(error), errnoName(error), syscall);
 }
 
 /** Our 20-byte address form → sockaddr (IPv4 as v4-mapped on a dual-stack socket). */
@@ -92,7 +91,7 @@ Napi::Function UdpSocket::Define(Napi::Env env) {
                       InstanceMethod<&UdpSocket::Close>("close")});
 }
 
-// new UdpSocket({ address: Uint8Array(4|16), port, ipv6, bufferBytes, gso }, onReady)
+// JS thread. new UdpSocket({ address: Uint8Array(4|16), port, ipv6, bufferBytes, gso }, onReady)
 UdpSocket::UdpSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<UdpSocket>(info), env_(info.Env()) {
   const Napi::Object options = info[0].As<Napi::Object>();
   auto address = options.Get("address").As<Napi::Uint8Array>();
@@ -102,50 +101,65 @@ UdpSocket::UdpSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<UdpSocke
   const int bufferBytes = options.Get("bufferBytes").As<Napi::Number>().Int32Value();
   onReady_ = Napi::Persistent(info[1].As<Napi::Function>());
   const std::string where = std::string("UDP port ") + std::to_string(port);
-  fd_ = socket(ipv6_ ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd_ < 0) throwOs(info.Env(), errno, "socket", "opening a UDP socket for " + where);
-  if (ipv6_) {
-    const int off = 0;
-    setsockopt(fd_, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
-  }
-  // Root may exceed net.core.{r,w}mem_max; others get what the kernel allows.
-  if (setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &bufferBytes, sizeof bufferBytes) != 0)
-    setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &bufferBytes, sizeof bufferBytes);
-  if (setsockopt(fd_, SOL_SOCKET, SO_SNDBUFFORCE, &bufferBytes, sizeof bufferBytes) != 0)
-    setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &bufferBytes, sizeof bufferBytes);
-  uint8_t raw[kAddressBytes] = {};
-  raw[0] = address.ByteLength() == 16 ? 6 : 4;
-  raw[2] = static_cast<uint8_t>(port >> 8);
-  raw[3] = static_cast<uint8_t>(port);
-  std::memcpy(raw + 4, address.Data(), address.ByteLength() == 16 ? 16 : 4);
-  sockaddr_storage local;
-  const socklen_t length = toSockaddr(raw, ipv6_, &local);
-  if (bind(fd_, reinterpret_cast<sockaddr*>(&local), length) != 0) {
-    const int error = errno;
-    ::close(fd_);
-    fd_ = -1;
-    throwOs(info.Env(), error, "bind", "binding " + where);
-  }
-  uv_loop_t* loop = nullptr;
-  napi_get_uv_event_loop(env_, &loop);
-  poll_ = new uv_poll_t;
-  poll_->data = this;
-  if (uv_poll_init(loop, poll_, fd_) != 0) {
-    delete poll_;
-    poll_ = nullptr;
-    ::close(fd_);
-    fd_ = -1;
-    throw Napi::Error::New(info.Env(), "uv_poll_init failed for " + where);
+  try {
+    fd_ = socket(ipv6_ ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) throwOs(info.Env(), errno, "socket", "opening a UDP socket for " + where);
+    if (ipv6_) {
+      const int off = 0;
+      setsockopt(fd_, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
+    }
+    // Root may exceed net.core.{r,w}mem_max; others get what the kernel allows.
+    if (setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &bufferBytes, sizeof bufferBytes) != 0)
+      setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &bufferBytes, sizeof bufferBytes);
+    if (setsockopt(fd_, SOL_SOCKET, SO_SNDBUFFORCE, &bufferBytes, sizeof bufferBytes) != 0)
+      setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &bufferBytes, sizeof bufferBytes);
+    uint8_t raw[kAddressBytes] = {};
+    raw[0] = address.ByteLength() == 16 ? 6 : 4;
+    raw[2] = static_cast<uint8_t>(port >> 8);
+    raw[3] = static_cast<uint8_t>(port);
+    std::memcpy(raw + 4, address.Data(), address.ByteLength() == 16 ? 16 : 4);
+    sockaddr_storage local;
+    const socklen_t length = toSockaddr(raw, ipv6_, &local);
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&local), length) != 0) throwOs(info.Env(), errno, "bind", "binding " + where);
+    uv_loop_t* loop = nullptr;
+    napi_get_uv_event_loop(env_, &loop);
+    poll_ = new uv_poll_t;
+    poll_->data = this;
+    if (uv_poll_init(loop, poll_, fd_) != 0) {
+      delete poll_;
+      poll_ = nullptr;
+      throw Napi::Error::New(info.Env(), "uv_poll_init failed for " + where);
+    }
+    if (napi_add_async_cleanup_hook(env_, &UdpSocket::AsyncCleanup, this, &cleanupHook_) != napi_ok) cleanupHook_ = nullptr;
+  } catch (...) {
+    Napi::Error error = currentExceptionToJs(info.Env());
+    closeNow();
+    throw error;
   }
 }
 
+// JS thread (also from the garbage collector's finaliser).
 UdpSocket::~UdpSocket() { closeNow(); }
 
+// JS thread.
+void UdpSocket::AsyncCleanup(napi_async_cleanup_hook_handle, void* self) { static_cast<UdpSocket*>(self)->closeNow(); }
+
+// JS thread. The handle is freed, and the environment's teardown released, once libuv has
+// closed it: a worker's loop cannot end with a handle still open.
 void UdpSocket::closeNow() {
+  napi_async_cleanup_hook_handle hook = cleanupHook_;
+  cleanupHook_ = nullptr;
   if (poll_ != nullptr) {
     uv_poll_stop(poll_);
-    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* handle) { delete reinterpret_cast<uv_poll_t*>(handle); });
+    poll_->data = hook;
+    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* handle) {
+      auto* pending = static_cast<napi_async_cleanup_hook_handle>(handle->data);
+      delete reinterpret_cast<uv_poll_t*>(handle);
+      if (pending != nullptr) napi_remove_async_cleanup_hook(pending);
+    });
     poll_ = nullptr;
+  } else if (hook != nullptr) {
+    napi_remove_async_cleanup_hook(hook);
   }
   if (fd_ >= 0) {
     ::close(fd_);
@@ -153,6 +167,7 @@ void UdpSocket::closeNow() {
   }
 }
 
+// JS thread.
 Napi::Value UdpSocket::Port(const Napi::CallbackInfo& info) {
   sockaddr_storage local;
   socklen_t length = sizeof local;
@@ -162,7 +177,7 @@ Napi::Value UdpSocket::Port(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), (raw[2] << 8) | raw[3]);
 }
 
-// recv(buffer, offsets, lengths, meta, addresses, maxDatagram) → count received. meta as in
+// JS thread. recv(buffer, offsets, lengths, meta, addresses, maxDatagram) → count received. meta as in
 // TunDevice.drain: [capacity, byteCapacity, headroom, tailroom, length, bytesUsed]; the batch is
 // filled from empty, one fixed-stride slot per datagram. meta[6] += datagrams dropped as truncated.
 Napi::Value UdpSocket::Recv(const Napi::CallbackInfo& info) {
@@ -219,7 +234,7 @@ Napi::Value UdpSocket::Recv(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), n);
 }
 
-// send(buffer, offsets, lengths, start, end, addresses) → [taken, errors, messages]: datagrams taken (sent,
+// JS thread. send(buffer, offsets, lengths, start, end, addresses) → [taken, errors, messages]: datagrams taken (sent,
 // or refused by the OS and counted in errors) before the socket buffer filled. Addresses hold 20
 // bytes per datagram, datagram `start` first. Runs of equal-size datagrams to one destination go
 // out as one UDP GSO message (UDP_SEGMENT); the last of a run may be shorter.
@@ -313,7 +328,7 @@ Napi::Value UdpSocket::Send(const Napi::CallbackInfo& info) {
   return result;
 }
 
-// poll(readable, writable): arm the libuv poll for these events; onReady fires once per arming.
+// JS thread. poll(readable, writable): arm the libuv poll for these events; onReady fires once per arming.
 Napi::Value UdpSocket::Poll(const Napi::CallbackInfo& info) {
   if (poll_ == nullptr) return info.Env().Undefined();
   int events = 0;
@@ -325,23 +340,30 @@ Napi::Value UdpSocket::Poll(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// JS thread (the libuv loop). An exception must not leave a libuv callback (it would abort):
+// a throwing onReady is reported as uncaught; while the environment is torn down, nothing runs.
 void UdpSocket::OnPoll(uv_poll_t* handle, int status, int events) {
   auto* self = static_cast<UdpSocket*>(handle->data);
-  if (self == nullptr || self->poll_ == nullptr) return;
+  if (self == nullptr || self->poll_ != handle) return;
   // One-shot: JS re-arms what it still waits for.
   const bool readable = status < 0 || (events & UV_READABLE) != 0;
   const bool writable = status < 0 || (events & UV_WRITABLE) != 0;
   self->pollEvents_ &= ~((readable ? UV_READABLE : 0) | (writable ? UV_WRITABLE : 0));
   if (self->pollEvents_ == 0) uv_poll_stop(self->poll_);
   else uv_poll_start(self->poll_, self->pollEvents_, &UdpSocket::OnPoll);
-  Napi::HandleScope scope(self->env_);
   try {
-    self->onReady_.MakeCallback(self->Value(), {Napi::Boolean::New(self->env_, readable), Napi::Boolean::New(self->env_, writable)});
-  } catch (const Napi::Error& error) {
-    napi_fatal_exception(self->env_, error.Value());  // as an uncaught exception, not a crash inside libuv
+    Napi::HandleScope scope(self->env_);
+    try {
+      self->onReady_.MakeCallback(self->Value(), {Napi::Boolean::New(self->env_, readable), Napi::Boolean::New(self->env_, writable)});
+    } catch (const Napi::Error& error) {
+      napi_fatal_exception(self->env_, error.Value());  // as an uncaught exception, not a crash inside libuv
+    }
+  } catch (...) {
+    // No handle scope or no JS any more: the environment is going away.
   }
 }
 
+// JS thread.
 Napi::Value UdpSocket::Close(const Napi::CallbackInfo& info) {
   closeNow();
   onReady_.Reset();

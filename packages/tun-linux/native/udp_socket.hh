@@ -2,6 +2,7 @@
 // PacketBatch with one recvmmsg, send() sends a whole batch with one sendmmsg (and UDP GSO for runs
 // of equal-size datagrams to one destination). Readiness comes from a libuv poll handle on the
 // fd, so no thread and no copy through a ring: datagrams land straight in the batch's memory.
+// Every method runs on the JS thread (OnPoll too: libuv calls it from the loop).
 #pragma once
 
 #include <napi.h>
@@ -14,19 +15,33 @@ namespace tunkit::linux_tun {
 class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
  public:
   static Napi::Function Define(Napi::Env env);
+  /** new UdpSocket({ address, port, ipv6, bufferBytes, gso }, onReady). Throws with errno/syscall; leaks nothing. JS thread. */
   explicit UdpSocket(const Napi::CallbackInfo& info);
   ~UdpSocket() override;
 
  private:
+  /** port() → the bound port. JS thread. */
   Napi::Value Port(const Napi::CallbackInfo& info);
+  /** recv(...) → datagrams received, one recvmmsg. JS thread. */
   Napi::Value Recv(const Napi::CallbackInfo& info);
+  /** send(...) → [taken, errors, messages], sendmmsg. JS thread. */
   Napi::Value Send(const Napi::CallbackInfo& info);
+  /** poll(readable, writable): arm the one-shot readiness callback. JS thread. */
   Napi::Value Poll(const Napi::CallbackInfo& info);
+  /** close(). Idempotent. JS thread. */
   Napi::Value Close(const Napi::CallbackInfo& info);
+  /** libuv readiness: calls onReady; no exception leaves it. JS thread (the loop). */
   static void OnPoll(uv_poll_t* handle, int status, int events);
+  /**
+   * Environment teardown (worker terminated, process exiting) with the socket open: closes the
+   * poll handle and the fd; the hook is removed once libuv has closed the handle. JS thread.
+   */
+  static void AsyncCleanup(napi_async_cleanup_hook_handle handle, void* self);
+  /** Stops polling, closes the handle (asynchronously) and the fd. Idempotent. JS thread. */
   void closeNow();
 
   int fd_ = -1;
+  napi_async_cleanup_hook_handle cleanupHook_ = nullptr;
   bool ipv6_ = false;
   bool gso_ = true;
   uv_poll_t* poll_ = nullptr;

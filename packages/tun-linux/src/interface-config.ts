@@ -1,8 +1,17 @@
 // Interface configuration over rtnetlink (through the addon — no shelling out to `ip`):
 // addresses, MTU, up/down, txqueuelen, routes, and reading them back.
 
-import { type Cidr, cidrNetwork, formatCidr, formatIpAddress, parseCidr, TunConfigError } from '@tunkit/tun-core';
+import {
+  type Cidr,
+  checkMtu,
+  cidrNetwork,
+  formatCidr,
+  formatIpAddress,
+  parseCidr,
+  TunConfigError,
+} from '@tunkit/tun-core';
 import { callNative, native } from './native.js';
+import { openDeviceMtuLimit } from './open-devices.js';
 
 export interface InterfaceState {
   name: string;
@@ -20,7 +29,20 @@ function index(name: string): number {
   return callNative(() => native().linkIndex(name));
 }
 
+/**
+ * Sets the interface's MTU (68..65535). On a device this process has open, the MTU may not
+ * exceed what its queues hold (LinuxTun.maxMtu, at least 2048): a larger packet could not be
+ * read whole. Reopen the device with the larger `mtu` instead.
+ */
 export function setMtu(name: string, mtu: number): void {
+  checkMtu(mtu);
+  const limit = openDeviceMtuLimit(name);
+  if (limit !== undefined && mtu > limit) {
+    throw new TunConfigError(
+      'ERR_TUN_MTU',
+      `MTU ${mtu} on ${name} is above ${limit}, the largest packet its open device's queues hold: close it and open it again with { mtu: ${mtu} }`,
+    );
+  }
   callNative(() => native().setLink(index(name), 'mtu', mtu, `setting MTU ${mtu} on ${name}`));
 }
 

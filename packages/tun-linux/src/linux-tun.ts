@@ -5,6 +5,7 @@
 
 import { NativeTun, type TunStats } from '@tunkit/tun-core';
 import { type NativeTunDevice, native } from './native.js';
+import { trackOpenDevice, untrackOpenDevice } from './open-devices.js';
 
 export interface LinuxTunStats extends TunStats {
   /** The kernel's tx_dropped for the interface: packets the kernel dropped because we did not read them in time. */
@@ -14,6 +15,19 @@ export interface LinuxTunStats extends TunStats {
   txFrames: number;
   /** True once the kernel refused a coalesced super-packet: writes go one packet per frame since. */
   coalescingRefused: boolean;
+  /**
+   * Reads that failed with an error other than EAGAIN (no packet is known lost: the kernel keeps
+   * it). After one, the queue reads again 100 ms later; after EBADFD (the interface was removed
+   * under us) it stops reading for good.
+   */
+  rxErrors: number;
+  /**
+   * Packets read from the device but still waiting for recvMany at close, discarded. Counted in
+   * `rxDropped` too, but in no queue's: which queue read each one is not recorded.
+   */
+  rxDiscardedAtClose: number;
+  /** Queue threads that did not stop within 2 s of close() and were abandoned (logged); 0 normally. */
+  abandonedThreads: number;
 }
 
 /** What the kernel accepted for this device: see LinuxTunOptions.offload. */
@@ -26,12 +40,17 @@ export interface LinuxTunOffload {
   uso: boolean;
 }
 
-/** Numbers per queue in the native stats: the 7 TunQueueStats fields, rxFrames, txFrames, coalescing refused. */
-const STATS_STRIDE = 10;
+/** Numbers per queue in the native stats: the 7 TunQueueStats fields, rxFrames, txFrames, coalescing refused, rxErrors. */
+const STATS_STRIDE = 11;
 
 export class LinuxTun extends NativeTun {
   readonly queueCount: number;
   readonly offload: LinuxTunOffload;
+  /**
+   * The largest MTU the interface can be given while this device is open: the size of its queue
+   * slots (2048, or the opening `mtu` when larger). setMtu refuses more.
+   */
+  readonly maxMtu: number;
   private lastKernelTxDropped = 0;
 
   /** @internal Use openTun(). */
@@ -39,18 +58,43 @@ export class LinuxTun extends NativeTun {
     super(device, { name: device.name, mtu, statsStride: STATS_STRIDE });
     this.queueCount = queueCount;
     this.offload = { ...device.offload };
+    this.maxMtu = device.maxPacketSize;
+    trackOpenDevice(this.name, this);
   }
 
   override stats(): LinuxTunStats {
     let rxFrames = 0;
     let txFrames = 0;
+    let rxErrors = 0;
     let coalescingRefused = false;
+    let device: Float64Array | undefined;
     const queues = this.queueStats((raw, at) => {
       rxFrames += raw[at + 7] as number;
       txFrames += raw[at + 8] as number;
       if (raw[at + 9]) coalescingRefused = true;
+      rxErrors += raw[at + 10] as number;
+      device = raw;
     });
-    return { ...this.totals(queues), kernelTxDropped: this.kernelTxDropped(), rxFrames, txFrames, coalescingRefused };
+    // After the queue rows: [discarded at close, abandoned threads] for the whole device.
+    const rxDiscardedAtClose = device ? (device[device.length - 2] as number) : 0;
+    const abandonedThreads = device ? (device[device.length - 1] as number) : 0;
+    const totals = this.totals(queues);
+    return {
+      ...totals,
+      rxDropped: totals.rxDropped + rxDiscardedAtClose,
+      kernelTxDropped: this.kernelTxDropped(),
+      rxFrames,
+      txFrames,
+      coalescingRefused,
+      rxErrors,
+      rxDiscardedAtClose,
+      abandonedThreads,
+    };
+  }
+
+  override async close(): Promise<void> {
+    untrackOpenDevice(this.name, this);
+    await super.close();
   }
 
   private kernelTxDropped(): number {

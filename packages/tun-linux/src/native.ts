@@ -36,10 +36,12 @@ export interface NativeOffload {
   uso: boolean;
 }
 
-/** tun-core's NativeBatchDevice, plus the device name and what the kernel accepted for offload. */
+/** tun-core's NativeBatchDevice, plus the device name, what the kernel accepted for offload, and the slot size. */
 export interface NativeTunDevice extends NativeBatchDevice {
   readonly name: string;
   readonly offload: NativeOffload;
+  /** Bytes one queue slot holds: the largest packet (so MTU) the open device can carry. */
+  readonly maxPacketSize: number;
 }
 
 export interface NativeDeviceOptions {
@@ -72,6 +74,25 @@ interface Addon {
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
+const BUILD_FROM_SOURCE =
+  "build it from the tunkit repository ('pnpm install && pnpm --filter @tunkit/tun-linux build'; needs python3, make and a C++17 compiler) and depend on that build";
+
+/**
+ * What to tell the user when the addon does not load. Two cases: no build for this platform at
+ * all (the published package carries a prebuilt addon for linux-x64 with glibc only), or a build
+ * that the OS refuses to load (an older glibc, musl): the loader's own message says which.
+ */
+export function loadFailureMessage(cause: unknown, platform: string, arch: string, nodeVersion: string): string {
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  if (platform !== 'linux') {
+    return `@tunkit/tun-linux runs on Linux only, this is ${platform}: install the tunkit package for ${platform} instead`;
+  }
+  if (/No native build was found/.test(detail)) {
+    return `@tunkit/tun-linux has no native addon for ${platform}-${arch} (Node ${nodeVersion}): the published package carries a prebuilt addon for linux-x64 (glibc) only; on ${arch}, ${BUILD_FROM_SOURCE}`;
+  }
+  return `@tunkit/tun-linux could not load its native addon on ${platform}-${arch} (Node ${nodeVersion}): ${detail.split('\n')[0]}. The prebuilt addon needs x64 Linux with glibc 2.34 or newer (not musl/Alpine); elsewhere, ${BUILD_FROM_SOURCE}`;
+}
+
 function load(): Addon {
   const require = createRequire(import.meta.url);
   const nodeGypBuild = require('node-gyp-build') as (dir: string) => Addon;
@@ -80,7 +101,7 @@ function load(): Addon {
   } catch (error) {
     throw new TunConfigError(
       'ERR_TUN_NATIVE_MISSING',
-      `@tunkit/tun-linux has no native build for ${process.platform}-${process.arch} (node ${process.version}): build it with 'npx node-gyp rebuild --directory=native' inside the package (needs python3, make and g++)`,
+      loadFailureMessage(error, process.platform, process.arch, process.version),
       { cause: error },
     );
   }

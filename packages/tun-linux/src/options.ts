@@ -83,7 +83,7 @@ export function validateOptions(options: LinuxTunOptions): ValidatedOptions {
     mtu: checkMtu(options.mtu),
     addresses: cidrs('addresses', options.addresses),
     routes: cidrs('routes', options.routes),
-    up: options.up ?? true,
+    up: flag('up', options.up, true),
     txQueueLen: integer('txQueueLen', options.txQueueLen, 0, 1_000_000, 10_000),
     inboundSlots: integer('inboundSlots', options.inboundSlots, 16, 65536, 1024),
     outboundSlots: integer('outboundSlots', options.outboundSlots, 16, 65536, 1024),

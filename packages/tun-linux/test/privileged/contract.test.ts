@@ -17,7 +17,10 @@ async function linuxHarness(queues: number): Promise<TunHarness> {
   const n = ++subnet;
   const local = `10.77.${n}.1`; // the kernel side's address on the device
   const remote = `10.77.${n}.2`; // "the network" behind the device
-  const tun = await openTun({ name: `tkc${n}`, queues, addresses: [`${local}/24`] });
+  // Small outbound queues: the contract's producer then really meets refusals and sendReady (a
+  // kernel cannot be paused, so the suite's strong backpressure test does not apply here; see
+  // send-backpressure.test.ts for refusal on a real device).
+  const tun = await openTun({ name: `tkc${n}`, queues, outboundSlots: 16, addresses: [`${local}/24`] });
   const sender: Socket = await udpSocket(local, 5000);
   const receiver: Socket = await udpSocket(local, 5001);
   const received: number[] = [];

@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { PacketBatch, TunConfigError, TunOsError } from '@tunkit/tun-core';
 import * as config from '../../src/index.js';
 import { openTun } from '../../src/index.js';
+import { spawnScript } from './children.js';
 import { enterTestNamespace } from './kernel-side.js';
 
 const { skip } = enterTestNamespace('tun-linux device', { ipv6: true });
@@ -226,6 +227,21 @@ describe('LinuxTun device', { skip }, () => {
     );
     assert.doesNotMatch(stdout, /OPENED/);
     assert.match(stdout, /TunOsError (EPERM|EACCES) .*(CAP_NET_ADMIN|root)/);
+  });
+
+  it('says /dev/net/tun is missing, and how to get it, when it is', async () => {
+    // Only inside the child's own mount namespace: a tmpfs hides the real /dev/net.
+    const child = spawnScript(
+      "const { openTun } = await import('./src/index.ts'); try { await openTun({ name: 'tknodev0' }); console.log('OPENED'); } catch (e) { console.log(e.name, e.errno, e.syscall, e.message); }",
+      {
+        command: 'unshare',
+        args: ['-m', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs tmpfs /dev/net && exec "$0" "$@"'],
+      },
+    );
+    const line = await child.line(20_000);
+    assert.match(line, /^TunOsError ENOENT open \/dev\/net\/tun is missing: load the tun module \('modprobe tun'\)/);
+    assert.match(line, /--device \/dev\/net\/tun/);
+    assert.equal((await child.exit()).code, 0, child.stderr());
   });
 
   it('leaves no fd and no thread behind after 1,000 open/close cycles', async () => {
