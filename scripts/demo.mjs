@@ -47,7 +47,9 @@ function iperf(lab, reverse) {
 
 const lab = createLab({ id: `tkdemo${process.pid % 1000}` });
 const keys = tunnelConfigs();
-const files = writeConfigs({ tkdemogw: keys.gatewayText, tkdemo: keys.clientText });
+// lab.destroy() (in finally, and on Ctrl-C / SIGTERM / exit) removes the configs, the daemons'
+// journals and UAPI sockets too.
+const files = writeConfigs({ tkdemogw: keys.gatewayText, tkdemo: keys.clientText }, lab);
 const rows = [];
 let exitCode = 0;
 try {

@@ -36,6 +36,7 @@ export function createLab(options = {}) {
   const id = options.id ?? `tk${process.pid % 100000}x${labCount++}`;
   const ns = { client: `${id}-c`, gateway: `${id}-g`, server: `${id}-s` };
   const processes = new Set();
+  const cleanups = [];
   let destroyed = false;
 
   const lab = {
@@ -61,6 +62,14 @@ export function createLab(options = {}) {
       child.once('exit', () => processes.delete(child));
       return child;
     },
+    /**
+     * Registers a synchronous step for destroy(), run after the processes are killed and the
+     * namespaces deleted: removing what the lab's daemons leave on the shared file system.
+     */
+    onDestroy(step) {
+      cleanups.push(step);
+    },
+    /** Kills the lab's processes, deletes its namespaces, runs the onDestroy steps. Synchronous (it runs at exit too); idempotent. */
     destroy() {
       if (destroyed) return;
       destroyed = true;
@@ -70,6 +79,13 @@ export function createLab(options = {}) {
           run(['ip', 'netns', 'del', name]);
         } catch {
           // already gone
+        }
+      }
+      for (const step of cleanups.reverse()) {
+        try {
+          step();
+        } catch (error) {
+          process.stderr.write(`lab cleanup: ${error.message}\n`);
         }
       }
       process.off('exit', lab.destroy);

@@ -62,15 +62,25 @@ export function tunnelConfigs(options = {}) {
   return { gateway, client, gatewayText, clientText };
 }
 
-/** Writes config files (mode 0600) into a fresh directory; `remove()` deletes it. */
-export function writeConfigs(files) {
+/**
+ * Writes config files (mode 0600) into a fresh directory; `remove()` deletes it, and so does
+ * `lab.destroy()` when a lab is given (also on Ctrl-C or failure: the files hold private keys).
+ */
+export function writeConfigs(files, lab) {
   const dir = mkdtempSync(join(tmpdir(), 'tunkit-lab-'));
   const paths = {};
   for (const [name, text] of Object.entries(files)) {
     paths[name] = join(dir, `${name}.conf`);
     writeFileSync(paths[name], text, { mode: 0o600 });
   }
-  return { dir, paths, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  lab?.onDestroy?.(remove);
+  return { dir, paths, remove };
+}
+
+/** The state a daemon for interface `name` leaves on the host's file system when it is killed. */
+export function daemonLeftovers(name, stateDir = '/run/tunkit') {
+  return [join(stateDir, `${name}.json`), `/var/run/wireguard/${name}.sock`];
 }
 
 /**
@@ -115,9 +125,16 @@ export function startDaemon(lab, where, role, configPath, args = [], options = {
     stderr += chunk;
     if (options.echo) process.stderr.write(`[${role}] ${chunk}`);
   });
-  // A daemon killed with SIGKILL (by a test, or by lab.destroy) leaves its UAPI socket behind.
+  // A daemon killed with SIGKILL (by a test, or by lab.destroy) leaves its UAPI socket and its
+  // journal (/run/tunkit/<name>.json) behind: the host changes it lists died with the lab's
+  // namespaces, the files would not. lab.destroy() removes them (this daemon's names only), also
+  // when it runs on SIGINT/SIGTERM, where this child's exit handler below never gets to run.
   const nameAt = args.indexOf('--name');
   const name = nameAt >= 0 ? args[nameAt + 1] : basename(configPath).replace(/\.conf$/, '');
+  lab.onDestroy?.(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    for (const path of daemonLeftovers(name, options.env?.TUNKIT_STATE_DIR ?? undefined)) rmSync(path, { force: true });
+  });
   const exited = new Promise((resolve) =>
     child.once('exit', (code, signal) => {
       if (signal === 'SIGKILL') rmSync(`/var/run/wireguard/${name}.sock`, { force: true });

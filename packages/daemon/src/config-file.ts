@@ -1,7 +1,7 @@
 // Reading the wg-quick file: refuse one whose private key others can read, then parse it strictly
 // and resolve DNS-name endpoints once, at start (as wg-quick does).
 
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { TunConfigError } from '@tunkit/tun-core';
 import { parseWgQuick, refuseUnsupported, resolveEndpoints, type WgQuickConfig } from '@tunkit/wireguard';
 import { StartupError } from './startup-error.js';
@@ -18,13 +18,20 @@ export function checkConfigMode(path: string, mode: number): void {
 }
 
 export async function readConfigFile(path: string): Promise<WgQuickConfig> {
-  let text: string;
   try {
-    const stat = statSync(path);
-    if (!stat.isFile()) throw new StartupError(`config ${path} is not a file`);
-    text = readFileSync(path, 'utf8');
+    // One open file for the check and the read, so the file checked is the file read; its mode
+    // is checked first: a key others can read is refused before anything is done with it.
+    const fd = openSync(path, 'r');
+    let text: string;
+    try {
+      const stat = fstatSync(fd);
+      if (!stat.isFile()) throw new StartupError(`config ${path} is not a file`);
+      checkConfigMode(path, stat.mode);
+      text = readFileSync(fd, 'utf8');
+    } finally {
+      closeSync(fd);
+    }
     const config = parseWgQuick(text);
-    checkConfigMode(path, stat.mode);
     refuseUnsupported(config);
     return await resolveEndpoints(config);
   } catch (error) {

@@ -3,20 +3,29 @@
 // until SIGINT/SIGTERM → undo everything, close, exit 0 within 2 s.
 
 import { type LoadPlatformTunOptions, loadPlatformTun, type Tun, type TunPlatform } from '@tunkit/tun-core';
-import { type Bind, Device, UapiServer, UdpBind, type WgQuickConfig } from '@tunkit/wireguard';
+import {
+  type Bind,
+  DEFAULT_UAPI_DIR,
+  Device,
+  type UapiHandler,
+  UapiServer,
+  UdpBind,
+  type WgQuickConfig,
+} from '@tunkit/wireguard';
 import { helpText, parseCommandLine, type Role } from './cli.js';
 import { readConfigFile } from './config-file.js';
 import { applyDns } from './host/dns.js';
 import { ignoring, isLinuxHostApi, type LinuxHostApi } from './host/linux-api.js';
 import { addMasquerade, enableForwarding } from './host/linux-forwarding.js';
-import { installRoutes, planRoutes } from './host/linux-routing.js';
+import { chooseSlot, type InstalledRoutes, installRoutes, planRoutes } from './host/linux-routing.js';
 import { describeChange, undoLinuxChange } from './host/linux-undo.js';
-import { Journal } from './journal.js';
+import { Journal, tablesInUse } from './journal.js';
 import { createLogger, type Logger } from './logger.js';
 import { MetricsServer, renderMetrics } from './metrics.js';
 import { printableConfig } from './print-config.js';
 import { type DaemonSettings, nameFromConfigPath, resolveSettings } from './settings.js';
-import { StartupError, startupErrorLine } from './startup-error.js';
+import { StartupError, startupErrorLine, uapiStartupError } from './startup-error.js';
+import { watchHandshakes } from './watcher.js';
 
 export interface MainOptions {
   role: Role;
@@ -188,24 +197,27 @@ async function start(settings: DaemonSettings, options: MainOptions, log: Logger
     });
     addPeers(device, config);
     const plan = planRoutes(config);
+    let routes: InstalledRoutes | undefined;
     if (api) {
       const name = tun.name;
-      const removeRoutes = installRoutes(api, name, plan, device.listenPort, journal, log);
-      undo.push(removeRoutes, () => {
+      const slot = plan.table === 'own' && plan.routes.length > 0 ? chooseSlot(tablesInUse(settings.name)) : 0;
+      const installed = installRoutes(api, name, plan, device.listenPort, slot, journal, log);
+      routes = installed;
+      undo.push(installed.remove, () => {
         for (const address of config.interface.addresses)
           ignoring(['EADDRNOTAVAIL', 'ENODEV'], () => api.removeAddress(name, address));
       });
       if (settings.forward) enableForwarding(journal);
       if (settings.masquerade) addMasquerade(name, settings.masquerade, journal);
       applyDns(name, config.interface.dns, journal, log);
-    } else if (plan.routes.length > 0 || plan.defaults.length > 0 || settings.forward || settings.masquerade) {
+    } else if (plan.routes.length > 0 || settings.forward || settings.masquerade) {
       throw new StartupError(
         `routes, forwarding and masquerade are implemented for Linux only (platform ${process.platform})`,
       );
     }
     device.start();
     const running = device;
-    const uapi = settings.uapi ? await UapiServer.listen({ name: tun.name, handler: running.uapiHandler }) : undefined;
+    const uapi = settings.uapi ? await listenUapi(tun.name, followListenPort(running, routes)) : undefined;
     const openedTun = tun;
     const metrics = settings.metricsListen
       ? await MetricsServer.listen(settings.metricsListen.host, settings.metricsListen.port, (lag) =>
@@ -213,6 +225,15 @@ async function start(settings: DaemonSettings, options: MainOptions, log: Logger
         )
       : undefined;
     const watcher = watchHandshakes(running, openedTun, log);
+    // The signal handlers go in before "up" is logged: whoever waits for that line (a test, the
+    // demo, a supervisor) may send SIGTERM at once, and it must find them.
+    const done = waitForSignal(log, async () => {
+      clearInterval(watcher);
+      await uapi?.close();
+      await metrics?.close();
+      await stopHost();
+      await running.close();
+    });
     log.info(
       {
         interface: tun.name,
@@ -226,15 +247,7 @@ async function start(settings: DaemonSettings, options: MainOptions, log: Logger
       },
       `${settings.role} up`,
     );
-    return {
-      done: waitForSignal(log, async () => {
-        clearInterval(watcher);
-        await uapi?.close();
-        await metrics?.close();
-        await stopHost();
-        await running.close();
-      }),
-    };
+    return { done };
   } catch (error) {
     await stopHost().catch(() => {});
     if (device) await device.close();
@@ -243,27 +256,34 @@ async function start(settings: DaemonSettings, options: MainOptions, log: Logger
   }
 }
 
-/** Logs each completed handshake (by peer label, never by key), and once if the kernel refused coalescing. */
-function watchHandshakes(device: Device, tun: Tun, log: Logger): NodeJS.Timeout {
-  const seen = new Map<unknown, number>();
-  let coalescingReported = false;
-  const timer = setInterval(() => {
-    if (!coalescingReported && (tun.stats() as { coalescingRefused?: boolean }).coalescingRefused) {
-      coalescingReported = true;
-      log.warn('the kernel refused a coalesced TUN write: writing one packet per frame from now on (offload reads stay on)');
+/** The UAPI socket, or a one-line StartupError saying what to do when it cannot be made. */
+async function listenUapi(name: string, handler: UapiHandler): Promise<UapiServer> {
+  try {
+    return await UapiServer.listen({ name, handler });
+  } catch (error) {
+    throw uapiStartupError(error, DEFAULT_UAPI_DIR, name);
+  }
+}
+
+/**
+ * The device's UAPI handler, keeping the source-port rules on the listen port: `wg set <name>
+ * listen-port N` rebinds the UDP socket, and the rule that keeps its encrypted UDP out of the
+ * tunnel must move with it. The rule for N is added before the rebind (so no datagram from N can
+ * be routed into the tunnel), the old one removed after, from the port the device really has.
+ */
+function followListenPort(device: Device, routes: InstalledRoutes | undefined): UapiHandler {
+  if (!routes?.rules.some((r) => r.udpSourcePort !== undefined)) return device.uapiHandler;
+  return async (operation, body) => {
+    if (operation !== 'set') return device.uapiHandler(operation, body);
+    const before = device.listenPort;
+    const requested = Number(/^listen_port=(\d+)$/m.exec(body)?.[1] ?? 0);
+    if (requested > 0 && requested <= 65535 && requested !== before) routes.useUdpPorts([before, requested]);
+    try {
+      return await device.uapiHandler(operation, body);
+    } finally {
+      routes.useUdpPorts([device.listenPort]);
     }
-    for (const peer of device.engine.peers()) {
-      const at = peer.lastHandshakeWallMs;
-      if (at !== 0 && seen.get(peer) !== at) {
-        seen.set(peer, at);
-        const label = device.engine.allowedIps.prefixesOf(peer)[0] ?? 'peer';
-        const endpoint = peer.endpoint ? `${peer.endpoint.address}:${peer.endpoint.port}` : undefined;
-        log.info({ peer: label, endpoint }, 'handshake completed');
-      }
-    }
-  }, 250);
-  timer.unref();
-  return timer;
+  };
 }
 
 /** Resolves 0 after SIGINT/SIGTERM and a clean stop; exits the process if the stop overruns. */

@@ -1,10 +1,10 @@
 // The host-change journal: written before each change, undone newest first, gone when empty.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { type HostChange, Journal } from './journal.js';
+import { currentNetns, type HostChange, Journal, tablesInUse } from './journal.js';
 
 describe('Journal', () => {
   it('survives a restart and undoes newest first, reporting failures without stopping', async () => {
@@ -30,5 +30,23 @@ describe('Journal', () => {
     assert.deepEqual(undone, ['rule', 'nft-table', 'sysctl']);
     assert.deepEqual(failed, ['nft-table']);
     assert.equal(existsSync(again.path), false);
+  });
+
+  it('tells which routing tables the other live daemons of this network namespace use', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tunkit-journal-'));
+    const rule = (table: number) => ({ kind: 'rule', family: 4, priority: 31002, table });
+    const write = (name: string, pid: number, netns: number | undefined, table: number) =>
+      writeFileSync(join(dir, `${name}.json`), JSON.stringify({ pid, netns, changes: [rule(table)] }));
+    const here = currentNetns();
+    write('live', process.ppid, here, 51820); // a live process, in this namespace
+    write('old', process.ppid, undefined, 51822); // a journal from before namespaces were written
+    write('elsewhere', process.ppid, (here ?? 0) + 1, 51821); // another namespace
+    write('dead', 2 ** 22 + 1, here, 51823); // above pid_max: no such process
+    write('self', process.pid, here, 51824); // this process
+    write('me', process.ppid, here, 51825); // the interface asking
+    assert.deepEqual([...tablesInUse('me', dir)].sort(), [51820, 51822]);
+    const journal = Journal.open('tk9', dir);
+    journal.record({ kind: 'rule', family: 6, priority: 31000, udpSourcePort: 1 });
+    assert.equal(JSON.parse(readFileSync(journal.path, 'utf8')).netns, here);
   });
 });

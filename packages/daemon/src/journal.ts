@@ -4,8 +4,9 @@
 // (or `--cleanup`) finds the file and undoes what it lists. Routes and addresses on the TUN
 // device need no entry: the kernel removes them with the device when the process dies.
 
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { StartupError } from './startup-error.js';
 
 export type HostChange =
   | {
@@ -22,6 +23,56 @@ export type HostChange =
 
 export const DEFAULT_STATE_DIR = '/run/tunkit';
 
+const stateDir = () => process.env.TUNKIT_STATE_DIR ?? DEFAULT_STATE_DIR;
+
+/** This process's network namespace (the inode of /proc/self/ns/net), so journals of daemons in other namespaces are told apart. */
+export function currentNetns(): number | undefined {
+  try {
+    return statSync('/proc/self/ns/net').ino;
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The routing tables named by the policy rules of the other live daemons in this network
+ * namespace (their journals in the state directory), so a new daemon picks another.
+ */
+export function tablesInUse(exceptName: string, dir = stateDir()): Set<number> {
+  const tables = new Set<number>();
+  const netns = currentNetns();
+  let files: string[] = [];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith('.json') && f !== `${exceptName}.json`);
+  } catch {
+    return tables;
+  }
+  for (const file of files) {
+    try {
+      const parsed = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
+        pid?: number;
+        netns?: number;
+        changes?: HostChange[];
+      };
+      if (typeof parsed.pid !== 'number' || parsed.pid === process.pid || !isAlive(parsed.pid)) continue;
+      if (parsed.netns !== undefined && netns !== undefined && parsed.netns !== netns) continue;
+      for (const change of parsed.changes ?? []) if (change.kind === 'rule' && change.table) tables.add(change.table);
+    } catch {
+      // unreadable: not ours to judge
+    }
+  }
+  return tables;
+}
+
 export class Journal {
   readonly path: string;
   /** The process that wrote the journal (undefined when there is none). */
@@ -37,16 +88,11 @@ export class Journal {
   /** True when the process that wrote the journal is still running (and is not this one). */
   ownerAlive(): boolean {
     if (this.ownerPid === undefined || this.ownerPid === process.pid) return false;
-    try {
-      process.kill(this.ownerPid, 0);
-      return true;
-    } catch (error) {
-      return (error as NodeJS.ErrnoException).code === 'EPERM';
-    }
+    return isAlive(this.ownerPid);
   }
 
   /** The journal of interface `name`; holds what a previous run left when it did not exit cleanly. */
-  static open(name: string, dir = process.env.TUNKIT_STATE_DIR ?? DEFAULT_STATE_DIR): Journal {
+  static open(name: string, dir = stateDir()): Journal {
     const path = join(dir, `${name}.json`);
     let entries: HostChange[] = [];
     let pid: number | undefined;
@@ -67,6 +113,19 @@ export class Journal {
   /** Records a change before it is made. */
   record(change: HostChange): void {
     this.entries.push(change);
+    try {
+      this.write();
+    } catch (error) {
+      this.entries.pop(); // not recorded, so not to be made (nor undone)
+      throw error;
+    }
+  }
+
+  /** Drops a change that was undone already (e.g. a rule replaced at run time). */
+  forget(change: HostChange): void {
+    const at = this.entries.indexOf(change);
+    if (at < 0) return;
+    this.entries.splice(at, 1);
     this.write();
   }
 
@@ -92,11 +151,24 @@ export class Journal {
       rmSync(this.path, { force: true });
       return;
     }
-    mkdirSync(join(this.path, '..'), { recursive: true, mode: 0o755 });
+    const dir = join(this.path, '..');
     const temporary = `${this.path}.${process.pid}.tmp`;
-    writeFileSync(temporary, `${JSON.stringify({ pid: process.pid, changes: this.entries }, null, 2)}\n`, {
-      mode: 0o600,
-    });
-    renameSync(temporary, this.path);
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o755 });
+      writeFileSync(
+        temporary,
+        `${JSON.stringify({ pid: process.pid, netns: currentNetns(), changes: this.entries }, null, 2)}\n`,
+        { mode: 0o600 },
+      );
+      renameSync(temporary, this.path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS') throw error;
+      // Without root (e.g. CAP_NET_ADMIN from setcap) /run/tunkit cannot be made.
+      throw new StartupError(
+        `cannot write the cleanup journal ${this.path} (${code === 'EROFS' ? 'read-only file system' : 'permission denied'}): ` +
+          `run as root, or create ${dir} writable by this user, or point TUNKIT_STATE_DIR at a directory it can write`,
+      );
+    }
   }
 }

@@ -58,10 +58,20 @@ export function renderMetrics(
     'Times a queue stopped reading because the inbound channel was full.',
     perQueue('rxStalls'),
   );
+  m.add(
+    'tunkit_tun_rx_dropped_total',
+    'counter',
+    'Packets read from the TUN device and dropped before delivery (malformed or oversize offload frames, discarded at close), per queue.',
+    perQueue('rxDropped'),
+  );
   const frames = tunStats as TunStats & { rxFrames?: number; txFrames?: number };
   if (frames.rxFrames !== undefined && frames.txFrames !== undefined) {
-    m.add('tunkit_tun_rx_frames_total', 'counter', 'Reads from the TUN device (fewer than packets with offload).', [[{}, frames.rxFrames]]);
-    m.add('tunkit_tun_tx_frames_total', 'counter', 'Writes to the TUN device (fewer than packets with offload).', [[{}, frames.txFrames]]);
+    m.add('tunkit_tun_rx_frames_total', 'counter', 'Reads from the TUN device (fewer than packets with offload).', [
+      [{}, frames.rxFrames],
+    ]);
+    m.add('tunkit_tun_tx_frames_total', 'counter', 'Writes to the TUN device (fewer than packets with offload).', [
+      [{}, frames.txFrames],
+    ]);
   }
   m.add('tunkit_tun_tx_dropped_total', 'counter', 'Packets accepted for the TUN that could not be written.', [
     [{}, tunStats.txDropped],

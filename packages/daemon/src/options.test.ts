@@ -83,6 +83,13 @@ describe('daemon options', () => {
     await assert.rejects(readConfigFile('/nonexistent/wg0.conf'), /config file \/nonexistent\/wg0.conf does not exist/);
   });
 
+  it('checks the mode before parsing: a loose file is refused for its mode even when its content is bad', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'tunkit-daemon-')), 'wg8.conf');
+    writeFileSync(path, '[Interface]\nPrivateKey = not-a-key\nBogus = 1\n');
+    chmodSync(path, 0o644);
+    await assert.rejects(readConfigFile(path), /refusing .*wg8\.conf: it holds a private key .*chmod 600/);
+  });
+
   it('prints one line per startup error and exits 1; --help and --print-config exit 0', async () => {
     const missing = await run('headless', []);
     assert.equal(missing.code, 1);

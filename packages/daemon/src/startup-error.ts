@@ -8,6 +8,22 @@ export class StartupError extends Error {
   override readonly name = 'StartupError';
 }
 
+/**
+ * The StartupError for a UAPI socket that could not be made. Without root (e.g. with only
+ * CAP_NET_ADMIN from setcap) /var/run/wireguard cannot be created or written: CAP_NET_ADMIN is
+ * not what is missing, so the line says what is. Other errors (a live socket) pass through.
+ */
+export function uapiStartupError(error: unknown, dir: string, name: string): unknown {
+  const e = error as { errno?: unknown; code?: unknown };
+  const code = typeof e.errno === 'string' ? e.errno : e.code;
+  if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS') return error;
+  return new StartupError(
+    `cannot create the UAPI socket ${dir}/${name}.sock (${code === 'EROFS' ? 'read-only file system' : 'permission denied'}): ` +
+      `run as root, or create ${dir} writable by this user (sudo install -d -o "$(id -un)" -m 0755 ${dir}), ` +
+      'or pass --no-uapi (then `wg show` cannot see the interface)',
+  );
+}
+
 /** The one line printed for an error that stopped the daemon from starting. */
 export function startupErrorLine(program: string, error: unknown): string {
   let message: string;

@@ -1,10 +1,21 @@
-// Routes for the peers' AllowedIPs, as wg-quick sets them up:
-// - every prefix gets a route through the tunnel in the main table (Table = auto, the default),
-//   or in the table Table= names, or none at all (Table = off);
-// - a default route (0.0.0.0/0, ::/0) goes into its own table, with policy rules that keep the
-//   daemon's own encrypted UDP out of the tunnel: UDP from the daemon's source port uses the main
-//   table; everything else uses the main table minus its default route, then the tunnel's table.
-//   Unlike wg-quick's fwmark, matching the source port needs no socket option on node:dgram.
+// Routes for the peers' AllowedIPs, and the policy rules that keep the daemon's own encrypted UDP
+// out of the tunnel whatever the AllowedIPs and the endpoints are.
+//
+// Table = auto (the default): every prefix is routed through the tunnel in the daemon's own table
+// (51820, or the next free one when another tunkit daemon in this network namespace holds it),
+// never in main, behind these rules (per family, lowest priority first):
+//   1. UDP from the daemon's listen port → main. Main holds no tunnel route, so the encrypted UDP
+//      leaves through the real network even when an AllowedIPs prefix (0.0.0.0/1, a /8, /0...)
+//      covers an endpoint — and it stays so when the endpoint roams or `wg set` changes it.
+//   2. A "ladder" that gives the same answer as one longest-prefix match over main plus the
+//      tunnel table (what wg-quick's main-table routes give): for each distinct tunnel prefix
+//      length L, longest first, "main, routes longer than L" then "tunnel table, routes of L or
+//      longer". A /0 alone gives wg-quick's pair: main suppress_prefixlength 0, then the table.
+// Why not a host route to each endpoint via the original gateway: it goes stale when the peer
+// roams, when `wg set` moves the endpoint, when the underlay's gateway changes (DHCP, Wi-Fi),
+// and tun-linux's route API has no `via`. The source-port rule depends on none of these.
+// Table = <number>: routes in that table, no rules (the user's policy, as wg-quick). Table = off:
+// nothing. Matching the source port needs no socket option on the bind (unlike wg-quick's fwmark).
 
 import { cidrNetwork, formatCidr, parseCidr } from '@tunkit/tun-core';
 import type { WgQuickConfig } from '@tunkit/wireguard';
@@ -12,79 +23,185 @@ import type { HostChange, Journal } from '../journal.js';
 import type { Logger } from '../logger.js';
 import { ignoring, type LinuxHostApi } from './linux-api.js';
 
-/** The tunnel's own table for default routes (wg-quick's default too). */
+/** The tunnel's own table (wg-quick's default too); a second daemon in the namespace takes the next. */
 export const DEFAULT_ROUTE_TABLE = 51820;
-/** Priorities of the three policy rules, just before the main table's rule (32766). */
+/** Priority of the first rule (the source-port rule), before the main table's rule (32766). */
 export const RULE_PRIORITY = 31000;
+/** Priorities one daemon may use per family: the source-port rule plus two per prefix length (0..128). */
+export const RULE_BLOCK = 260;
+/** Daemons with their own table and rule block in one network namespace (31000 + 6 × 260 < 32766). */
+export const MAX_SLOTS = 6;
+
+export type PolicyRuleChange = Extract<HostChange, { kind: 'rule' }>;
 
 export interface RoutePlan {
-  /** Routes through the tunnel, "10.0.0.0/8", in `table`. */
+  /** Routes through the tunnel, "10.0.0.0/8". */
   routes: string[];
-  table: number;
-  /** Families whose default route goes through the tunnel, behind policy rules. */
-  defaults: (4 | 6)[];
+  /** 'own': the daemon's table behind policy rules (Table = auto); else the table Table= names. */
+  table: 'own' | number;
 }
 
 /** Which routes the config asks for. Prefixes already covered by an Address= subnet are skipped. */
 export function planRoutes(config: WgQuickConfig): RoutePlan {
   const setting = config.interface.table ?? 'auto';
-  const table = /^\d+$/.test(setting) ? Number(setting) : 254;
-  const plan: RoutePlan = { routes: [], table, defaults: [] };
+  const plan: RoutePlan = { routes: [], table: /^\d+$/.test(setting) ? Number(setting) : 'own' };
   if (setting === 'off') return plan;
   const connected = new Set(config.interface.addresses.map((a) => formatCidr(cidrNetwork(parseCidr(a)))));
   const seen = new Set<string>();
   for (const peer of config.peers) {
     for (const prefix of peer.allowedIps) {
-      const cidr = cidrNetwork(parseCidr(prefix));
-      const text = formatCidr(cidr);
+      const text = formatCidr(cidrNetwork(parseCidr(prefix)));
       if (seen.has(text) || connected.has(text)) continue;
       seen.add(text);
-      if (cidr.prefix === 0 && setting === 'auto') plan.defaults.push(cidr.address.length === 16 ? 6 : 4);
-      else plan.routes.push(text);
+      plan.routes.push(text);
     }
   }
   return plan;
 }
 
-function policyRules(family: 4 | 6, udpPort: number): Extract<HostChange, { kind: 'rule' }>[] {
-  return [
-    { kind: 'rule', family, priority: RULE_PRIORITY, udpSourcePort: udpPort },
-    { kind: 'rule', family, priority: RULE_PRIORITY + 1, suppressPrefixLength: 0 },
-    { kind: 'rule', family, priority: RULE_PRIORITY + 2, table: DEFAULT_ROUTE_TABLE },
-  ];
+/** The table and first rule priority of slot `slot` (see chooseSlot). */
+export function slotTable(slot: number): { table: number; priority: number } {
+  return { table: DEFAULT_ROUTE_TABLE + slot, priority: RULE_PRIORITY + slot * RULE_BLOCK };
 }
 
-/** Installs the planned routes and rules; rules go to the journal first. Returns what to remove on exit. */
+/**
+ * The first slot whose table no other live daemon of this network namespace uses (`used`: the
+ * tables in their journals). Throws when all are taken.
+ */
+export function chooseSlot(used: ReadonlySet<number>): number {
+  for (let slot = 0; slot < MAX_SLOTS; slot++) if (!used.has(slotTable(slot).table)) return slot;
+  throw new Error(`${MAX_SLOTS} tunkit daemons already route through their own tables in this namespace`);
+}
+
+/** The source-port rule of one family: the daemon's own UDP looks up main, which has no tunnel route. */
+export function sourcePortRule(family: 4 | 6, priority: number, udpPort: number): PolicyRuleChange {
+  return { kind: 'rule', family, priority, udpSourcePort: udpPort };
+}
+
+/**
+ * The rules for `routes` in `table` (Table = auto): per family with routes, the source-port rule
+ * at `priority`, then the ladder (see the file header) at the priorities after it.
+ */
+export function policyRules(
+  routes: readonly string[],
+  table: number,
+  priority: number,
+  udpPort: number,
+): PolicyRuleChange[] {
+  const rules: PolicyRuleChange[] = [];
+  for (const family of [4, 6] as const) {
+    const lengths = [
+      ...new Set(
+        routes
+          .map(parseCidr)
+          .filter((c) => (c.address.length === 16 ? 6 : 4) === family)
+          .map((c) => c.prefix),
+      ),
+    ].sort((a, b) => b - a);
+    if (lengths.length === 0) continue;
+    const full = family === 4 ? 32 : 128;
+    let next = priority;
+    rules.push(sourcePortRule(family, next++, udpPort));
+    for (const length of lengths) {
+      // main routes longer than `length` beat a tunnel route of `length` (none is longer than a host route)
+      if (length < full) rules.push({ kind: 'rule', family, priority: next++, suppressPrefixLength: length });
+      rules.push({
+        kind: 'rule',
+        family,
+        priority: next++,
+        table,
+        ...(length > 0 ? { suppressPrefixLength: length - 1 } : {}),
+      });
+    }
+  }
+  return rules;
+}
+
+/** What installRoutes did: the table and rules in use, and how to follow a listen-port change. */
+export interface InstalledRoutes {
+  table: number;
+  /** The rules in place now (the source-port ones follow useUdpPorts). */
+  readonly rules: readonly PolicyRuleChange[];
+  /**
+   * Keeps source-port rules for exactly `ports` (0 is ignored): new ones are added before old
+   * ones go, so a port being switched to is covered before the bind moves and after it.
+   */
+  useUdpPorts(ports: readonly number[]): void;
+  /** Removes the routes (the rules are undone from the journal). */
+  remove(): void;
+}
+
+/**
+ * Installs the planned routes and rules; rules go to the journal before they are made. `slot`
+ * (see chooseSlot) picks the table and priorities for Table = auto.
+ */
 export function installRoutes(
   api: LinuxHostApi,
   name: string,
   plan: RoutePlan,
   udpPort: number,
+  slot: number,
   journal: Journal,
   log: Logger,
-): () => void {
-  const installed: { prefix: string; table: number }[] = [];
+): InstalledRoutes {
+  const { table: ownTable, priority } = slotTable(slot);
+  const table = plan.table === 'own' ? ownTable : plan.table;
+  const rules = plan.table === 'own' ? policyRules(plan.routes, table, priority, udpPort) : [];
+  // Rules first: a tunnel route in the table is never reachable without its ladder, and the
+  // source-port rule is in place before any route could catch the daemon's own UDP.
+  for (const rule of rules) {
+    journal.record(rule);
+    ignoring(['EEXIST'], () => api.addRule(rule));
+  }
   for (const prefix of plan.routes) {
-    if (ignoring(['EEXIST'], () => api.addRoute(name, prefix, { table: plan.table })) === undefined) {
+    if (ignoring(['EEXIST'], () => api.addRoute(name, prefix, { table })) === undefined) {
       log.debug({ prefix }, 'route already present');
     }
-    installed.push({ prefix, table: plan.table });
   }
-  for (const family of plan.defaults) {
-    const prefix = family === 4 ? '0.0.0.0/0' : '::/0';
-    api.addRoute(name, prefix, { table: DEFAULT_ROUTE_TABLE });
-    installed.push({ prefix, table: DEFAULT_ROUTE_TABLE });
-    for (const rule of policyRules(family, udpPort)) {
-      journal.record(rule);
-      ignoring(['EEXIST'], () => api.addRule(rule));
-    }
+  if (plan.routes.length > 0) {
+    log.info(
+      { routes: plan.routes, table, rules: rules.length > 0 ? `${rules[0]?.priority}..` : undefined },
+      'routes installed',
+    );
   }
-  log.info(
-    { routes: installed.map((r) => (r.table === 254 ? r.prefix : `${r.prefix} table ${r.table}`)) },
-    'routes installed',
-  );
-  return () => {
-    for (const { prefix, table } of installed)
-      ignoring(['ENOENT', 'ESRCH', 'ENODEV'], () => api.removeRoute(name, prefix, { table }));
+  let current = rules;
+  return {
+    table,
+    get rules() {
+      return current;
+    },
+    useUdpPorts(ports) {
+      const wanted = new Set(ports.filter((p) => p > 0));
+      const portRules = current.filter((r) => r.udpSourcePort !== undefined);
+      const have = new Set(portRules.map((r) => r.udpSourcePort));
+      if (portRules.length === 0 || (wanted.size === have.size && [...wanted].every((p) => have.has(p)))) return;
+      const templates = portRules.filter((r) => r.udpSourcePort === portRules[0]?.udpSourcePort);
+      const added: PolicyRuleChange[] = [];
+      for (const port of wanted) {
+        if (have.has(port)) continue;
+        for (const template of templates) {
+          const rule = { ...template, udpSourcePort: port };
+          journal.record(rule);
+          ignoring(['EEXIST'], () => api.addRule(rule));
+          added.push(rule);
+        }
+      }
+      const gone = portRules.filter((r) => !wanted.has(r.udpSourcePort as number));
+      for (const rule of gone) {
+        ignoring(['ENOENT'], () => api.removeRule(stripKind(rule)));
+        journal.forget(rule);
+      }
+      current = [...current.filter((r) => !gone.includes(r)), ...added];
+      log.info({ udpPorts: [...wanted] }, 'source-port rules follow the listen port');
+    },
+    remove() {
+      for (const prefix of plan.routes)
+        ignoring(['ENOENT', 'ESRCH', 'ENODEV'], () => api.removeRoute(name, prefix, { table }));
+    },
   };
+}
+
+function stripKind(rule: PolicyRuleChange) {
+  const { kind: _, ...spec } = rule;
+  return spec;
 }

@@ -12,6 +12,8 @@ export interface Lab {
   addresses: Record<string, string>;
   exec(where: string, command: string, args?: string[]): string;
   spawn(where: string, command: string, args?: string[], options?: object): ChildProcess;
+  /** A synchronous step for destroy(), after the processes and namespaces are gone. */
+  onDestroy(step: () => void): void;
   destroy(): void;
 }
 
@@ -48,11 +50,16 @@ export const tunnelConfigs: (options?: {
   clientAllowedIps?: string[];
   keepalive?: number;
 }) => { gateway: KeyPair; client: KeyPair; gatewayText: string; clientText: string } = tunnel.tunnelConfigs;
-export const writeConfigs: (files: Record<string, string>) => {
+export const writeConfigs: (
+  files: Record<string, string>,
+  lab?: Lab,
+) => {
   dir: string;
   paths: Record<string, string>;
   remove(): void;
 } = tunnel.writeConfigs;
+/** The files a daemon for interface `name` leaves when killed: its journal and its UAPI socket. */
+export const daemonLeftovers: (name: string, stateDir?: string) => string[] = tunnel.daemonLeftovers;
 export const startDaemon: (
   lab: Lab,
   where: string,

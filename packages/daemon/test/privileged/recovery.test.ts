@@ -69,7 +69,8 @@ describe('tunkit daemons recover', { skip }, () => {
     assert.ok(!lab.exec('gateway', 'ip', ['link']).includes(names.gateway), 'the device went with the process');
     const output = lab.exec('gateway', process.execPath, [...gatewayBinary, '--cleanup', '--name', names.gateway]);
     assert.match(output, /removed nftables table inet tunkit_/);
-    assert.match(output, /cleaned up 2 change\(s\)/);
+    assert.match(output, /removed policy rule pref 31000 \(IPv4\)/); // its peers' /32s sit behind rules too
+    assert.match(output, /cleaned up 6 change\(s\)/); // nft, forwarding, 2 rules per family
     assert.equal(lab.exec('gateway', 'nft', ['list', 'tables']).trim(), '');
     assert.equal(lab.exec('gateway', 'sysctl', ['-n', 'net.ipv4.ip_forward']).trim(), '0');
     assert.ok(!existsSync(journal));
