@@ -1,4 +1,4 @@
-// Installs the Debian packages that privileged tests and benchmarks need, when they are missing.
+// Installs the Debian packages that privileged tests, native cross-compiles and benchmarks need, when they are missing.
 // Used by scripts/test-all.mjs (in CI) and by the demo and benchmarks; never run implicitly as a non-root user.
 import { execFileSync, spawnSync } from 'node:child_process';
 
@@ -10,6 +10,10 @@ export const SYSTEM_TOOLS = {
   'wireguard-go': 'wireguard-go',
   wg: 'wireguard-tools',
   nft: 'nftables',
+  // tun-windows' test:native cross-compiles its Windows sources (posix-threads flavour: see its native/test/Makefile).
+  'x86_64-w64-mingw32-g++-posix': 'g++-mingw-w64-x86-64',
+  // ...and runs that Windows build with Windows Node.js under Wine (the `wine` package pulls in wine64).
+  wine: 'wine',
 };
 
 function has(command) {

@@ -2,7 +2,8 @@
 // The whole test suite, as CI runs it (README: `npm test`):
 //   1. build every package (TypeScript and native addons) and typecheck, through turbo;
 //   2. lint and format check (biome);
-//   3. native C++ tests (the batch channel under ThreadSanitizer, ...);
+//   3. native C++ tests (the batch channel under ThreadSanitizer, tun-windows' WinTun threads under
+//      sanitizers, its Windows sources cross-compiled with mingw-w64 and run under Wine, ...);
 //   4. every TypeScript test file of every package in one node --test run, privileged ones included.
 // The last lines printed are node's test-runner summary.
 import { spawnSync } from 'node:child_process';
@@ -42,9 +43,10 @@ function step(title, command, args) {
   }
 }
 
-// Tools the privileged tests use. Installed in CI (root); elsewhere the tests that need them say why they skip.
+// Tools the privileged tests and the native cross-compile use. Installed in CI (root); elsewhere the
+// tests that need them say why they skip, and tun-windows' mingw step says how to install its compiler.
 if (process.env.CI === 'true' && process.getuid?.() === 0) {
-  ensureSystemTools(['ip', 'ping', 'wg', 'wireguard-go', 'nft', 'iperf3']);
+  ensureSystemTools(['ip', 'ping', 'wg', 'wireguard-go', 'nft', 'iperf3', 'x86_64-w64-mingw32-g++-posix', 'wine']);
 }
 
 step('build and typecheck', bin('turbo'), ['run', 'build', 'typecheck', '--output-logs=errors-only']);
