@@ -71,7 +71,7 @@ export function tunkitPair(
     async setup(lab) {
       const configs = tunnelConfigs({ clientAllowedIps: ['10.99.0.0/24', '10.88.2.0/24'] });
       const names = { gateway: `tkg${lab.id}`.slice(0, 15), client: `tkc${lab.id}`.slice(0, 15) };
-      const files = writeConfigs({ [names.gateway]: configs.gatewayText, [names.client]: configs.clientText });
+      const files = writeConfigs({ [names.gateway]: configs.gatewayText, [names.client]: configs.clientText }, lab);
       const args = [
         '--tun-queues',
         String(queues),
