@@ -4,21 +4,21 @@
 // fd-readiness loop on Node's event loop, with the 4-byte address-family header handled natively.
 
 import { closeSync } from 'node:fs';
-import { cidrNetwork } from '@tunkit/tun-core';
+import { cidrNetwork, type ValidatedFdWriteQueue } from '@tunkit/tun-core';
 import { DarwinTun } from './darwin-tun.js';
 import { callNative, type NativeFdDeviceOptions, native, utun } from './native.js';
-import {
-  type DarwinFromFdOptions,
-  type DarwinTunOptions,
-  type ValidatedWriteQueue,
-  validateFromFd,
-  validateOpen,
-} from './options.js';
+import { type DarwinFromFdOptions, type DarwinTunOptions, validateFromFd, validateOpen } from './options.js';
 
 export { DarwinTun, type DarwinTunStats } from './darwin-tun.js';
 export type { DarwinFromFdOptions, DarwinTunOptions, WriteQueueOptions } from './options.js';
 
-function deviceOver(fd: number, name: string, mtu: number, queue: ValidatedWriteQueue, duplicate: boolean): DarwinTun {
+function deviceOver(
+  fd: number,
+  name: string,
+  mtu: number,
+  queue: ValidatedFdWriteQueue,
+  duplicate: boolean,
+): DarwinTun {
   const options: NativeFdDeviceOptions = { mtu, framing: 'darwin', duplicate, ...queue };
   const tunRef: { tun?: DarwinTun } = {};
   const device = callNative(() => new (native().FdDevice)(fd, options, () => tunRef.tun?.onWake()));

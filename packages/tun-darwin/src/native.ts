@@ -1,10 +1,14 @@
 // The only file that loads the tun-darwin addon. Everything native goes through `native` below;
-// errors thrown by the addon are turned into tun-core's TunOsError here.
+// errors thrown by the addon become tun-core's TunOsError through callNative (tun-core's native-addon.ts).
 
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type NativeBatchDevice, TunConfigError, TunOsError } from '@tunkit/tun-core';
+import {
+  callNative,
+  loadNativeAddon,
+  type NativeAddonHint,
+  type NativeBatchDevice,
+  TunConfigError,
+} from '@tunkit/tun-core';
 
 /** Options of tun-core's FdDevice (native/include/tunkit/fd_device_object.hh), validated in options.ts. */
 export interface NativeFdDeviceOptions {
@@ -34,27 +38,18 @@ interface Addon extends Partial<UtunAddon> {
   setSendBuffer(fd: number, bytes: number): number;
 }
 
-const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+const PACKAGE = '@tunkit/tun-darwin';
 
-function load(): Addon {
-  const require = createRequire(import.meta.url);
-  const nodeGypBuild = require('node-gyp-build') as (dir: string) => Addon;
-  try {
-    return nodeGypBuild(join(packageRoot, 'native'));
-  } catch (error) {
-    throw new TunConfigError(
-      'ERR_TUN_NATIVE_MISSING',
-      `@tunkit/tun-darwin has no native build for ${process.platform}-${process.arch} (node ${process.version}): build it with 'npx node-gyp rebuild --directory=native' inside the package (needs the Xcode command line tools: xcode-select --install)`,
-      { cause: error },
-    );
-  }
-}
+const HINT: NativeAddonHint = {
+  build:
+    "build it with 'npx node-gyp rebuild --directory=native' inside the package (needs the Xcode command line tools: xcode-select --install)",
+};
 
 let addon: Addon | undefined;
 
 /** The addon, loaded on first use. */
 export function native(): Addon {
-  addon ??= load();
+  addon ??= loadNativeAddon<Addon>(PACKAGE, fileURLToPath(new URL('../native', import.meta.url)), HINT);
   return addon;
 }
 
@@ -70,13 +65,4 @@ export function utun(what: string): UtunAddon {
   return a as Addon & UtunAddon;
 }
 
-/** Runs a native call, turning an addon error with errno/syscall into TunOsError. */
-export function callNative<T>(body: () => T): T {
-  try {
-    return body();
-  } catch (error) {
-    const e = error as Error & { errno?: string; syscall?: string };
-    if (typeof e.errno === 'string') throw new TunOsError(e.errno, e.syscall ?? 'unknown', e.message, { cause: error });
-    throw error;
-  }
-}
+export { callNative };

@@ -18,8 +18,9 @@
 #include <fstream>
 #include <string>
 
+#include <tunkit/os_error.hh>
+
 #include "netlink.hh"
-#include "os_error.hh"
 
 // USO offload flags (Linux 6.2+), missing from older kernel headers: kernel ABI values.
 #ifndef TUN_F_USO4

@@ -4,17 +4,9 @@
 #include <new>
 #include <system_error>
 
-#include "os_error.hh"
+#include <string>
 
 namespace tunkit::linux_tun {
-
-// JS thread.
-Napi::Error osErrorToJs(Napi::Env env, const std::string& message, const std::string& errnoName, const std::string& syscall) {
-  Napi::Error error = Napi::Error::New(env, message);
-  error.Set("errno", Napi::String::New(env, errnoName));
-  error.Set("syscall", Napi::String::New(env, syscall));
-  return error;
-}
 
 // JS thread, inside a catch block.
 Napi::Error currentExceptionToJs(Napi::Env env) {
@@ -23,7 +15,7 @@ Napi::Error currentExceptionToJs(Napi::Env env) {
   } catch (const Napi::Error& error) {
     return error;
   } catch (const OsError& error) {
-    return osErrorToJs(env, error.what(), error.errnoName(), error.syscall());
+    return osErrorToJs(env, error);
   } catch (const std::system_error& error) {
     return osErrorToJs(env, error.what(), errnoName(error.code().value()), "system_error");
   } catch (const std::bad_alloc&) {

@@ -1,5 +1,5 @@
 // C++ failures → JS errors, at the N-API boundary. An OsError becomes an Error with `errno` and
-// `syscall` (src/native.ts wraps it in TunOsError); bad_alloc becomes ENOMEM; any other exception
+// `syscall` (tun-core's osErrorToJs; src/native.ts wraps it in TunOsError); bad_alloc becomes ENOMEM; any other exception
 // an Error with its message. Every entry point that can fail funnels through here, so no C++
 // exception reaches N-API (where it would abort the process); binding.gyp also defines
 // NODE_ADDON_API_CPP_EXCEPTIONS_ALL, the net under anything missed. JS thread only.
@@ -7,12 +7,9 @@
 
 #include <napi.h>
 
-#include <string>
+#include <tunkit/os_error_js.hh>
 
 namespace tunkit::linux_tun {
-
-/** An Error with `errno` (a symbolic name, "EPERM") and `syscall`. JS thread. */
-Napi::Error osErrorToJs(Napi::Env env, const std::string& message, const std::string& errnoName, const std::string& syscall);
 
 /** The JS error for the exception being handled; call only inside a catch block. JS thread. */
 Napi::Error currentExceptionToJs(Napi::Env env);

@@ -15,7 +15,7 @@
 #include <cstring>
 #include <functional>
 
-#include "os_error.hh"
+#include <tunkit/os_error.hh>
 
 namespace tunkit::linux_tun::netlink {
 

@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "os_error.hh"
+#include <tunkit/os_error.hh>
 
 namespace tunkit::linux_tun {
 

@@ -15,7 +15,7 @@
 #include <string>
 #include <system_error>
 
-#include "os_error.hh"
+#include <tunkit/os_error.hh>
 
 namespace tunkit::linux_tun {
 

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include <tunkit/napi_batch_args.hh>
+
 #include "flow_hash.hh"
 #include "js_errors.hh"
 
@@ -117,21 +119,8 @@ Napi::Value TunDevice::MaxPacketSize(const Napi::CallbackInfo& info) { return Na
 // JS thread.
 Napi::Value TunDevice::Drain(const Napi::CallbackInfo& info) {
   if (closed_) return Napi::Number::New(info.Env(), 0);
-  auto buffer = info[0].As<Napi::Uint8Array>();
-  auto offsets = info[1].As<Napi::Uint32Array>();
-  auto lengths = info[2].As<Napi::Uint32Array>();
-  auto meta = info[3].As<Napi::Uint32Array>();
-  if (meta.ElementLength() < 6) throw Napi::RangeError::New(info.Env(), "drain: meta needs 6 numbers");
-  PacketBatchView view{buffer.Data(), offsets.Data(), lengths.Data(), meta[0], meta[1], meta[2], meta[3], meta[4], meta[5]};
-  // Trust nothing from JS that would let native code write out of bounds.
-  if (view.byteCapacity > buffer.ByteLength() || view.capacity > offsets.ElementLength() || view.capacity > lengths.ElementLength() ||
-      view.length > view.capacity || view.bytesUsed > view.byteCapacity) {
-    throw Napi::RangeError::New(info.Env(), "drain: PacketBatch metadata does not match its buffers");
-  }
-  const uint32_t moved = inbound_->drainInto(view, view.capacity - view.length);
-  meta[4] = view.length;
-  meta[5] = view.bytesUsed;
-  return Napi::Number::New(info.Env(), moved);
+  DrainArgs args(info);
+  return args.finish(inbound_->drainInto(args.view, args.room()));
 }
 
 // JS thread.
@@ -149,28 +138,14 @@ Napi::Value TunDevice::Send(const Napi::CallbackInfo& info) {
 // JS thread.
 Napi::Value TunDevice::SendMany(const Napi::CallbackInfo& info) {
   if (closed_) throw Napi::Error::New(info.Env(), "the device is closed");
-  auto buffer = info[0].As<Napi::Uint8Array>();
-  auto offsets = info[1].As<Napi::Uint32Array>();
-  auto lengths = info[2].As<Napi::Uint32Array>();
-  const uint32_t start = info[3].As<Napi::Number>().Uint32Value();
-  const uint32_t end = info[4].As<Napi::Number>().Uint32Value();
-  if (end > offsets.ElementLength() || end > lengths.ElementLength()) throw Napi::RangeError::New(info.Env(), "sendMany: end beyond the batch");
-  uint32_t taken = 0;
-  for (uint32_t i = start; i < end; ++i) {
-    const uint64_t offset = offsets[i];
-    const uint32_t length = lengths[i];
-    if (offset + length > buffer.ByteLength()) throw Napi::RangeError::New(info.Env(), "sendMany: packet outside the batch buffer");
-    const uint8_t* packet = buffer.Data() + offset;
+  Napi::Value taken = sendManyPackets(info, [this](const uint8_t* packet, uint32_t length) {
     const uint32_t queue = flowHash(packet, length) % options_.queues;
-    // Stop at the first refusal: packets after it must not overtake it.
-    if (!threads_[queue]->send(packet, length)) {
-      refusedQueue_ = static_cast<int>(queue);
-      break;
-    }
-    ++taken;
-  }
+    if (threads_[queue]->send(packet, length)) return true;
+    refusedQueue_ = static_cast<int>(queue);
+    return false;
+  });
   for (auto& thread : threads_) thread->flush();
-  return Napi::Number::New(info.Env(), taken);
+  return taken;
 }
 
 // JS thread.
@@ -195,18 +170,11 @@ Napi::Value TunDevice::Stats(const Napi::CallbackInfo& info) {
   auto out = Napi::Float64Array::New(info.Env(), counters_.size() * kQueueFields + kDeviceFields);
   for (size_t i = 0; i < counters_.size(); ++i) {
     const QueueCounters& c = *counters_[i];
-    double* row = out.Data() + i * kQueueFields;
-    row[0] = static_cast<double>(c.rxPackets.load());
-    row[1] = static_cast<double>(c.rxBytes.load());
-    row[2] = static_cast<double>(c.txPackets.load());
-    row[3] = static_cast<double>(c.txBytes.load());
-    row[4] = static_cast<double>(c.rxDropped.load());
-    row[5] = static_cast<double>(c.txDropped.load());
-    row[6] = static_cast<double>(c.rxStalls.load());
-    row[7] = static_cast<double>(c.rxFrames.load());
-    row[8] = static_cast<double>(c.txFrames.load());
-    row[9] = static_cast<double>(c.coalesceRefused.load());
-    row[10] = static_cast<double>(c.rxErrors.load());
+    double* platformFields = writeQueueStats(out.Data() + i * kQueueFields, c);
+    platformFields[0] = statValue(c.rxFrames);
+    platformFields[1] = statValue(c.txFrames);
+    platformFields[2] = statValue(c.coalesceRefused);
+    platformFields[3] = statValue(c.rxErrors);
   }
   double* device = out.Data() + counters_.size() * kQueueFields;
   device[0] = static_cast<double>(discardedAtClose_);
@@ -246,14 +214,7 @@ void TunDevice::shutdown() {
     inbound_->close();
     // Packets read but never delivered are dropped at close. Which queue read each one is not
     // known from the channel, so they are counted for the device (LinuxTun adds them to rxDropped).
-    std::vector<uint8_t> scratch(inbound_->slotSize());
-    uint32_t offset = 0;
-    uint32_t length = 0;
-    for (;;) {
-      PacketBatchView view{scratch.data(), &offset, &length, 1, static_cast<uint32_t>(scratch.size()), 0, 0, 0, 0};
-      if (inbound_->drainInto(view, 1) == 0) break;
-      ++discardedAtClose_;
-    }
+    discardedAtClose_ += inbound_->discardQueued();
   }
   threads_.clear();
   closeDevice(device_);

@@ -1,10 +1,14 @@
 // The only file that loads the tun-linux addon. Everything native goes through `native` below;
-// errors thrown by the addon are turned into tun-core's TunOsError here.
+// errors thrown by the addon become tun-core's TunOsError through callNative (tun-core's native-addon.ts).
 
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type NativeBatchDevice, TunConfigError, TunOsError } from '@tunkit/tun-core';
+import {
+  callNative,
+  loadNativeAddon,
+  type NativeAddonHint,
+  type NativeBatchDevice,
+  nativeLoadFailureMessage,
+} from '@tunkit/tun-core';
 
 export interface NativeLink {
   index: number;
@@ -72,56 +76,27 @@ interface Addon {
   listRoutes(index: number, table: number): NativePrefix[];
 }
 
-const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+const PACKAGE = '@tunkit/tun-linux';
 
-const BUILD_FROM_SOURCE =
-  "build it from the tunkit repository ('pnpm install && pnpm --filter @tunkit/tun-linux build'; needs python3, make and a C++17 compiler) and depend on that build";
+/** The published package carries a prebuilt addon for linux-x64 with glibc only; elsewhere it is built from source. */
+const HINT: NativeAddonHint = {
+  build:
+    "build it from the tunkit repository ('pnpm install && pnpm --filter @tunkit/tun-linux build'; needs python3, make and a C++17 compiler) and depend on that build",
+  onlyOn: { platform: 'linux', name: 'Linux' },
+  prebuilt: { target: 'linux-x64 (glibc)', needs: 'x64 Linux with glibc 2.34 or newer (not musl/Alpine)' },
+};
 
-/**
- * What to tell the user when the addon does not load. Two cases: no build for this platform at
- * all (the published package carries a prebuilt addon for linux-x64 with glibc only), or a build
- * that the OS refuses to load (an older glibc, musl): the loader's own message says which.
- */
+/** What to tell the user when the addon does not load (tun-core's nativeLoadFailureMessage for this package). */
 export function loadFailureMessage(cause: unknown, platform: string, arch: string, nodeVersion: string): string {
-  const detail = cause instanceof Error ? cause.message : String(cause);
-  if (platform !== 'linux') {
-    return `@tunkit/tun-linux runs on Linux only, this is ${platform}: install the tunkit package for ${platform} instead`;
-  }
-  if (/No native build was found/.test(detail)) {
-    return `@tunkit/tun-linux has no native addon for ${platform}-${arch} (Node ${nodeVersion}): the published package carries a prebuilt addon for linux-x64 (glibc) only; on ${arch}, ${BUILD_FROM_SOURCE}`;
-  }
-  return `@tunkit/tun-linux could not load its native addon on ${platform}-${arch} (Node ${nodeVersion}): ${detail.split('\n')[0]}. The prebuilt addon needs x64 Linux with glibc 2.34 or newer (not musl/Alpine); elsewhere, ${BUILD_FROM_SOURCE}`;
-}
-
-function load(): Addon {
-  const require = createRequire(import.meta.url);
-  const nodeGypBuild = require('node-gyp-build') as (dir: string) => Addon;
-  try {
-    return nodeGypBuild(join(packageRoot, 'native'));
-  } catch (error) {
-    throw new TunConfigError(
-      'ERR_TUN_NATIVE_MISSING',
-      loadFailureMessage(error, process.platform, process.arch, process.version),
-      { cause: error },
-    );
-  }
+  return nativeLoadFailureMessage(PACKAGE, HINT, cause, platform, arch, nodeVersion);
 }
 
 let addon: Addon | undefined;
 
 /** The addon, loaded on first use. */
 export function native(): Addon {
-  addon ??= load();
+  addon ??= loadNativeAddon<Addon>(PACKAGE, fileURLToPath(new URL('../native', import.meta.url)), HINT);
   return addon;
 }
 
-/** Runs a native call, turning an addon error with errno/syscall into TunOsError. */
-export function callNative<T>(body: () => T): T {
-  try {
-    return body();
-  } catch (error) {
-    const e = error as Error & { errno?: string; syscall?: string };
-    if (typeof e.errno === 'string') throw new TunOsError(e.errno, e.syscall ?? 'unknown', e.message, { cause: error });
-    throw error;
-  }
-}
+export { callNative };

@@ -1,7 +1,15 @@
 // Validation of openTun's options, in TS before anything native runs, so bad input gets a typed
 // error naming the value (and never reaches the addon).
 
-import { type Cidr, checkMtu, parseCidr, TunConfigError, type TunOptions } from '@tunkit/tun-core';
+import {
+  type Cidr,
+  checkCidrList,
+  checkIntegerOption,
+  checkInterfaceName,
+  checkMtu,
+  TunConfigError,
+  type TunOptions,
+} from '@tunkit/tun-core';
 
 export interface LinuxTunOptions extends TunOptions {
   /** Interface name, 1..15 characters of [A-Za-z0-9_.-]; the kernel picks tunN when absent. */
@@ -43,8 +51,6 @@ export interface ValidatedOptions {
   offload: boolean;
 }
 
-const NAME = /^[A-Za-z0-9_.-]{1,15}$/;
-
 function flag(name: string, value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   if (typeof value !== 'boolean')
@@ -52,41 +58,17 @@ function flag(name: string, value: unknown, fallback: boolean): boolean {
   return value;
 }
 
-function integer(name: string, value: unknown, min: number, max: number, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new TunConfigError(
-      `ERR_TUN_${name.toUpperCase()}`,
-      `${name} must be an integer in ${min}..${max}, got ${String(value)}`,
-    );
-  }
-  return value;
-}
-
-function cidrs(what: string, list: unknown): { text: string; cidr: Cidr }[] {
-  if (list === undefined) return [];
-  if (!Array.isArray(list))
-    throw new TunConfigError('ERR_CIDR', `${what} must be an array of CIDR strings, got ${typeof list}`);
-  return list.map((text) => ({ text: String(text), cidr: parseCidr(text) }));
-}
-
 export function validateOptions(options: LinuxTunOptions): ValidatedOptions {
-  if (options.name !== undefined && (typeof options.name !== 'string' || !NAME.test(options.name))) {
-    throw new TunConfigError(
-      'ERR_TUN_NAME',
-      `interface name must be 1..15 characters of A-Z a-z 0-9 _ . -, got '${String(options.name)}'`,
-    );
-  }
   return {
-    name: options.name,
-    queues: integer('queues', options.queues, 1, 64, 2),
+    name: checkInterfaceName(options.name),
+    queues: checkIntegerOption('queues', options.queues, 1, 64, 2),
     mtu: checkMtu(options.mtu),
-    addresses: cidrs('addresses', options.addresses),
-    routes: cidrs('routes', options.routes),
+    addresses: checkCidrList('addresses', options.addresses),
+    routes: checkCidrList('routes', options.routes),
     up: flag('up', options.up, true),
-    txQueueLen: integer('txQueueLen', options.txQueueLen, 0, 1_000_000, 10_000),
-    inboundSlots: integer('inboundSlots', options.inboundSlots, 16, 65536, 1024),
-    outboundSlots: integer('outboundSlots', options.outboundSlots, 16, 65536, 1024),
+    txQueueLen: checkIntegerOption('txQueueLen', options.txQueueLen, 0, 1_000_000, 10_000),
+    inboundSlots: checkIntegerOption('inboundSlots', options.inboundSlots, 16, 65536, 1024),
+    outboundSlots: checkIntegerOption('outboundSlots', options.outboundSlots, 16, 65536, 1024),
     offload: flag('offload', options.offload, true),
   };
 }

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <tunkit/napi_batch_args.hh>
+
 #include "js_error.hh"
 #include "platform.hh"
 
@@ -160,20 +162,8 @@ Napi::Value WintunDevice::ClosedCleanly(const Napi::CallbackInfo& info) { return
 // JS thread.
 Napi::Value WintunDevice::Drain(const Napi::CallbackInfo& info) {
   if (closed_) return Napi::Number::New(info.Env(), 0);
-  auto buffer = info[0].As<Napi::Uint8Array>();
-  auto offsets = info[1].As<Napi::Uint32Array>();
-  auto lengths = info[2].As<Napi::Uint32Array>();
-  auto meta = info[3].As<Napi::Uint32Array>();
-  PacketBatchView view{buffer.Data(), offsets.Data(), lengths.Data(), meta[0], meta[1], meta[2], meta[3], meta[4], meta[5]};
-  // Trust nothing from JS that would let native code write out of bounds.
-  if (view.byteCapacity > buffer.ByteLength() || view.capacity > offsets.ElementLength() || view.capacity > lengths.ElementLength() ||
-      view.length > view.capacity || view.bytesUsed > view.byteCapacity) {
-    throw Napi::RangeError::New(info.Env(), "drain: PacketBatch metadata does not match its buffers");
-  }
-  const uint32_t moved = inbound_->drainInto(view, view.capacity - view.length);
-  meta[4] = view.length;
-  meta[5] = view.bytesUsed;
-  return Napi::Number::New(info.Env(), moved);
+  DrainArgs args(info);
+  return args.finish(inbound_->drainInto(args.view, args.room()));
 }
 
 // JS thread.
@@ -186,21 +176,8 @@ Napi::Value WintunDevice::Send(const Napi::CallbackInfo& info) {
 // JS thread.
 Napi::Value WintunDevice::SendMany(const Napi::CallbackInfo& info) {
   if (closed_) throw Napi::Error::New(info.Env(), "the device is closed");
-  auto buffer = info[0].As<Napi::Uint8Array>();
-  auto offsets = info[1].As<Napi::Uint32Array>();
-  auto lengths = info[2].As<Napi::Uint32Array>();
-  const uint32_t start = info[3].As<Napi::Number>().Uint32Value();
-  const uint32_t end = info[4].As<Napi::Number>().Uint32Value();
-  if (end > offsets.ElementLength() || end > lengths.ElementLength()) throw Napi::RangeError::New(info.Env(), "sendMany: end beyond the batch");
-  uint32_t taken = 0;
-  for (uint32_t i = start; i < end; ++i) {
-    const uint64_t offset = offsets[i];
-    const uint32_t length = lengths[i];
-    if (offset + length > buffer.ByteLength()) throw Napi::RangeError::New(info.Env(), "sendMany: packet outside the batch buffer");
-    if (!sender_->send(buffer.Data() + offset, length)) break;  // later packets must not overtake a refused one
-    ++taken;
-  }
-  return Napi::Number::New(info.Env(), taken);
+  // Later packets must not overtake a refused one: sendManyPackets stops at the first refusal.
+  return sendManyPackets(info, [this](const uint8_t* packet, uint32_t length) { return sender_->send(packet, length); });
 }
 
 // JS thread.
@@ -211,20 +188,13 @@ Napi::Value WintunDevice::HasSpace(const Napi::CallbackInfo& info) {
 // JS thread.
 Napi::Value WintunDevice::Stats(const Napi::CallbackInfo& info) {
   auto out = Napi::Float64Array::New(info.Env(), kStatsFields);
-  double* row = out.Data();
   const Counters& c = counters_;
-  row[0] = static_cast<double>(c.rxPackets.load());
-  row[1] = static_cast<double>(c.rxBytes.load());
-  row[2] = static_cast<double>(c.txPackets.load());
-  row[3] = static_cast<double>(c.txBytes.load());
-  row[4] = static_cast<double>(c.rxDropped.load());
-  row[5] = static_cast<double>(c.txDropped.load());
-  row[6] = static_cast<double>(c.rxStalls.load());
-  row[7] = static_cast<double>(c.rxWaits.load());
-  row[8] = static_cast<double>(c.rxSpinHits.load());
-  row[9] = static_cast<double>(c.txOverflows.load());
-  row[10] = static_cast<double>(c.txQueued.load());
-  row[11] = static_cast<double>(sender_ ? sender_->pending() : 0);
+  double* platformFields = writeQueueStats(out.Data(), c);
+  platformFields[0] = statValue(c.rxWaits);
+  platformFields[1] = statValue(c.rxSpinHits);
+  platformFields[2] = statValue(c.txOverflows);
+  platformFields[3] = statValue(c.txQueued);
+  platformFields[4] = static_cast<double>(sender_ ? sender_->pending() : 0);
   return out;
 }
 
@@ -250,14 +220,7 @@ void WintunDevice::shutdown() {
   if (inbound_) {
     inbound_->close();
     // Packets received but never delivered are dropped at close: count them.
-    std::vector<uint8_t> scratch(inbound_->slotSize());
-    uint32_t offset = 0;
-    uint32_t length = 0;
-    for (;;) {
-      PacketBatchView view{scratch.data(), &offset, &length, 1, static_cast<uint32_t>(scratch.size()), 0, 0, 0, 0};
-      if (inbound_->drainInto(view, 1) == 0) break;
-      bump(counters_.rxDropped);
-    }
+    bump(counters_.rxDropped, inbound_->discardQueued());
   }
   if (joined) {
     receiver_.reset();

@@ -2,10 +2,14 @@
 // it is the fake-WinTun build used by the tests (its `backend` is "fake"). Errors thrown by the
 // addon become tun-core's TunOsError (Win32 error name in `errno`) or TunConfigError here.
 
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type NativeBatchDevice, TunConfigError, TunOsError } from '@tunkit/tun-core';
+import {
+  loadNativeAddon,
+  type NativeAddonHint,
+  type NativeBatchDevice,
+  nativeError,
+  TunConfigError,
+} from '@tunkit/tun-core';
 
 /** tun-core's NativeBatchDevice, plus WinTun's identity and configuration calls. */
 export interface NativeWintunDevice extends NativeBatchDevice {
@@ -75,27 +79,18 @@ interface Addon {
   fake?: FakeWintun;
 }
 
-const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+const PACKAGE = '@tunkit/tun-windows';
 
-function load(): Addon {
-  const require = createRequire(import.meta.url);
-  const nodeGypBuild = require('node-gyp-build') as (dir: string) => Addon;
-  try {
-    return nodeGypBuild(join(packageRoot, 'native'));
-  } catch (error) {
-    throw new TunConfigError(
-      'ERR_TUN_NATIVE_MISSING',
-      `@tunkit/tun-windows has no native build for ${process.platform}-${process.arch} (node ${process.version}): build it with 'npx node-gyp rebuild --directory=native' inside the package (needs Python and Visual Studio's C++ build tools)`,
-      { cause: error },
-    );
-  }
-}
+const HINT: NativeAddonHint = {
+  build:
+    "build it with 'npx node-gyp rebuild --directory=native' inside the package (needs Python and Visual Studio's C++ build tools)",
+};
 
 let addon: Addon | undefined;
 
 /** The addon, loaded on first use. */
 export function native(): Addon {
-  addon ??= load();
+  addon ??= loadNativeAddon<Addon>(PACKAGE, fileURLToPath(new URL('../native', import.meta.url)), HINT);
   return addon;
 }
 
@@ -117,12 +112,12 @@ function wintunMessage(code: string, message: string, tried: string[]): string {
   return `wintun.dll was not found. Looked in:\n${where}\n${fix}`;
 }
 
-/** Runs a native call, turning addon errors into tun-core's typed errors. */
+/** Runs a native call, turning addon errors into tun-core's typed errors (WinTun's own first, then tun-core's callNative rules). */
 export function callNative<T>(body: () => T): T {
   try {
     return body();
   } catch (error) {
-    const e = error as Error & { errno?: string; syscall?: string; wintunCode?: string; tried?: string[] };
+    const e = error as Error & { wintunCode?: string; tried?: string[] };
     if (typeof e.wintunCode === 'string') {
       throw new TunConfigError(
         e.wintunCode === 'WINTUN_TOO_OLD' ? 'ERR_TUN_WINTUN_TOO_OLD' : 'ERR_TUN_WINTUN_MISSING',
@@ -130,7 +125,6 @@ export function callNative<T>(body: () => T): T {
         { cause: error },
       );
     }
-    if (typeof e.errno === 'string') throw new TunOsError(e.errno, e.syscall ?? 'unknown', e.message, { cause: error });
-    throw error;
+    throw nativeError(error);
   }
 }

@@ -2,7 +2,14 @@
 // error naming the value (and never reaches the addon).
 
 import { win32 } from 'node:path';
-import { type Cidr, checkMtu, parseCidr, TunConfigError, type TunOptions } from '@tunkit/tun-core';
+import {
+  type Cidr,
+  checkCidrList,
+  checkIntegerOption,
+  checkMtu,
+  TunConfigError,
+  type TunOptions,
+} from '@tunkit/tun-core';
 import { parseGuid } from './guid.js';
 
 /** WinTun's ring bounds (wintun.h: WINTUN_MIN_RING_CAPACITY, WINTUN_MAX_RING_CAPACITY). */
@@ -51,24 +58,6 @@ export interface ValidatedOptions {
   inboundSlots: number;
   pendingSlots: number;
   sendRetryMicros: number;
-}
-
-function integer(name: string, value: unknown, min: number, max: number, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new TunConfigError(
-      `ERR_TUN_${name.toUpperCase()}`,
-      `${name} must be an integer in ${min}..${max}, got ${String(value)}`,
-    );
-  }
-  return value;
-}
-
-function cidrs(what: string, list: unknown): { text: string; cidr: Cidr }[] {
-  if (list === undefined) return [];
-  if (!Array.isArray(list))
-    throw new TunConfigError('ERR_CIDR', `${what} must be an array of CIDR strings, got ${typeof list}`);
-  return list.map((text) => ({ text: String(text), cidr: parseCidr(text) }));
 }
 
 /** The ring capacity, or a TunConfigError naming the value and the bounds. */
@@ -123,11 +112,11 @@ export function validateOptions(options: WindowsTunOptions, env: NodeJS.ProcessE
     ringCapacity: checkRingCapacity(options.ringCapacity),
     dllPaths: dllPaths(options.dllPath, env.TUNKIT_WINTUN_DLL),
     mtu: checkMtu(options.mtu),
-    addresses: cidrs('addresses', options.addresses),
-    routes: cidrs('routes', options.routes),
-    routeMetric: integer('routeMetric', options.routeMetric, 0, 9999, 0),
-    inboundSlots: integer('inboundSlots', options.inboundSlots, 16, 65536, 1024),
-    pendingSlots: integer('pendingSlots', options.pendingSlots, 16, 65536, 256),
-    sendRetryMicros: integer('sendRetryMs', options.sendRetryMs, 0, 1000, 20) * 1000,
+    addresses: checkCidrList('addresses', options.addresses),
+    routes: checkCidrList('routes', options.routes),
+    routeMetric: checkIntegerOption('routeMetric', options.routeMetric, 0, 9999, 0),
+    inboundSlots: checkIntegerOption('inboundSlots', options.inboundSlots, 16, 65536, 1024),
+    pendingSlots: checkIntegerOption('pendingSlots', options.pendingSlots, 16, 65536, 256),
+    sendRetryMicros: checkIntegerOption('sendRetryMs', options.sendRetryMs, 0, 1000, 20) * 1000,
   };
 }

@@ -161,6 +161,18 @@ void testSpaceHookAndClose() {
   CHECK(notifies == before + 1);  // idempotent
 }
 
+void testDiscardQueuedCountsWhatCloseLeaves() {
+  BatchChannel ch(2, 4, 64, [] {});
+  uint8_t packet[64] = {};
+  CHECK(ch.push(0, packet, 64));  // a full slot still counts once
+  CHECK(ch.push(0, packet, 4));
+  CHECK(ch.push(1, packet, 4));
+  ch.close();
+  CHECK(ch.discardQueued() == 3);
+  CHECK(ch.size() == 0);
+  CHECK(ch.discardQueued() == 0);
+}
+
 void testErrnoName() {
   CHECK(errnoName(EPERM) == "EPERM");
   CHECK(errnoName(EBUSY) == "EBUSY");
@@ -176,6 +188,7 @@ int main() {
   testNotifyOncePerTransitionAndDrain();
   testPacketThatDoesNotFitStaysQueued();
   testSpaceHookAndClose();
+  testDiscardQueuedCountsWhatCloseLeaves();
   testErrnoName();
   std::printf("channel_unit: %d checks, %d failed\n", checks, failures);
   return failures == 0 ? 0 : 1;

@@ -19,6 +19,13 @@ export function sequencePayload(seq: number, size: number): Uint8Array {
   return payload;
 }
 
+/** The sequence number at the start of a payload built by `sequencePayload` (as a UDP socket receives it), or undefined. */
+export function payloadSequence(payload: Uint8Array): number | undefined {
+  if (payload.length < 8) return undefined;
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  return view.getUint32(0) === MAGIC ? view.getUint32(4) : undefined;
+}
+
 const scratch: TransportInfo = { protocol: 0, offset: 0, nonFirstFragment: false };
 
 /** The sequence number a UDP packet built by `sequencePayload` carries, or undefined for any other packet. */

@@ -1,48 +1,16 @@
-// Test helpers for the kernel side of a LinuxTun inside the test's own network namespace:
-// entering the namespace, and UDP sockets that send into and receive from the device.
+// Test helpers for the kernel side of a LinuxTun inside the test's own network namespace. The
+// helpers themselves are tun-core's (testing/kernel-side.ts, shared with tun-android); this binds
+// them to tun-linux's way of entering a namespace.
 
-import { createSocket, type Socket } from 'node:dgram';
-import { createNamespace, privilegedSuite, type TestNamespace } from '@tunkit/tun-core/testing';
+import { enterPrivilegedNamespace, type TestNamespace } from '@tunkit/tun-core/testing';
 import { enterNetworkNamespace } from '../../src/index.js';
 
-/** The sequence number at the start of a payload built by tun-core's sequencePayload. */
-export function payloadSequence(payload: Uint8Array): number | undefined {
-  if (payload.length < 8) return undefined;
-  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
-  return view.getUint32(0) === 0x544b5351 ? view.getUint32(4) : undefined;
-}
+export { payloadSequence, sendUdp, udpSocket } from '@tunkit/tun-core/testing';
 
-/**
- * For a privileged test file: checks privileges (skip outside CI, fail in CI), then creates a
- * namespace and moves this process into it, so every device and socket the file makes lives
- * there. IPv6 is off in the namespace unless asked for: link-local chatter (MLD, router
- * solicitations) would otherwise reach the devices.
- */
+/** tun-core's enterPrivilegedNamespace, entered with tun-linux's enterNetworkNamespace. */
 export function enterTestNamespace(
   what: string,
   options: { ipv6?: boolean } = {},
 ): { skip: string | false; ns?: TestNamespace } {
-  const suite = privilegedSuite(what);
-  if (suite.skip) return suite;
-  const ns = createNamespace('tl');
-  if (!options.ipv6)
-    ns.exec('sysctl', ['-qw', 'net.ipv6.conf.default.disable_ipv6=1', 'net.ipv6.conf.all.disable_ipv6=1']);
-  enterNetworkNamespace(ns.name);
-  process.once('exit', () => ns.destroy());
-  return { skip: false, ns };
-}
-
-export async function udpSocket(address: string, port: number, receiveBuffer = 8 * 1024 * 1024): Promise<Socket> {
-  const socket = createSocket({ type: address.includes(':') ? 'udp6' : 'udp4', recvBufferSize: receiveBuffer });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind(port, address, () => resolve());
-  });
-  return socket;
-}
-
-export function sendUdp(socket: Socket, payload: Uint8Array, port: number, address: string): Promise<void> {
-  return new Promise((resolve, reject) =>
-    socket.send(payload, port, address, (error) => (error ? reject(error) : resolve())),
-  );
+  return enterPrivilegedNamespace(what, enterNetworkNamespace, { prefix: 'tl', ...options });
 }

@@ -139,6 +139,23 @@ class BatchChannel {
     return moved;
   }
 
+  /**
+   * Drops every packet still queued and returns how many: what a device closing counts as
+   * undelivered. Consumer thread, once the producers have stopped.
+   */
+  uint64_t discardQueued() {
+    uint64_t discarded = 0;
+    for (auto& l : lanes_) {
+      const uint8_t* data = nullptr;
+      uint32_t size = 0;
+      while (l->ring.front(data, size)) {
+        l->ring.pop();
+        ++discarded;
+      }
+    }
+    return discarded;
+  }
+
   /** Packets queued now, over all lanes (a snapshot). Any thread. */
   size_t size() const {
     size_t total = 0;

@@ -23,8 +23,8 @@
 #include <string>
 
 #include "fd_readiness_loop.hh"
+#include "napi_batch_args.hh"
 #include "os_error_js.hh"
-#include "packet_batch_view.hh"
 
 namespace tunkit {
 
@@ -142,21 +142,8 @@ class FdDeviceObject : public Napi::ObjectWrap<FdDeviceObject> {
   /** drain(buffer, offsets, lengths, meta[capacity, byteCapacity, headroom, tailroom, length, bytesUsed]) → packets moved. JS thread. */
   Napi::Value Drain(const Napi::CallbackInfo& info) {
     if (loop_->closed()) return Napi::Number::New(info.Env(), 0);
-    auto buffer = info[0].As<Napi::Uint8Array>();
-    auto offsets = info[1].As<Napi::Uint32Array>();
-    auto lengths = info[2].As<Napi::Uint32Array>();
-    auto meta = info[3].As<Napi::Uint32Array>();
-    if (meta.ElementLength() < 6) throw Napi::RangeError::New(info.Env(), "drain: meta needs 6 numbers");
-    PacketBatchView view{buffer.Data(), offsets.Data(), lengths.Data(), meta[0], meta[1], meta[2], meta[3], meta[4], meta[5]};
-    // Trust nothing from JS that would let native code write out of bounds.
-    if (view.byteCapacity > buffer.ByteLength() || view.capacity > offsets.ElementLength() ||
-        view.capacity > lengths.ElementLength() || view.length > view.capacity || view.bytesUsed > view.byteCapacity) {
-      throw Napi::RangeError::New(info.Env(), "drain: PacketBatch metadata does not match its buffers");
-    }
-    const uint32_t moved = translateOsError(info.Env(), [&] { return loop_->drain(view); });
-    meta[4] = view.length;
-    meta[5] = view.bytesUsed;
-    return Napi::Number::New(info.Env(), moved);
+    DrainArgs args(info);
+    return args.finish(translateOsError(info.Env(), [&] { return loop_->drain(args.view); }));
   }
 
   /** send(packet) → bool (packet validated in TS). JS thread. */
@@ -172,23 +159,8 @@ class FdDeviceObject : public Napi::ObjectWrap<FdDeviceObject> {
   /** sendMany(buffer, offsets, lengths, start, end) → packets taken, stopping at the first refusal. JS thread. */
   Napi::Value SendMany(const Napi::CallbackInfo& info) {
     if (loop_->closed()) throw Napi::Error::New(info.Env(), "the device is closed");
-    auto buffer = info[0].As<Napi::Uint8Array>();
-    auto offsets = info[1].As<Napi::Uint32Array>();
-    auto lengths = info[2].As<Napi::Uint32Array>();
-    const uint32_t start = info[3].As<Napi::Number>().Uint32Value();
-    const uint32_t end = info[4].As<Napi::Number>().Uint32Value();
-    if (end > offsets.ElementLength() || end > lengths.ElementLength()) throw Napi::RangeError::New(info.Env(), "sendMany: end beyond the batch");
-    uint32_t taken = 0;
-    for (uint32_t i = start; i < end; ++i) {
-      const uint64_t offset = offsets[i];
-      const uint32_t length = lengths[i];
-      if (offset + length > buffer.ByteLength() || length == 0 || length > loop_->options().mtu) {
-        throw Napi::RangeError::New(info.Env(), "sendMany: packet outside the batch buffer or the MTU");
-      }
-      if (!loop_->send(buffer.Data() + offset, length)) break;  // later packets must not overtake it
-      ++taken;
-    }
-    return Napi::Number::New(info.Env(), taken);
+    return sendManyPackets(
+        info, [this](const uint8_t* packet, uint32_t length) { return loop_->send(packet, length); }, loop_->options().mtu);
   }
 
   /** hasSpace() → bool; when false, onWake runs once space frees. JS thread. */
@@ -198,16 +170,9 @@ class FdDeviceObject : public Napi::ObjectWrap<FdDeviceObject> {
   Napi::Value Stats(const Napi::CallbackInfo& info) {
     const FdLoopCounters& c = loop_->counters();
     auto out = Napi::Float64Array::New(info.Env(), kStatsFields);
-    double* row = out.Data();
-    row[0] = static_cast<double>(c.rxPackets);
-    row[1] = static_cast<double>(c.rxBytes);
-    row[2] = static_cast<double>(c.txPackets);
-    row[3] = static_cast<double>(c.txBytes);
-    row[4] = static_cast<double>(c.rxDropped);
-    row[5] = static_cast<double>(c.txDropped);
-    row[6] = static_cast<double>(c.rxStalls);
-    row[7] = static_cast<double>(c.txDeferred);
-    row[8] = static_cast<double>(c.rxInvalid);
+    double* platformFields = writeQueueStats(out.Data(), c);
+    platformFields[0] = static_cast<double>(c.txDeferred);
+    platformFields[1] = static_cast<double>(c.rxInvalid);
     return out;
   }
 

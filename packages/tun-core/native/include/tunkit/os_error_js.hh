@@ -4,18 +4,24 @@
 
 #include <napi.h>
 
+#include <string>
 #include <utility>
 
 #include "os_error.hh"
 
 namespace tunkit {
 
+/** A JS Error with `errno` (a symbolic name, "EPERM") and `syscall` set. JS thread. */
+inline Napi::Error osErrorToJs(Napi::Env env, const std::string& message, const std::string& errnoName, const std::string& syscall) {
+  Napi::Error e = Napi::Error::New(env, message);
+  e.Set("errno", Napi::String::New(env, errnoName));
+  e.Set("syscall", Napi::String::New(env, syscall));
+  return e;
+}
+
 /** The JS Error for `error`, with `errno` and `syscall` set. JS thread. */
 inline Napi::Error osErrorToJs(Napi::Env env, const OsError& error) {
-  Napi::Error e = Napi::Error::New(env, error.what());
-  e.Set("errno", Napi::String::New(env, error.errnoName()));
-  e.Set("syscall", Napi::String::New(env, error.syscall()));
-  return e;
+  return osErrorToJs(env, error.what(), error.errnoName(), error.syscall());
 }
 
 /** Runs `body`, rethrowing an OsError as the JS Error above. JS thread. */
