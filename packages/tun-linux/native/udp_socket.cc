@@ -7,16 +7,23 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include <tunkit/packet_batch_view.hh>
+
 #include "js_errors.hh"
 #include "os_error.hh"
 
+// Older libc headers lack these; the kernel's values (include/uapi/linux/udp.h).
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
 #endif
 
 namespace tunkit::linux_tun {
@@ -26,8 +33,12 @@ namespace {
 constexpr unsigned kMaxBatch = 1024;
 constexpr unsigned kAddressBytes = 20;  // [family 4|6, 0, port hi, port lo, 16 address bytes]
 constexpr unsigned kMaxGsoSegments = 64;
+// UDP GRO: the kernel stops coalescing at 64 KiB (GRO_LEGACY_MAX_SIZE) and at 64 datagrams
+// (UDP_GRO_CNT_MAX). Both bound what one received message can expand into.
+constexpr uint32_t kGroMessageBytes = 65536;
+constexpr uint32_t kMaxGroSegments = 64;
 
-uint32_t align8(uint32_t n) { return (n + 7u) & ~7u; }
+using tunkit::align8;
 
 [[noreturn]] void throwOs(Napi::Env env, int error, const char* syscall, const std::string& what) {
   throw osErrorToJs(env, errnoName(error) + " " + what + ": " + std::strerror(error), errnoName(error), syscall);
@@ -87,7 +98,7 @@ void fromSockaddr(const sockaddr_storage& s, uint8_t* a) {
 Napi::Function UdpSocket::Define(Napi::Env env) {
   return DefineClass(env, "UdpSocket",
                      {InstanceMethod<&UdpSocket::Port>("port"), InstanceMethod<&UdpSocket::Recv>("recv"),
-                      InstanceMethod<&UdpSocket::Send>("send"), InstanceMethod<&UdpSocket::Poll>("poll"),
+                      InstanceMethod<&UdpSocket::Send>("send"), InstanceMethod<&UdpSocket::Gro>("gro"), InstanceMethod<&UdpSocket::Poll>("poll"),
                       InstanceMethod<&UdpSocket::Close>("close")});
 }
 
@@ -98,6 +109,7 @@ UdpSocket::UdpSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<UdpSocke
   const uint16_t port = static_cast<uint16_t>(options.Get("port").As<Napi::Number>().Uint32Value());
   ipv6_ = options.Get("ipv6").ToBoolean().Value();
   gso_ = options.Get("gso").ToBoolean().Value();
+  const bool wantGro = options.Get("gro").ToBoolean().Value();
   const int bufferBytes = options.Get("bufferBytes").As<Napi::Number>().Int32Value();
   onReady_ = Napi::Persistent(info[1].As<Napi::Function>());
   const std::string where = std::string("UDP port ") + std::to_string(port);
@@ -113,6 +125,13 @@ UdpSocket::UdpSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<UdpSocke
       setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &bufferBytes, sizeof bufferBytes);
     if (setsockopt(fd_, SOL_SOCKET, SO_SNDBUFFORCE, &bufferBytes, sizeof bufferBytes) != 0)
       setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &bufferBytes, sizeof bufferBytes);
+    if (wantGro) {
+      // Probe, never assume: kernels before 5.0 refuse UDP_GRO (ENOPROTOOPT); then every message
+      // is one datagram and recv takes the plain path.
+      const int on = 1;
+      gro_ = setsockopt(fd_, SOL_UDP, UDP_GRO, &on, sizeof on) == 0;
+      if (gro_) pending_.bytes.resize(kGroMessageBytes);
+    }
     uint8_t raw[kAddressBytes] = {};
     raw[0] = address.ByteLength() == 16 ? 6 : 4;
     raw[2] = static_cast<uint8_t>(port >> 8);
@@ -177,11 +196,13 @@ Napi::Value UdpSocket::Port(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), (raw[2] << 8) | raw[3]);
 }
 
-// JS thread. recv(buffer, offsets, lengths, meta, addresses, maxDatagram) → count received. meta as in
+// JS thread. recv(buffer, offsets, lengths, meta, addresses, maxDatagram) → messages received. meta as in
 // TunDevice.drain: [capacity, byteCapacity, headroom, tailroom, length, bytesUsed]; the batch is
-// filled from empty, one fixed-stride slot per datagram. meta[6] += datagrams dropped as truncated.
+// filled from empty, one fixed-stride slot per datagram. meta[6] += datagrams dropped as truncated;
+// meta[7] = UDP messages received (one per datagram without GRO). With GRO on: RecvCoalesced.
 Napi::Value UdpSocket::Recv(const Napi::CallbackInfo& info) {
   if (fd_ < 0) return Napi::Number::New(info.Env(), 0);
+  if (gro_) return RecvCoalesced(info);
   auto buffer = info[0].As<Napi::Uint8Array>();
   auto offsets = info[1].As<Napi::Uint32Array>();
   auto lengths = info[2].As<Napi::Uint32Array>();
@@ -231,8 +252,223 @@ Napi::Value UdpSocket::Recv(const Napi::CallbackInfo& info) {
   }
   meta[4] = kept;
   meta[5] = static_cast<uint32_t>(n) * stride;
+  meta[7] = static_cast<uint32_t>(n);
   return Napi::Number::New(info.Env(), n);
 }
+
+namespace {
+
+/** The batch being filled by RecvCoalesced, with the sender of packet i at addresses + 20 * i. */
+struct Filling {
+  tunkit::PacketBatchView view;
+  uint8_t* addresses = nullptr;
+  uint32_t maxDatagram = 0;
+  uint32_t dropped = 0;
+};
+
+/**
+ * Appends by copy the datagrams of a message held outside the batch (`size` bytes at `data`, of
+ * `segment` bytes each, the last may be shorter) until the batch is full; returns the bytes taken.
+ * Datagrams over maxDatagram are dropped and counted. JS thread.
+ */
+uint32_t appendCopies(Filling& f, const uint8_t* data, uint32_t size, uint32_t segment, const uint8_t* from) {
+  uint32_t taken = 0;
+  while (taken < size) {
+    const uint32_t length = std::min(segment, size - taken);
+    if (length > f.maxDatagram) {
+      ++f.dropped;
+    } else {
+      if (!f.view.append(data + taken, length)) break;
+      std::memcpy(f.addresses + (f.view.length - 1) * kAddressBytes, from, kAddressBytes);
+    }
+    taken += length;
+  }
+  return taken;
+}
+
+/**
+ * Lays out, by the PacketBatch rule, a message received into the batch itself (`size` bytes at
+ * buffer offset `at`, which is at or after the cursor's packet start): one memmove down to the
+ * cursor, then its datagrams are spread apart from the last one backwards, each moving up or
+ * staying (when headroom and tailroom are 0 and the size is a multiple of 8, as WireGuard's are,
+ * nothing moves), so no move overwrites a datagram not yet moved. Stops at the first datagram that
+ * does not fit the batch or would end past `limit`; the rest goes to `keep` (copied out before any
+ * spreading) or, without one, is dropped and counted. JS thread.
+ */
+void placeInBatch(Filling& f, uint32_t at, uint32_t size, uint32_t segment, const uint8_t* from, uint32_t limit,
+                  PendingDatagrams* keep) {
+  tunkit::PacketBatchView& v = f.view;
+  if (segment > f.maxDatagram) {
+    // All full-size datagrams are too large; only a shorter last one may be kept.
+    const uint32_t rest = size % segment;
+    f.dropped += size / segment;
+    if (rest == 0 || rest > f.maxDatagram) {
+      if (rest != 0) ++f.dropped;
+      return;
+    }
+    at += size - rest;
+    size = rest;
+    segment = rest;
+  }
+  const uint32_t start = v.bytesUsed + v.headroom;
+  if (start != at) std::memmove(v.buffer + start, v.buffer + at, size);
+  const uint32_t first = v.length;
+  uint32_t taken = 0;
+  do {  // once even for an empty datagram
+    const uint32_t length = std::min(segment, size - taken);
+    if (length > v.spaceForNext() || align8(uint64_t{v.bytesUsed} + v.headroom + length + v.tailroom) > limit) break;
+    v.reserve(length);
+    std::memcpy(f.addresses + (v.length - 1) * kAddressBytes, from, kAddressBytes);
+    taken += length;
+  } while (taken < size);
+  if (taken < size) {
+    if (keep != nullptr) {
+      std::memcpy(keep->bytes.data(), v.buffer + start + taken, size - taken);
+      keep->start = 0;
+      keep->end = size - taken;
+      keep->segment = segment;
+      std::memcpy(keep->from, from, kAddressBytes);
+    } else {
+      f.dropped += (size - taken + segment - 1) / segment;
+    }
+  }
+  for (uint32_t i = v.length; i-- > first;) {
+    const uint32_t source = start + (i - first) * segment;
+    if (v.offsets[i] != source) std::memmove(v.buffer + v.offsets[i], v.buffer + source, v.lengths[i]);
+  }
+}
+
+}  // namespace
+
+// JS thread. recv with UDP_GRO on: same arguments and results as Recv. Each received message may
+// carry several datagrams of gso_size bytes (the UDP_GRO control message; the last may be shorter)
+// from one sender: each becomes its own packet of the batch, laid out by the PacketBatch rule
+// (packet i at bytesUsed + headroom, then bytesUsed = align8(start + length + tailroom)).
+//
+// Where the kernel writes: message k lands in the batch itself, in region k of `region` bytes from
+// the cursor. A region holds a whole 64 KiB message and is also the most its at most 64 datagrams
+// take once laid out (each with headroom, tailroom and alignment), so laying message k out from the
+// cursor (always at or before region k) never reaches region k + 1: no scratch copy, no allocation.
+//
+// How many messages per call: as many regions as the bytes allow, but only so many that all but the
+// last surely fit the batch's packet count (64 datagrams each). The last message's datagrams that do
+// not fit are kept in pending_ (one message, 64 KiB allocated once) and delivered first by the next
+// call, so a super-datagram meeting a nearly full batch loses nothing. Sizing the receive so that
+// everything always fits instead would take one message per syscall into a 100-packet batch. A batch
+// with less room than one region receives one message into pending_ and copies its datagrams out.
+Napi::Value UdpSocket::RecvCoalesced(const Napi::CallbackInfo& info) {
+  auto buffer = info[0].As<Napi::Uint8Array>();
+  auto offsets = info[1].As<Napi::Uint32Array>();
+  auto lengths = info[2].As<Napi::Uint32Array>();
+  auto meta = info[3].As<Napi::Uint32Array>();
+  auto addresses = info[4].As<Napi::Uint8Array>();
+  Filling f;
+  f.maxDatagram = info[5].As<Napi::Number>().Uint32Value();
+  f.addresses = addresses.Data();
+  tunkit::PacketBatchView& v = f.view;
+  v.buffer = buffer.Data();
+  v.offsets = offsets.Data();
+  v.lengths = lengths.Data();
+  v.capacity = std::min<uint32_t>({meta[0], static_cast<uint32_t>(offsets.ElementLength()),
+                                   static_cast<uint32_t>(lengths.ElementLength()),
+                                   static_cast<uint32_t>(addresses.ByteLength() / kAddressBytes)});
+  v.byteCapacity = std::min<uint32_t>(meta[1], static_cast<uint32_t>(buffer.ByteLength()));
+  v.headroom = meta[2];
+  v.tailroom = meta[3];
+  if (v.spaceForNext() < f.maxDatagram)
+    throw Napi::RangeError::New(info.Env(), "recv: the batch cannot hold one datagram of maxDatagram bytes");
+  const auto finish = [&](int messagesReceived) {
+    meta[4] = v.length;
+    meta[5] = v.bytesUsed;
+    meta[6] = meta[6] + f.dropped;
+    meta[7] = static_cast<uint32_t>(messagesReceived);
+    return Napi::Number::New(info.Env(), messagesReceived);
+  };
+  const auto deliverPending = [&] {
+    PendingDatagrams& p = pending_;
+    p.start += appendCopies(f, p.bytes.data() + p.start, p.end - p.start, p.segment, p.from);
+    if (p.start == p.end) p.start = p.end = 0;
+  };
+  if (pending_.end > pending_.start) {
+    deliverPending();
+    if (pending_.end > pending_.start) return finish(0);  // the batch is full already
+  }
+
+  const uint32_t region = align8(uint64_t{kGroMessageBytes} + kMaxGroSegments * (uint64_t{v.headroom} + v.tailroom + 8));
+  const uint32_t base = v.bytesUsed;
+  const uint32_t room = v.byteCapacity - base;
+  const uint32_t packetsLeft = v.capacity - v.length;
+  const bool intoPending = room < region;
+  const unsigned count = intoPending ? 1u
+                                     : std::min<unsigned>({room / region, 1 + (packetsLeft - 1) / kMaxGroSegments, kMaxBatch});
+  thread_local std::vector<mmsghdr> messages(kMaxBatch);
+  thread_local std::vector<iovec> iov(kMaxBatch);
+  thread_local std::vector<sockaddr_storage> from(kMaxBatch);
+  alignas(cmsghdr) thread_local static char control[kMaxBatch][CMSG_SPACE(sizeof(int))];
+  for (unsigned i = 0; i < count; ++i) {
+    iov[i].iov_base = intoPending ? pending_.bytes.data() : buffer.Data() + base + i * region + v.headroom;
+    iov[i].iov_len = kGroMessageBytes;
+    msghdr& h = messages[i].msg_hdr;
+    std::memset(&h, 0, sizeof h);
+    h.msg_iov = &iov[i];
+    h.msg_iovlen = 1;
+    h.msg_name = &from[i];
+    h.msg_namelen = sizeof(sockaddr_storage);
+    h.msg_control = control[i];
+    h.msg_controllen = sizeof control[i];
+  }
+  int n;
+  do {
+    n = recvmmsg(fd_, messages.data(), count, MSG_DONTWAIT, nullptr);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) n = 0;
+    else throwOs(info.Env(), errno, "recvmmsg", "receiving UDP");
+  }
+  for (int i = 0; i < n; ++i) {
+    msghdr& h = messages[i].msg_hdr;
+    uint32_t size = messages[i].msg_len;
+    uint32_t segment = 0;  // no control message: one datagram
+    for (cmsghdr* c = CMSG_FIRSTHDR(&h); c != nullptr; c = CMSG_NXTHDR(&h, c)) {
+      if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+        int value = 0;
+        std::memcpy(&value, CMSG_DATA(c), sizeof value);
+        if (value > 0) segment = static_cast<uint32_t>(value);
+      }
+    }
+    if (h.msg_flags & MSG_TRUNC) {
+      // Longer than 64 KiB (a kernel whose GRO limit was raised): the whole datagrams received are
+      // kept, the rest is lost and counted once.
+      ++f.dropped;
+      if (segment == 0 || size < segment) continue;
+      size -= size % segment;
+    }
+    if (segment == 0 || segment > size) segment = std::max<uint32_t>(size, 1);
+    uint8_t sender[kAddressBytes];
+    fromSockaddr(from[i], sender);
+    if (intoPending) {
+      pending_.start = 0;
+      pending_.end = size;
+      pending_.segment = segment;
+      std::memcpy(pending_.from, sender, kAddressBytes);
+      if (size == 0) {  // an empty datagram is still a packet
+        if (v.reserve(0) != nullptr) std::memcpy(f.addresses + (v.length - 1) * kAddressBytes, sender, kAddressBytes);
+        continue;
+      }
+      deliverPending();
+      continue;
+    }
+    const bool last = i == n - 1;
+    const uint32_t limit = last ? v.byteCapacity : base + (i + 1) * region;
+    // Only the last message can outgrow the batch (see above); a kernel coalescing more than 64
+    // datagrams would have the excess of an earlier one dropped and counted, never overwritten.
+    placeInBatch(f, base + i * region + v.headroom, size, segment, sender, limit, last ? &pending_ : nullptr);
+  }
+  return finish(n);
+}
+
+// JS thread.
+Napi::Value UdpSocket::Gro(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), gro_); }
 
 // JS thread. send(buffer, offsets, lengths, start, end, addresses) → [taken, errors, messages]: datagrams taken (sent,
 // or refused by the OS and counted in errors) before the socket buffer filled. Addresses hold 20

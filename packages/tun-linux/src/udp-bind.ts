@@ -1,6 +1,7 @@
 // LinuxUdpBind: WireGuard's Bind (see @tunkit/wireguard) over a native non-blocking UDP socket:
-// one recvmmsg fills a whole PacketBatch, one sendmmsg sends one (runs of equal-size datagrams to
-// one peer as a single UDP GSO message), readiness from a libuv poll on the fd. No thread, no copy
+// one recvmmsg fills a whole PacketBatch (with UDP GRO, a message of several coalesced datagrams is
+// split back into packets), one sendmmsg sends one (runs of equal-size datagrams to one peer as a
+// single UDP GSO message), readiness from a libuv poll on the fd. No thread, no copy
 // through a queue, no object per datagram: endpoints are cached by their 20-byte address form.
 // The kernel's socket buffers are the bounds: a full send buffer is the send backpressure; a full
 // receive buffer drops in the kernel (reported by /proc/net/udp, not here).
@@ -34,6 +35,13 @@ export interface LinuxUdpBindOptions {
   socketBuffer?: number;
   /** Send runs of equal-size datagrams as UDP GSO messages (default true; off by itself where unsupported). */
   gso?: boolean;
+  /**
+   * Receive with UDP GRO: the kernel hands over runs of datagrams from one sender as one message,
+   * split back into packets here (default true; off where the kernel refuses it, see `gro`).
+   * Measured with bench/iperf3 (queues=2, -t 5, median of 3 quiet A/B pairs): TCP 3.24 → 3.79 Gbit/s
+   * forward, 3.27 → 3.80 reverse, UDP loss at 1 Gbit/s 4.1 % → 1.8 %.
+   */
+  gro?: boolean;
 }
 
 export interface LinuxUdpBindStats {
@@ -46,6 +54,8 @@ export interface LinuxUdpBindStats {
   txRefused: number;
   /** UDP messages sent: fewer than txDatagrams when GSO carried several datagrams in one. */
   txMessages: number;
+  /** UDP messages received: fewer than rxDatagrams when GRO coalesced several datagrams into one. */
+  rxMessages: number;
 }
 
 const ADDRESS_BYTES = 20;
@@ -68,6 +78,7 @@ interface NativeUdpSocket {
     end: number,
     addresses: Uint8Array,
   ): [number, number, number];
+  gro(): boolean;
   poll(readable: boolean, writable: boolean): void;
   close(): void;
 }
@@ -75,7 +86,7 @@ interface NativeUdpSocket {
 export class LinuxUdpBind {
   private readonly socket: NativeUdpSocket;
   private readonly maxDatagram: number;
-  private readonly meta = new Uint32Array(7);
+  private readonly meta = new Uint32Array(8);
   private recvAddresses = new Uint8Array(0);
   private sendAddresses = new Uint8Array(0);
   private readonly encoded = new WeakMap<UdpEndpoint, Uint8Array>();
@@ -96,6 +107,7 @@ export class LinuxUdpBind {
     txErrors: 0,
     txRefused: 0,
     txMessages: 0,
+    rxMessages: 0,
   };
 
   /** Opens and binds the socket. EADDRINUSE and the like become TunOsError naming the port. */
@@ -125,7 +137,14 @@ export class LinuxUdpBind {
       this.socket = callNative(
         () =>
           new Socket(
-            { address, port, ipv6, bufferBytes: options.socketBuffer ?? 8 << 20, gso: options.gso ?? true },
+            {
+              address,
+              port,
+              ipv6,
+              bufferBytes: options.socketBuffer ?? 8 << 20,
+              gso: options.gso ?? true,
+              gro: options.gro ?? true,
+            },
             (readable, writable) => this.onReady(readable, writable),
           ),
       );
@@ -147,6 +166,11 @@ export class LinuxUdpBind {
 
   get port(): number {
     return this.boundPort;
+  }
+
+  /** True when the socket receives with UDP GRO (asked for, and the kernel accepted it). */
+  get gro(): boolean {
+    return this.socket.gro();
   }
 
   /** Waits for at least one datagram, then fills `batch` (cleared first) with one recvmmsg. */
@@ -184,6 +208,7 @@ export class LinuxUdpBind {
       this.counters.rxBytes += batch.lengths[i] as number;
     }
     this.counters.rxDatagrams += kept;
+    this.counters.rxMessages += meta[7] as number;
     return received > 0 && kept === 0 ? this.drain(batch, from) : kept;
   }
 
