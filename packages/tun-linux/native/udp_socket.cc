@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
+#include <tunkit/os_error.hh>
 #include <tunkit/packet_batch_view.hh>
 
 #include "js_errors.hh"
-#include "os_error.hh"
 
 // Older libc headers lack these; the kernel's values (include/uapi/linux/udp.h).
 #ifndef UDP_SEGMENT
