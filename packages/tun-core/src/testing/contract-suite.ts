@@ -40,6 +40,30 @@ function range(from: number, count: number): number[] {
   return Array.from({ length: count }, (_, i) => from + i);
 }
 
+/**
+ * With the other side paused: sends until the outbound queue refuses, twice (a read already in
+ * flight when the pause began may drain one more batch). Returns how many packets were taken.
+ */
+async function fillWhilePaused(h: TunHarness): Promise<number> {
+  let accepted = 0;
+  for (let round = 0; round < 2; round++) {
+    while (h.tun.send(h.outbound(accepted, 200))) {
+      accepted++;
+      assert.ok(accepted < 1_000_000, 'send never refused: the outbound queue is unbounded');
+    }
+    await new Promise((r) => setTimeout(r, 30));
+  }
+  return accepted;
+}
+
+/** Resolves 'settled' when `promise` settles within `ms`, else 'still pending'. */
+function settlesWithin(promise: Promise<unknown>, ms: number): Promise<'settled' | 'still pending'> {
+  return Promise.race([
+    promise.then(() => 'settled' as const),
+    new Promise<'still pending'>((r) => setTimeout(() => r('still pending'), ms)),
+  ]);
+}
+
 export function tunContractSuite(name: string, makeHarness: MakeHarness, options: ContractSuiteOptions = {}): void {
   const testOptions = { timeout: options.timeout ?? 20_000 };
 
@@ -130,15 +154,7 @@ export function tunContractSuite(name: string, makeHarness: MakeHarness, options
         withHarness(async (h) => {
           if (h.pauseOtherSide && h.resumeOtherSide) {
             h.pauseOtherSide();
-            let accepted = 0;
-            // Twice: a read already in flight when the pause began may drain one more batch.
-            for (let round = 0; round < 2; round++) {
-              while (h.tun.send(h.outbound(accepted, 200))) {
-                accepted++;
-                assert.ok(accepted < 1_000_000, 'send never refused: the outbound queue is unbounded');
-              }
-              await new Promise((r) => setTimeout(r, 30));
-            }
+            const accepted = await fillWhilePaused(h);
             assert.ok(h.tun.stats().txRefused >= 1);
             let ready = false;
             const readyPromise = h.tun.sendReady().then(() => {
@@ -217,37 +233,44 @@ export function tunContractSuite(name: string, makeHarness: MakeHarness, options
       }),
     );
 
-    it('close: a sendReady pending on a full queue resolves', testOptions, (t) =>
+    it('close: a sendReady pending on a full queue resolves', testOptions, () =>
       withHarness(async (h) => {
-        if (!h.pauseOtherSide) {
-          t.skip('the other side of this harness cannot pause, so the queue cannot be kept full');
+        if (h.pauseOtherSide) {
+          h.pauseOtherSide();
+          await fillWhilePaused(h);
+          const pending = h.tun.sendReady();
+          let early = false;
+          void pending.then(() => {
+            early = true;
+          });
+          await new Promise((r) => setTimeout(r, 20));
+          assert.equal(early, false, 'sendReady resolved while the queue was still full');
+          await h.tun.close();
+          assert.equal(await settlesWithin(pending, 2_000), 'settled', 'close left a sendReady waiter pending');
+          h.resumeOtherSide?.();
           return;
         }
-        h.pauseOtherSide();
-        let accepted = 0;
-        // Twice: a read already in flight when the pause began may drain one more batch.
-        for (let round = 0; round < 2; round++) {
-          while (h.tun.send(h.outbound(accepted, 200))) {
-            accepted++;
-            assert.ok(accepted < 1_000_000, 'send never refused: the outbound queue is unbounded');
+        // The other side cannot pause (a kernel takes every write): a synchronous burst fills the
+        // queue faster than the device drains it. Without yielding to the event loop between
+        // sendReady and close, no drain wake-up can settle the waiter: only close can.
+        for (let attempt = 0; attempt < 50; attempt++) {
+          let seq = 0;
+          while (seq < 20_000 && h.tun.send(h.outbound(seq, 200))) seq++;
+          if (seq === 20_000) {
+            // Never refused: this device writes synchronously, so sendReady never waits.
+            assert.equal(await settlesWithin(h.tun.sendReady(), 100), 'settled', 'sendReady waited with room to send');
+            return;
           }
-          await new Promise((r) => setTimeout(r, 30));
+          const pending = h.tun.sendReady();
+          // Refused again right after: the queue was full when sendReady looked, so it is waiting.
+          if (!h.tun.send(h.outbound(seq, 200))) {
+            void h.tun.close();
+            assert.equal(await settlesWithin(pending, 2_000), 'settled', 'close left a sendReady waiter pending');
+            return;
+          }
+          await pending; // the queue drained in between: try again
         }
-        const pending = h.tun.sendReady();
-        let early = false;
-        void pending.then(() => {
-          early = true;
-        });
-        await new Promise((r) => setTimeout(r, 20));
-        assert.equal(early, false, 'sendReady resolved while the queue was still full');
-        const settled = Symbol('settled');
-        await h.tun.close();
-        const outcome = await Promise.race([
-          pending.then(() => settled),
-          new Promise((r) => setTimeout(() => r('still pending'), 2_000)),
-        ]);
-        assert.equal(outcome, settled, 'close left a sendReady waiter pending: its producer would hang');
-        h.resumeOtherSide?.();
+        assert.fail('in 50 attempts the queue never stayed full between two sends');
       }),
     );
 
