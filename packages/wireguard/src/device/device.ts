@@ -63,10 +63,6 @@ export class Device {
   private readonly log: (message: string, error?: unknown) => void;
   /** Aborts the ticker's sleep on close. */
   private readonly stopping = new AbortController();
-  /** Resolves on close: a loop waiting for the Tun's space races it, so close never hangs on a waiter the Tun does not wake. */
-  private readonly closing = new Promise<void>((resolve) => {
-    this.stopping.signal.addEventListener('abort', () => resolve(), { once: true });
-  });
   private loops: Promise<void>[] = [];
   /** Unexpected errors caught in the loops (each was also logged); they never stop a loop. */
   loopErrors = 0;
@@ -213,7 +209,7 @@ export class Device {
       try {
         while (written < tunOut.length && !this.tun.closed) {
           written += this.tun.sendMany(tunOut, written);
-          if (written < tunOut.length) await Promise.race([this.tun.sendReady(), this.closing]);
+          if (written < tunOut.length) await this.tun.sendReady(); // close settles it (Tun contract)
         }
       } catch (error) {
         // The Engine only hands over packets the Tun takes (IP, within its MTU); if the Tun still
