@@ -171,9 +171,12 @@ export class Device {
   }
 
   private async bindLoop(bind: Bind): Promise<void> {
-    const datagrams = new PacketBatch({ capacity: this.batchSize, byteCapacity: this.batchSize * 2048 + 65_536 });
+    // One byte budget for both: a decrypted packet is shorter than the datagram it came from, so
+    // the Tun batch can always hold what one UDP batch opens to (whatever the MTU).
+    const byteCapacity = this.batchSize * Math.max(2048, this.tun.mtu + 64) + 65_536;
+    const datagrams = new PacketBatch({ capacity: this.batchSize, byteCapacity });
     const from: Endpoint[] = [];
-    const tunOut = new PacketBatch({ capacity: this.batchSize });
+    const tunOut = new PacketBatch({ capacity: this.batchSize, byteCapacity });
     const out = this.outBatch();
     const to: Endpoint[] = [];
     while (!this.closed && bind === this.bind) {
