@@ -12,13 +12,47 @@ export const IPPROTO_TCP = 6;
 export const IPPROTO_UDP = 17;
 export const IPPROTO_ICMPV6 = 58;
 
+// The `...At` readers look at a `length`-byte packet at `offset` inside a larger buffer (a
+// PacketBatch's), so per-packet paths read headers in place without making a view per packet.
+// The one-packet helpers below are these with offset 0.
+
+/** 4 or 6 when the bytes hold at least that version's fixed header; 0 otherwise. */
+export function ipVersionAt(buffer: Uint8Array, offset: number, length: number): 0 | 4 | 6 {
+  if (length <= 0) return 0;
+  const v = (buffer[offset] as number) >> 4;
+  if (v === 4) return length >= IPV4_HEADER_MIN ? 4 : 0;
+  if (v === 6) return length >= IPV6_HEADER_LENGTH ? 6 : 0;
+  return 0;
+}
+
+/**
+ * The packet's length from its header (IPv4 total length; IPv6 40 + payload length), or -1 when
+ * the header is malformed or claims more than `length` bytes.
+ */
+export function ipTotalLengthAt(buffer: Uint8Array, offset: number, length: number): number {
+  const v = ipVersionAt(buffer, offset, length);
+  if (v === 0) return -1;
+  let header = IPV6_HEADER_LENGTH;
+  let total: number;
+  if (v === 4) {
+    header = ((buffer[offset] as number) & 0x0f) * 4;
+    if (header < IPV4_HEADER_MIN || header > length) return -1;
+    total = read16(buffer, offset + 2);
+  } else {
+    total = IPV6_HEADER_LENGTH + read16(buffer, offset + 4);
+  }
+  return total < header || total > length ? -1 : total;
+}
+
+/** Offset in `buffer` of the source (or destination) address of a packet of version `version`. */
+export function ipAddressOffset(offset: number, version: 4 | 6, which: 'source' | 'destination'): number {
+  if (version === 4) return offset + (which === 'source' ? 12 : 16);
+  return offset + (which === 'source' ? 8 : 24);
+}
+
 /** 4 or 6 from the first nibble, or undefined when the packet is too short for its version's header. */
 export function ipVersion(packet: Uint8Array): 4 | 6 | undefined {
-  if (packet.length === 0) return undefined;
-  const v = (packet[0] as number) >> 4;
-  if (v === 4) return packet.length >= IPV4_HEADER_MIN ? 4 : undefined;
-  if (v === 6) return packet.length >= IPV6_HEADER_LENGTH ? 6 : undefined;
-  return undefined;
+  return ipVersionAt(packet, 0, packet.length) || undefined;
 }
 
 /** Length of the fixed header (IPv4 IHL × 4, with options; IPv6 always 40), or undefined if malformed. */
@@ -35,12 +69,8 @@ export function ipHeaderLength(packet: Uint8Array): number | undefined {
  * undefined when the header is malformed or claims more bytes than `packet` holds.
  */
 export function ipTotalLength(packet: Uint8Array): number | undefined {
-  const v = ipVersion(packet);
-  const header = ipHeaderLength(packet);
-  if (v === undefined || header === undefined) return undefined;
-  const total = v === 4 ? read16(packet, 2) : IPV6_HEADER_LENGTH + read16(packet, 4);
-  if (total < header || total > packet.length) return undefined;
-  return total;
+  const total = ipTotalLengthAt(packet, 0, packet.length);
+  return total < 0 ? undefined : total;
 }
 
 function read16(bytes: Uint8Array, at: number): number {

@@ -3,8 +3,7 @@
 // peer that sent it. Lookups walk at most 32/128 nodes and allocate nothing: they read the
 // address in place (lookupAt takes a packet by buffer and offset, as a PacketBatch holds it).
 
-import { type Cidr, cidrNetwork, formatCidr, parseCidr } from '@tunkit/tun-core';
-import { ipAddressOffset, ipVersionAt } from './ip-at.js';
+import { type Cidr, cidrNetwork, formatCidr, ipAddressOffset, ipVersionAt, parseCidr } from '@tunkit/tun-core';
 
 interface TrieNode<T> {
   children: [TrieNode<T> | undefined, TrieNode<T> | undefined];
@@ -13,10 +12,6 @@ interface TrieNode<T> {
 
 function node<T>(): TrieNode<T> {
   return { children: [undefined, undefined], value: undefined };
-}
-
-function bit(address: Uint8Array, i: number): 0 | 1 {
-  return (((address[i >> 3] as number) >> (7 - (i & 7))) & 1) as 0 | 1;
 }
 
 /** Bit `i` of the address starting at `at` in `buffer`. */
@@ -33,7 +28,7 @@ export class AllowedIps<T> {
     const cidr = cidrNetwork(typeof prefix === 'string' ? parseCidr(prefix) : prefix);
     let n = cidr.family === 4 ? this.v4 : this.v6;
     for (let i = 0; i < cidr.prefix; i++) {
-      const b = bit(cidr.address, i);
+      const b = bitAt(cidr.address, 0, i);
       n.children[b] ??= node<T>();
       n = n.children[b] as TrieNode<T>;
     }
@@ -67,9 +62,9 @@ export class AllowedIps<T> {
    * made: this runs once or twice per packet).
    */
   lookupAt(buffer: Uint8Array, offset: number, length: number, which: 'source' | 'destination'): T | undefined {
-    const at = ipAddressOffset(buffer, offset, length, which);
-    if (at < 0) return undefined;
-    return this.lookupAddressAt(buffer, at, ipVersionAt(buffer, offset, length) as 4 | 6);
+    const version = ipVersionAt(buffer, offset, length);
+    if (version === 0) return undefined;
+    return this.lookupAddressAt(buffer, ipAddressOffset(offset, version, which), version);
   }
 
   private lookupAddressAt(buffer: Uint8Array, at: number, family: 4 | 6): T | undefined {

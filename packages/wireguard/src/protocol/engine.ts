@@ -4,7 +4,7 @@
 // (../device/device.ts) feeds it from a Tun and a Bind; tests feed it directly.
 
 import { randomBytes } from 'node:crypto';
-import type { PacketBatch } from '@tunkit/tun-core';
+import { ipTotalLengthAt, type PacketBatch } from '@tunkit/tun-core';
 import type { Endpoint } from '../bind/bind.js';
 import { type AeadBackend, AeadJobs, defaultAead } from './aead-batch.js';
 import { AllowedIps } from './allowed-ips.js';
@@ -20,7 +20,6 @@ import {
   createResponse,
   type StaticIdentity,
 } from './handshake.js';
-import { ipTotalLengthAt } from './ip-at.js';
 import { keyToHex, publicKeyFrom } from './keys.js';
 import { messageTypeAt, readUint32LE } from './messages.js';
 import { type Keypair, newKeypair, Peer, type PeerConfig, STAGED_LIMIT } from './peer.js';
