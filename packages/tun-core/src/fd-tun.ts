@@ -26,7 +26,7 @@ export class FdTun extends NativeTun {
   override stats(): FdTunStats {
     let txDeferred = 0;
     let rxInvalid = 0;
-    const queues = this.queueStats((raw, at) => {
+    const queues = this.queueStats(undefined, (raw, at) => {
       txDeferred += raw[at + QUEUE_STAT_FIELDS] as number;
       rxInvalid += raw[at + QUEUE_STAT_FIELDS + 1] as number;
     });

@@ -175,9 +175,11 @@ export class NativeTun implements Tun {
     return sumQueueStats(queues, this.txRefused);
   }
 
-  /** Per-queue counters; `row(raw, at)` is called with each row's offset for platform fields. */
-  protected queueStats(row?: (raw: Float64Array, at: number) => void): TunQueueStats[] {
-    const raw = this.device.stats();
+  /**
+   * Per-queue counters from one `device.stats()` snapshot (pass `raw` when the subclass also reads
+   * device-wide fields from it); `row(raw, at)` is called with each row's offset for platform fields.
+   */
+  protected queueStats(raw = this.device.stats(), row?: (raw: Float64Array, at: number) => void): TunQueueStats[] {
     const queues: TunQueueStats[] = [];
     for (let at = 0; at + this.statsStride <= raw.length; at += this.statsStride) {
       queues.push(queueStatsAt(raw, at));

@@ -67,17 +67,16 @@ export class LinuxTun extends NativeTun {
     let txFrames = 0;
     let rxErrors = 0;
     let coalescingRefused = false;
-    let device: Float64Array | undefined;
-    const queues = this.queueStats((raw, at) => {
+    const raw = this.device.stats();
+    const queues = this.queueStats(raw, (_, at) => {
       rxFrames += raw[at + 7] as number;
       txFrames += raw[at + 8] as number;
       if (raw[at + 9]) coalescingRefused = true;
       rxErrors += raw[at + 10] as number;
-      device = raw;
     });
     // After the queue rows: [discarded at close, abandoned threads] for the whole device.
-    const rxDiscardedAtClose = device ? (device[device.length - 2] as number) : 0;
-    const abandonedThreads = device ? (device[device.length - 1] as number) : 0;
+    const rxDiscardedAtClose = raw[raw.length - 2] ?? 0;
+    const abandonedThreads = raw[raw.length - 1] ?? 0;
     const totals = this.totals(queues);
     return {
       ...totals,

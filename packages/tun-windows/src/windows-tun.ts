@@ -41,7 +41,7 @@ export class WindowsTun extends NativeTun {
 
   override stats(): WindowsTunStats {
     const raw = this.wintun.stats();
-    const base = this.totals(this.queueStats());
+    const base = this.totals(this.queueStats(raw));
     return {
       ...base,
       rxWaits: raw[7] as number,
