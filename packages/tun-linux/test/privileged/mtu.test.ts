@@ -20,9 +20,14 @@ async function receive(
   const batch = new PacketBatch();
   const got: [number, number][] = [];
   const deadline = Date.now() + ms;
+  // One recvMany at a time: a call still pending when the timer wins is awaited next round, not repeated.
+  let pending: Promise<number> | undefined;
   while (got.length < count && Date.now() < deadline) {
-    const n = await Promise.race([tun.recvMany(batch), new Promise<number>((r) => setTimeout(() => r(-1), 100))]);
-    if (n <= 0) continue;
+    pending ??= tun.recvMany(batch);
+    const n = await Promise.race([pending, new Promise<number>((r) => setTimeout(() => r(-1), 100))]);
+    if (n === -1) continue;
+    pending = undefined;
+    if (n === 0) break;
     for (const p of batch) {
       const seq = readSequence(p);
       if (seq !== undefined) got.push([seq, p.length]);

@@ -33,7 +33,7 @@ export interface UdpBindOptions {
   sendQueue?: number;
   /** Socket buffer sizes in bytes (default 4 MiB each; the kernel caps them at its rmem/wmem max). */
   socketBuffer?: number;
-  /** Called with the socket before use, e.g. Android's VpnService.protect(fd) or SO_MARK setters. */
+  /** Called with the socket before use, to set socket options of its own (Android's VpnService.protect has `protect` below). */
   onSocket?: (socket: Socket) => void;
   /**
    * Called with the socket's file descriptor once it is bound and before any datagram is sent
