@@ -38,7 +38,7 @@ describe('tunkit-headless ↔ tunkit-gateway', { skip }, () => {
   before(async () => {
     lab = createLab();
     keys = tunnelConfigs();
-    files = writeConfigs({ [names.gateway]: keys.gatewayText, [names.client]: keys.clientText });
+    files = writeConfigs({ [names.gateway]: keys.gatewayText, [names.client]: keys.clientText }, lab);
     // The gateway's --forward must turn forwarding on (and back off), and only its masquerade
     // may let the server answer: the server gets no route back to the tunnel.
     lab.exec('gateway', 'sysctl', ['-qw', 'net.ipv4.ip_forward=0']);
@@ -59,8 +59,7 @@ describe('tunkit-headless ↔ tunkit-gateway', { skip }, () => {
   after(async () => {
     await client?.stop('SIGTERM');
     await gateway?.stop('SIGTERM');
-    lab?.destroy();
-    files?.remove();
+    lab?.destroy(); // also removes the config files
   });
 
   it('carries ping both ways, IPv4 and IPv6 inside the tunnel', () => {

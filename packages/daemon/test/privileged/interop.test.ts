@@ -72,17 +72,19 @@ describe('tunkit daemons with wireguard-go', { skip }, () => {
   before(() => {
     lab = createLab();
     keys = tunnelConfigs({ clientAllowedIps: ['10.99.0.0/24', 'fd99::/64'] });
-    files = writeConfigs({
-      [names.tunkitClient]: keys.clientText,
-      [names.goGateway]: wgForm(keys.gatewayText),
-      [names.tunkitGateway]: keys.gatewayText,
-      [names.goClient]: wgForm(keys.clientText),
-    });
+    files = writeConfigs(
+      {
+        [names.tunkitClient]: keys.clientText,
+        [names.goGateway]: wgForm(keys.gatewayText),
+        [names.tunkitGateway]: keys.gatewayText,
+        [names.goClient]: wgForm(keys.clientText),
+      },
+      lab,
+    );
   });
 
   after(() => {
-    lab?.destroy();
-    files?.remove();
+    lab?.destroy(); // also removes the config files
     for (const name of [names.goGateway, names.goClient]) rmSync(`/var/run/wireguard/${name}.sock`, { force: true });
   });
 

@@ -2,7 +2,7 @@
 // `--cleanup` removes them; the restarted gateway is found again by the client without help; a
 // client that routes everything (0.0.0.0/0, ::/0) keeps its own UDP out of the tunnel.
 import assert from 'node:assert/strict';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { privilegedSuite } from '@tunkit/tun-core/testing';
 import {
@@ -36,11 +36,14 @@ describe('tunkit daemons recover', { skip }, () => {
       clientKeys: keys.client,
       clientAllowedIps: ['0.0.0.0/0', '::/0'],
     });
-    files = writeConfigs({
-      [names.gateway]: keys.gatewayText,
-      [names.client]: keys.clientText,
-      [names.everything]: everything.clientText,
-    });
+    files = writeConfigs(
+      {
+        [names.gateway]: keys.gatewayText,
+        [names.client]: keys.clientText,
+        [names.everything]: everything.clientText,
+      },
+      lab,
+    );
     lab.exec('gateway', 'sysctl', ['-qw', 'net.ipv4.ip_forward=0']);
     gateway = startDaemon(lab, 'gateway', 'gateway', files.paths[names.gateway] as string, [
       '--forward',
@@ -55,9 +58,7 @@ describe('tunkit daemons recover', { skip }, () => {
   after(async () => {
     await client?.stop('SIGTERM');
     await gateway?.stop('SIGTERM');
-    lab?.destroy();
-    files?.remove();
-    for (const name of Object.values(names)) rmSync(`/run/tunkit/${name}.json`, { force: true }); // if a stop failed
+    lab?.destroy(); // also removes the config files and what the lab's daemons left (journals, UAPI sockets)
   });
 
   it('after kill -9 of the gateway, --cleanup removes the nft table and restores forwarding', async () => {
