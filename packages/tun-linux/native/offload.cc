@@ -71,14 +71,18 @@ uint64_t pseudoHeader(const uint8_t* packet, bool ipv6, uint8_t protocol, uint32
   return sum + protocol + (l4Length >> 16) + (l4Length & 0xffff);
 }
 
+/** The checksum field value for a sum: its complement, except that UDP sends 0 as 0xffff (0 means "none"). */
+uint16_t finishChecksum(uint64_t sum, bool udp) {
+  const uint16_t checksum = static_cast<uint16_t>(~fold(sum));
+  return udp && checksum == 0 ? 0xffff : checksum;
+}
+
 /** Writes the full L4 checksum of `packet` (IP header `ip` bytes, L4 after it). */
 void l4Checksum(uint8_t* packet, size_t length, size_t ip, bool ipv6, bool tcp) {
   uint8_t* field = packet + ip + (tcp ? 16 : 6);
   put16(field, 0);
   const uint32_t l4 = static_cast<uint32_t>(length - ip);
-  uint16_t checksum = static_cast<uint16_t>(~fold(sum16(packet + ip, l4, pseudoHeader(packet, ipv6, tcp ? kTcp : kUdp, l4))));
-  if (!tcp && checksum == 0) checksum = 0xffff;  // UDP: 0 means "no checksum"
-  put16(field, checksum);
+  put16(field, finishChecksum(sum16(packet + ip, l4, pseudoHeader(packet, ipv6, tcp ? kTcp : kUdp, l4)), !tcp));
 }
 
 void ipv4HeaderChecksum(uint8_t* packet, size_t ihl) {
@@ -153,10 +157,10 @@ bool Splitter::load(uint8_t* frame, size_t size) {
       // checksumStart to the end.
       const size_t field = size_t{h.checksumStart} + h.checksumOffset;
       if (field + 2 > length || h.checksumStart >= length) return false;
-      uint16_t checksum = static_cast<uint16_t>(~fold(sum16(packet + h.checksumStart, length - h.checksumStart)));
-      // A UDP checksum (its field is 6 bytes in) that computes to 0 is sent as 0xffff: 0 means "none".
-      if (h.checksumOffset == 6 && checksum == 0) checksum = 0xffff;
-      put16(packet + field, checksum);
+      bool ipv6 = false;
+      uint8_t protocol = 0;
+      const bool udp = transportOffset(packet, length, ipv6, protocol) == h.checksumStart && protocol == kUdp;
+      put16(packet + field, finishChecksum(sum16(packet + h.checksumStart, length - h.checksumStart), udp));
     }
     segment_ = 0;
     remaining_ = 1;
