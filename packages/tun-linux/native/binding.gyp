@@ -8,8 +8,6 @@
         "config_binding.cc",
         "device.cc",
         "flow_hash.cc",
-        "js_errors.cc",
-        "js_wake.cc",
         "netlink.cc",
         "netns.cc",
         "offload.cc",

@@ -6,10 +6,12 @@
 #include <cstring>
 #include <vector>
 
+#include <tunkit/os_error_js.hh>
+
 #include "bindings.hh"
-#include "js_errors.hh"
 #include "netlink.hh"
 #include "netns.hh"
+#include "tunkit_linux.hh"
 
 namespace tunkit::linux_tun {
 
@@ -43,19 +45,19 @@ Napi::Array prefixesToJs(Napi::Env env, const std::vector<netlink::Prefix>& pref
 // JS thread: enterNetworkNamespace(path).
 void EnterNetworkNamespace(const Napi::CallbackInfo& info) {
   const std::string path = info[0].As<Napi::String>().Utf8Value();
-  translate(info.Env(), [&] { enterNetworkNamespace(path); });
+  translateOsError(info.Env(), kAddonName, [&] { enterNetworkNamespace(path); });
 }
 
 // JS thread: linkIndex(name) → index.
 Napi::Value LinkIndex(const Napi::CallbackInfo& info) {
   const std::string name = info[0].As<Napi::String>().Utf8Value();
-  return Napi::Number::New(info.Env(), translate(info.Env(), [&] { return netlink::linkIndex(name); }));
+  return Napi::Number::New(info.Env(), translateOsError(info.Env(), kAddonName, [&] { return netlink::linkIndex(name); }));
 }
 
 // JS thread: getLink(index) → { index, name, mtu, txQueueLen, up, txDropped, rxDropped }.
 Napi::Value GetLink(const Napi::CallbackInfo& info) {
   const int index = info[0].As<Napi::Number>().Int32Value();
-  const netlink::Link link = translate(info.Env(), [&] { return netlink::getLink(index); });
+  const netlink::Link link = translateOsError(info.Env(), kAddonName, [&] { return netlink::getLink(index); });
   Napi::Object out = Napi::Object::New(info.Env());
   out.Set("index", link.index);
   out.Set("name", link.name);
@@ -74,12 +76,12 @@ void SetLink(const Napi::CallbackInfo& info) {
   const std::string what = info[3].As<Napi::String>().Utf8Value();
   if (field == "up") {
     const bool up = info[2].ToBoolean().Value();
-    translate(info.Env(), [&] { netlink::setUp(index, up, what); });
+    translateOsError(info.Env(), kAddonName, [&] { netlink::setUp(index, up, what); });
     return;
   }
   const uint32_t value = info[2].As<Napi::Number>().Uint32Value();
-  if (field == "mtu") translate(info.Env(), [&] { netlink::setMtu(index, value, what); });
-  else if (field == "txQueueLen") translate(info.Env(), [&] { netlink::setTxQueueLen(index, value, what); });
+  if (field == "mtu") translateOsError(info.Env(), kAddonName, [&] { netlink::setMtu(index, value, what); });
+  else if (field == "txQueueLen") translateOsError(info.Env(), kAddonName, [&] { netlink::setTxQueueLen(index, value, what); });
   else throw Napi::TypeError::New(info.Env(), "setLink: unknown field " + field);
 }
 
@@ -89,7 +91,7 @@ void ChangeAddress(const Napi::CallbackInfo& info) {
   const int index = info[1].As<Napi::Number>().Int32Value();
   const netlink::Prefix prefix = prefixFrom(info, 2);
   const std::string what = info[4].As<Napi::String>().Utf8Value();
-  translate(info.Env(), [&] { netlink::changeAddress(add, index, prefix, what); });
+  translateOsError(info.Env(), kAddonName, [&] { netlink::changeAddress(add, index, prefix, what); });
 }
 
 // JS thread: changeRoute(add, index, addressBytes, prefixLength, table, what).
@@ -99,7 +101,7 @@ void ChangeRoute(const Napi::CallbackInfo& info) {
   const netlink::Prefix prefix = prefixFrom(info, 2);
   const uint32_t table = info[4].As<Napi::Number>().Uint32Value();
   const std::string what = info[5].As<Napi::String>().Utf8Value();
-  translate(info.Env(), [&] { netlink::changeRoute(add, index, prefix, table, what); });
+  translateOsError(info.Env(), kAddonName, [&] { netlink::changeRoute(add, index, prefix, table, what); });
 }
 
 // JS thread: changeRule(add, { family: 4 | 6, priority, table, ipProtocol, sourcePort, suppressPrefixLength }, what).
@@ -114,20 +116,20 @@ void ChangeRule(const Napi::CallbackInfo& info) {
   rule.sourcePort = static_cast<uint16_t>(spec.Get("sourcePort").As<Napi::Number>().Uint32Value());
   rule.suppressPrefixLength = spec.Get("suppressPrefixLength").As<Napi::Number>().Int32Value();
   const std::string what = info[2].As<Napi::String>().Utf8Value();
-  translate(info.Env(), [&] { netlink::changeRule(add, rule, what); });
+  translateOsError(info.Env(), kAddonName, [&] { netlink::changeRule(add, rule, what); });
 }
 
 // JS thread: listAddresses(index) → [{ address, prefix }].
 Napi::Value ListAddresses(const Napi::CallbackInfo& info) {
   const int index = info[0].As<Napi::Number>().Int32Value();
-  return prefixesToJs(info.Env(), translate(info.Env(), [&] { return netlink::listAddresses(index); }));
+  return prefixesToJs(info.Env(), translateOsError(info.Env(), kAddonName, [&] { return netlink::listAddresses(index); }));
 }
 
 // JS thread: listRoutes(index, table) → [{ address, prefix }].
 Napi::Value ListRoutes(const Napi::CallbackInfo& info) {
   const int index = info[0].As<Napi::Number>().Int32Value();
   const uint32_t table = info[1].As<Napi::Number>().Uint32Value();
-  return prefixesToJs(info.Env(), translate(info.Env(), [&] { return netlink::listRoutes(index, table); }));
+  return prefixesToJs(info.Env(), translateOsError(info.Env(), kAddonName, [&] { return netlink::listRoutes(index, table); }));
 }
 
 }  // namespace

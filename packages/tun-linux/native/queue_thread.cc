@@ -125,14 +125,7 @@ bool QueueThread::stop(std::chrono::milliseconds timeout) {
     }
   }
   thread_.join();
-  uint64_t discarded = 0;
-  const uint8_t* data;
-  uint32_t size;
-  while (outbound_.front(data, size)) {
-    outbound_.pop();
-    ++discarded;
-  }
-  counters_.txDropped.fetch_add(discarded, std::memory_order_relaxed);
+  counters_.txDropped.fetch_add(outbound_.discardAll(), std::memory_order_relaxed);
   return true;
 }
 

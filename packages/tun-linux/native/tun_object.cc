@@ -8,9 +8,9 @@
 #include <cstring>
 
 #include <tunkit/napi_batch_args.hh>
+#include <tunkit/os_error_js.hh>
 
 #include "flow_hash.hh"
-#include "js_errors.hh"
 
 namespace tunkit::linux_tun {
 
@@ -20,20 +20,6 @@ namespace {
 constexpr std::chrono::milliseconds kJoinTimeout{2000};
 constexpr size_t kQueueFields = 11;
 constexpr size_t kDeviceFields = 2;
-
-/**
- * Slot size of the channels: at least 2048 bytes (any MTU up to 2048 fits, so it can be raised
- * that far on an open device), else the MTU. Why not 64 KiB whatever the MTU: slots are
- * preallocated per queue in both directions, so with the defaults (2 queues × 1024 + 1024 slots)
- * 64 KiB slots would cost 256 MiB against 8 MiB. A larger MTU is refused on an open device
- * (src/interface-config.ts) and a larger packet is dropped and counted (queue_thread.cc).
- */
-uint32_t slotSizeFor(uint32_t mtu) { return mtu < 2048 ? 2048 : (mtu > 65535 ? 65535 : mtu); }
-
-uint32_t uintOption(const Napi::Object& object, const char* key, uint32_t fallback) {
-  const Napi::Value value = object.Get(key);
-  return value.IsNumber() ? value.As<Napi::Number>().Uint32Value() : fallback;
-}
 
 /** The baton: JS options to a plain struct, on the JS thread. Validated in TS (src/options.ts). */
 DeviceOptions optionsFrom(const Napi::Object& options) {
@@ -75,13 +61,13 @@ Napi::Function TunDevice::Define(Napi::Env env) {
 TunDevice::TunDevice(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TunDevice>(info), env_(info.Env()) {
   options_ = optionsFrom(info[0].As<Napi::Object>());
   slotSize_ = slotSizeFor(options_.mtu);
-  translate(info.Env(), [&] { device_ = openDevice(options_.name, options_.queues, options_.offload); });
+  translateOsError(info.Env(), kAddonName, [&] { device_ = openDevice(options_.name, options_.queues, options_.offload); });
   try {
     startQueues(info[1].As<Napi::Function>());
   } catch (...) {
     // Whatever failed (an eventfd, a thread, memory), leave nothing behind: the threads already
     // started, the fds (and so the interface), the wake-up that would keep the loop alive.
-    Napi::Error error = currentExceptionToJs(info.Env());
+    Napi::Error error = currentExceptionToJs(info.Env(), kAddonName);
     shutdown();
     throw error;
   }

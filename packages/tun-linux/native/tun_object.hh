@@ -9,9 +9,9 @@
 #include <vector>
 
 #include <tunkit/batch_channel.hh>
+#include <tunkit/js_wake.hh>
 
 #include "device.hh"
-#include "js_wake.hh"
 #include "queue_thread.hh"
 #include "tunkit_linux.hh"
 

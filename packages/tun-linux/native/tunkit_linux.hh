@@ -8,6 +8,9 @@
 
 namespace tunkit::linux_tun {
 
+/** The addon's name in error messages (tun-core's currentExceptionToJs). */
+inline constexpr const char* kAddonName = "tun-linux";
+
 /** Options for opening a device, converted from JS once, on the JS thread. */
 struct DeviceOptions {
   std::string name;          // empty: the kernel picks tunN

@@ -14,9 +14,10 @@
 #include <vector>
 
 #include <tunkit/os_error.hh>
+#include <tunkit/os_error_js.hh>
 #include <tunkit/packet_batch_view.hh>
 
-#include "js_errors.hh"
+#include "tunkit_linux.hh"
 
 // Older libc headers lack these; the kernel's values (include/uapi/linux/udp.h).
 #ifndef UDP_SEGMENT
@@ -151,7 +152,7 @@ UdpSocket::UdpSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<UdpSocke
     }
     if (napi_add_async_cleanup_hook(env_, &UdpSocket::AsyncCleanup, this, &cleanupHook_) != napi_ok) cleanupHook_ = nullptr;
   } catch (...) {
-    Napi::Error error = currentExceptionToJs(info.Env());
+    Napi::Error error = currentExceptionToJs(info.Env(), kAddonName);
     closeNow();
     throw error;
   }

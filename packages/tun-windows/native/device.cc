@@ -19,14 +19,6 @@ constexpr size_t kStatsFields = 12;
 /** How long close() waits for each thread; ReceivePacket and the waits return in microseconds. */
 constexpr uint32_t kJoinTimeoutMs = 5000;
 
-/** Slot size of the channels: a packet of the MTU always fits. */
-uint32_t slotSizeFor(uint32_t mtu) { return mtu < 2048 ? 2048 : (mtu > kMaxIpPacketSize ? kMaxIpPacketSize : mtu); }
-
-uint32_t uintOption(const Napi::Object& object, const char* key, uint32_t fallback) {
-  const Napi::Value value = object.Get(key);
-  return value.IsNumber() ? value.As<Napi::Number>().Uint32Value() : fallback;
-}
-
 IpPrefix prefixFrom(const Napi::CallbackInfo& info, size_t at) {
   IpPrefix prefix;
   auto bytes = info[at].As<Napi::Uint8Array>();
@@ -99,13 +91,20 @@ WintunDevice::WintunDevice(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Wi
   }
 
   Shared* shared = shared_.get();
-  shared->wake = Napi::ThreadSafeFunction::New(info.Env(), info[1].As<Napi::Function>(), "tunkit-wintun-wake", 0, 1);
-  inbound_ = std::make_unique<BatchChannel>(1, inboundSlots, slotSize, [shared] { shared->wakeJs(); });
+  std::shared_ptr<JsWake> wake;
+  try {
+    wake = JsWake::create(info.Env(), info[1].As<Napi::Function>(), "tunkit-wintun-wake");
+  } catch (...) {
+    shutdown();
+    throw;
+  }
+  wake_ = wake;
+  inbound_ = std::make_unique<BatchChannel>(1, inboundSlots, slotSize, [wake] { wake->wake(); });
   try {
     receiver_ = std::make_unique<ReceiveThread>(*api_, session_->session(), session_->readEvent(), quitEvent_, shared->stopping,
-                                                *inbound_, counters_, [shared] { shared->wakeJs(); });
+                                                *inbound_, counters_, [wake] { wake->wake(); });
     sender_ = std::make_unique<SendQueue>(*api_, session_->session(), quitEvent_, shared->stopping, counters_, pendingSlots, slotSize,
-                                          retryMicros, [shared] { shared->wakeJs(); });
+                                          retryMicros, [wake] { wake->wake(); });
     ReceiveThread* receiver = receiver_.get();
     inbound_->setSpaceHook(0, [receiver] { receiver->wakeForSpace(); });
     receiver_->start();
@@ -121,18 +120,6 @@ WintunDevice::~WintunDevice() { shutdown(); }
 
 // JS thread (environment teardown: worker terminated or process exiting with the device open).
 void WintunDevice::CleanupHook(void* self) { static_cast<WintunDevice*>(self)->shutdown(); }
-
-// Any thread. The flag keeps at most one call queued on the thread-safe function.
-void WintunDevice::Shared::wakeJs() {
-  if (!wakePending.exchange(true, std::memory_order_acq_rel)) {
-    if (wake.NonBlockingCall([this](Napi::Env, Napi::Function callback) {
-          wakePending.store(false, std::memory_order_release);
-          callback.Call({});
-        }) != napi_ok) {
-      wakePending.store(false, std::memory_order_release);  // closing: the function is released
-    }
-  }
-}
 
 // JS thread.
 void WintunDevice::requireOpen(const Napi::CallbackInfo& info) const {
@@ -236,13 +223,15 @@ void WintunDevice::shutdown() {
     (void)sender_.release();
     (void)session_.release();
     (void)inbound_.release();
-    if (shared_->wake) shared_->wake.Unref(Napi::Env(env_));  // keep it alive for the stuck thread, but not the event loop
+    // The stuck thread's callback keeps the JsWake object alive; closing it drops its wakes and
+    // stops holding the event loop open.
+    if (wake_) wake_->close();
     (void)shared_.release();
     quitEvent_ = nullptr;
     return;
   }
   quitEvent_ = nullptr;
-  if (shared_->wake) shared_->wake.Release();
+  if (wake_) wake_->close();
 }
 
 // JS thread.

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include <tunkit/batch_channel.hh>
+#include <tunkit/js_wake.hh>
 
 #include "adapter.hh"
 #include "counters.hh"
@@ -57,11 +58,8 @@ class WintunDevice : public Napi::ObjectWrap<WintunDevice> {
   /** What the threads touch, on the heap: if a join ever times out it is leaked, never freed under a thread. */
   struct Shared {
     Counters counters;
-    std::atomic<bool> stopping{false};
-    Napi::ThreadSafeFunction wake;
-    std::atomic<bool> wakePending{false};
-    /** Any thread: wake JS (coalesced: at most one call queued). */
-    void wakeJs();
+    // Read by both threads on every loop turn: off the counters' lines, which others write per packet.
+    alignas(64) std::atomic<bool> stopping{false};
   };
 
   const WinApi* api_ = nullptr;
@@ -72,6 +70,8 @@ class WintunDevice : public Napi::ObjectWrap<WintunDevice> {
   std::unique_ptr<BatchChannel> inbound_;
   std::unique_ptr<ReceiveThread> receiver_;
   std::unique_ptr<SendQueue> sender_;
+  /** Wakes JS once per batch; the threads' callbacks hold it too, so an abandoned thread may still call it. */
+  std::shared_ptr<JsWake> wake_;
   bool closed_ = false;
   bool closedCleanly_ = true;
   napi_env env_ = nullptr;

@@ -4,15 +4,16 @@
 
 #include <napi.h>
 
+#include <tunkit/os_error_js.hh>
+
 #include "platform.hh"
 #include "win_error.hh"
 
 namespace tunkit::windows_tun {
 
+/** tun-core's osErrorToJs (errno, syscall) plus the numeric Win32 code. JS thread. */
 inline Napi::Error toJsError(Napi::Env env, const WinError& error) {
-  Napi::Error e = Napi::Error::New(env, error.what());
-  e.Set("errno", Napi::String::New(env, error.name()));
-  e.Set("syscall", Napi::String::New(env, error.call()));
+  Napi::Error e = osErrorToJs(env, error.what(), error.name(), error.call());
   e.Set("win32", Napi::Number::New(env, error.code()));
   return e;
 }

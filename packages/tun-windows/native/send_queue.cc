@@ -90,13 +90,7 @@ bool SendQueue::hasSpaceOrNotify() {
 
 // JS thread, after the send thread was joined.
 uint64_t SendQueue::discardPending() {
-  uint64_t dropped = 0;
-  const uint8_t* data;
-  uint32_t size;
-  while (pending_.front(data, size)) {
-    pending_.pop();
-    ++dropped;
-  }
+  const uint64_t dropped = pending_.discardAll();
   bump(counters_.txDropped, dropped);
   return dropped;
 }

@@ -173,6 +173,27 @@ void testDiscardQueuedCountsWhatCloseLeaves() {
   CHECK(ch.discardQueued() == 0);
 }
 
+void testRingDiscardAll() {
+  PacketRing ring(4, 16);
+  uint8_t packet[16] = {};
+  CHECK(ring.discardAll() == 0);  // empty: nothing to drop
+  CHECK(ring.push(packet, 16));
+  CHECK(ring.push(packet, 1));
+  CHECK(ring.push(packet, 0));
+  CHECK(ring.discardAll() == 3);
+  CHECK(ring.empty());
+  CHECK(ring.discardAll() == 0);
+  // Positions keep moving: the ring fills and wraps as before.
+  for (uint32_t i = 0; i < 4; ++i) CHECK(ring.push(packet, 1));
+  CHECK(ring.full());
+  CHECK(ring.discardAll() == 4);
+  CHECK(ring.push(packet, 2));
+  const uint8_t* data = nullptr;
+  uint32_t size = 0;
+  CHECK(ring.front(data, size) && size == 2);
+  CHECK(ring.pushed() == 8);
+}
+
 void testErrnoName() {
   CHECK(errnoName(EPERM) == "EPERM");
   CHECK(errnoName(EBUSY) == "EBUSY");
@@ -189,6 +210,7 @@ int main() {
   testPacketThatDoesNotFitStaysQueued();
   testSpaceHookAndClose();
   testDiscardQueuedCountsWhatCloseLeaves();
+  testRingDiscardAll();
   testErrnoName();
   std::printf("channel_unit: %d checks, %d failed\n", checks, failures);
   return failures == 0 ? 0 : 1;

@@ -145,14 +145,7 @@ class BatchChannel {
    */
   uint64_t discardQueued() {
     uint64_t discarded = 0;
-    for (auto& l : lanes_) {
-      const uint8_t* data = nullptr;
-      uint32_t size = 0;
-      while (l->ring.front(data, size)) {
-        l->ring.pop();
-        ++discarded;
-      }
-    }
+    for (auto& l : lanes_) discarded += l->ring.discardAll();
     return discarded;
   }
 

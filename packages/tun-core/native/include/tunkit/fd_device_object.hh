@@ -103,12 +103,6 @@ class FdDeviceObject : public Napi::ObjectWrap<FdDeviceObject> {
     napi_async_cleanup_hook_handle hook;
   };
 
-  /** JS thread. */
-  static uint32_t uintOption(const Napi::Object& object, const char* key, uint32_t fallback) {
-    const Napi::Value value = object.Get(key);
-    return value.IsNumber() ? value.As<Napi::Number>().Uint32Value() : fallback;
-  }
-
   // JS thread: the environment is going away (worker terminated, process exiting). Starts the
   // close; the release callback then removes the hook, which lets the teardown finish.
   static void OnEnvironmentCleanup(napi_async_cleanup_hook_handle, void* data) {

@@ -15,6 +15,21 @@
 
 namespace tunkit {
 
+/** options[key] as a uint32 when it is a number, else `fallback` (the baton: validated in TS). JS thread. */
+inline uint32_t uintOption(const Napi::Object& object, const char* key, uint32_t fallback) {
+  const Napi::Value value = object.Get(key);
+  return value.IsNumber() ? value.As<Napi::Number>().Uint32Value() : fallback;
+}
+
+/**
+ * Slot size of a device's channels: at least 2048 bytes (any MTU up to 2048 fits, so it can be
+ * raised that far on an open device), else the MTU, at most 65535 (the largest IP packet). Why
+ * not 64 KiB whatever the MTU: slots are preallocated per queue in both directions, so with
+ * tun-linux's defaults (2 queues × 1024 + 1024 slots) 64 KiB slots would cost 256 MiB against
+ * 8 MiB. A larger MTU is refused on an open device and a larger packet is dropped and counted.
+ */
+inline uint32_t slotSizeFor(uint32_t mtu) { return mtu < 2048 ? 2048 : (mtu > 65535 ? 65535 : mtu); }
+
 /**
  * drain(buffer, offsets, lengths, meta[capacity, byteCapacity, headroom, tailroom, length,
  * bytesUsed]) as a PacketBatchView over the JS batch's memory. The constructor throws a

@@ -94,6 +94,16 @@ class PacketRing {
   /** Removes the `count` oldest packets (after peek() showed them). Consumer thread. */
   void pop(uint32_t count) { head_.store(head_.load(std::memory_order_relaxed) + count, std::memory_order_seq_cst); }
 
+  /**
+   * Removes every packet queued now and returns how many: what a closing device counts as dropped.
+   * A packet a producer commits meanwhile stays queued. Consumer thread.
+   */
+  uint32_t discardAll() {
+    const auto count = static_cast<uint32_t>(size());  // never more than slots()
+    pop(count);
+    return count;
+  }
+
   // ---- any thread (a snapshot) ----
 
   size_t size() const {
