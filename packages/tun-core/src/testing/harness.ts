@@ -33,10 +33,27 @@ export type MakeHarness = () => Promise<TunHarness>;
  * reader), then removes and returns them; rejects after `timeoutMs`.
  */
 export async function takeCollected(received: number[], count: number, timeoutMs = 5_000): Promise<number[]> {
-  const deadline = Date.now() + timeoutMs;
-  while (received.length < count) {
-    if (Date.now() > deadline) throw new Error(`collected ${received.length} of ${count} packets`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
+  await waitUntil(
+    () => `${count} packets (collected ${received.length})`,
+    () => received.length >= count,
+    timeoutMs,
+  );
   return received.splice(0, count);
+}
+
+/**
+ * Polls `check` every `intervalMs` until it is true; rejects naming `what` (a string, or a function
+ * giving one at timeout) after `timeoutMs`.
+ */
+export async function waitUntil(
+  what: string | (() => string),
+  check: () => boolean,
+  timeoutMs = 5_000,
+  intervalMs = 1,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
 }

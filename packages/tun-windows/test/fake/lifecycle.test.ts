@@ -4,22 +4,14 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { PacketBatch } from '@tunkit/tun-core';
-import { sequencePacket } from '@tunkit/tun-core/testing';
+import { sequencePacket, waitUntil } from '@tunkit/tun-core/testing';
 import { fakeWintun } from '../../src/native.js';
 import { injectPacket, openFake } from './fake-harness.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const threads = () => readdirSync('/proc/self/task').length;
-
-async function until(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(1);
-  }
-}
 
 describe('WinTun device lifecycle (fake WinTun)', () => {
   it('starts two named threads and stops both at close', async () => {
@@ -35,14 +27,14 @@ describe('WinTun device lifecycle (fake WinTun)', () => {
           return '';
         }
       });
-    await until('both threads named', () => names().includes('wintun-receive') && names().includes('wintun-send'));
+    await waitUntil('both threads named', () => names().includes('wintun-receive') && names().includes('wintun-send'));
     await tun.close();
     assert.equal(threads(), before);
   });
 
   it('close while the receive thread is inside ReceivePacket: no deadlock, EndSession only after it returned', async () => {
     const tun = await openFake();
-    await until('the first wait', () => tun.stats().rxWaits >= 1);
+    await waitUntil('the first wait', () => tun.stats().rxWaits >= 1);
     const fake = fakeWintun();
     assert.ok(fake.delayNextReceive(tun.name, 200));
     await injectPacket(tun.name, sequencePacket(1, 100)); // wakes the thread into the slow ReceivePacket
@@ -60,14 +52,14 @@ describe('WinTun device lifecycle (fake WinTun)', () => {
 
   it('close while the receive thread waits on the read event, and while it waits for channel space', async () => {
     const idle = await openFake();
-    await until('the wait', () => idle.stats().rxWaits >= 1);
+    await waitUntil('the wait', () => idle.stats().rxWaits >= 1);
     let started = Date.now();
     await idle.close();
     assert.ok(Date.now() - started < 1_000, 'the quit event ends the wait at once');
 
     const full = await openFake({ inboundSlots: 16 });
     for (let i = 0; i < 40; i++) await injectPacket(full.name, sequencePacket(i, 100));
-    await until('the stall', () => full.stats().rxStalls >= 1);
+    await waitUntil('the stall', () => full.stats().rxStalls >= 1);
     started = Date.now();
     await full.close();
     assert.ok(Date.now() - started < 1_000);
@@ -110,7 +102,7 @@ describe('WinTun device lifecycle (fake WinTun)', () => {
     });
     assert.ok(threads() >= before + 2);
     await worker.terminate();
-    await until('the worker and its device threads gone', () => threads() <= before, 5_000);
+    await waitUntil('the worker and its device threads gone', () => threads() <= before, 5_000);
     const state = fakeWintun().state(name);
     assert.equal(state.sessionActive, false);
     assert.equal(state.adapterOpen, false);

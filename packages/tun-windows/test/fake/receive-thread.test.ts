@@ -5,20 +5,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PacketBatch } from '@tunkit/tun-core';
-import { readSequence, sequencePacket } from '@tunkit/tun-core/testing';
+import { readSequence, sequencePacket, waitUntil } from '@tunkit/tun-core/testing';
 import { fakeWintun } from '../../src/native.js';
 import { injectPacket, openFake } from './fake-harness.js';
 
 const fake = () => fakeWintun();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(1);
-  }
-}
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Receives `count` packets; rejects after `timeoutMs` (the test's finally then closes the device). */
 async function receiveAll(
@@ -51,7 +44,7 @@ describe('WinTun receive thread (fake WinTun)', () => {
   it('wait path: an idle thread sleeps on the read event and the next packet wakes it', async () => {
     const tun = await openFake();
     try {
-      await until('the first wait', () => tun.stats().rxWaits >= 1);
+      await waitUntil('the first wait', () => tun.stats().rxWaits >= 1);
       const callsWhileIdle = fake().state(tun.name).receiveCalls;
       await sleep(50);
       // Asleep in WaitForMultipleObjects: no polling while nothing arrives.
@@ -68,7 +61,7 @@ describe('WinTun receive thread (fake WinTun)', () => {
   it('spin path: after traffic, a packet that appears during the spin is taken without the read event', async () => {
     const tun = await openFake();
     try {
-      await until('the first wait', () => tun.stats().rxWaits >= 1);
+      await waitUntil('the first wait', () => tun.stats().rxWaits >= 1);
       const waitsBefore = tun.stats().rxWaits;
       // The packet that wakes the thread starts a spin; the second one shows up after 10 empty
       // polls and never sets the read event: only spinning can find it.
@@ -79,7 +72,7 @@ describe('WinTun receive thread (fake WinTun)', () => {
       const stats = tun.stats();
       assert.ok(stats.rxSpinHits >= 1, `rxSpinHits ${stats.rxSpinHits}`);
       // One wait ended by the first packet, then a new one only after the spin budget ran out.
-      await until('the wait after the spin', () => tun.stats().rxWaits === waitsBefore + 1);
+      await waitUntil('the wait after the spin', () => tun.stats().rxWaits === waitsBefore + 1);
       assert.ok(fake().state(tun.name).emptyReceives >= 10);
     } finally {
       await tun.close();
@@ -90,7 +83,7 @@ describe('WinTun receive thread (fake WinTun)', () => {
     const tun = await openFake({ inboundSlots: 16 });
     try {
       for (let i = 0; i < 300; i++) await injectPacket(tun.name, sequencePacket(i, 200));
-      await until('the stall', () => tun.stats().rxStalls >= 1);
+      await waitUntil('the stall', () => tun.stats().rxStalls >= 1);
       await sleep(20);
       const state = fake().state(tun.name);
       assert.equal(state.receiveRingPackets, 300 - 16, 'the packets beyond the channel stay in the WinTun ring');
@@ -116,7 +109,7 @@ describe('WinTun receive thread (fake WinTun)', () => {
     await sleep(10);
     assert.ok(fake().terminate(tun.name));
     assert.equal(await pending, 0);
-    await until('close', () => tun.closed);
+    await waitUntil('close', () => tun.closed);
     assert.equal(tun.terminated, 'ERROR_HANDLE_EOF');
     const state = fake().state(tun.name);
     assert.equal(state.sessionActive, false, 'EndSession ran');

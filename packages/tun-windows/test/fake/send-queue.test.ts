@@ -4,19 +4,10 @@
 // budget drops what waits, counted in txDropped.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { sequencePacket } from '@tunkit/tun-core/testing';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sequencePacket, waitUntil } from '@tunkit/tun-core/testing';
 import { fakeWintun } from '../../src/native.js';
 import { drainSent, openFake } from './fake-harness.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(1);
-  }
-}
 
 describe('WinTun send path (fake WinTun)', () => {
   it('overflow → pending queue → send false → sendReady after the ring drains → everything in order', async () => {
@@ -48,7 +39,7 @@ describe('WinTun send path (fake WinTun)', () => {
       await readyPromise;
       assert.ok(tun.send(sequencePacket(accepted, 1000)), 'send refused right after sendReady');
       accepted++;
-      await until('all packets at the other side', () => side.received.length >= accepted);
+      await waitUntil('all packets at the other side', () => side.received.length >= accepted);
       assert.deepEqual(
         side.received,
         Array.from({ length: accepted }, (_, i) => i),
@@ -67,19 +58,19 @@ describe('WinTun send path (fake WinTun)', () => {
       let accepted = 0;
       while (tun.send(sequencePacket(accepted, 1000))) accepted++;
       await tun.sendReady(); // space frees because the budget ran out, not because the ring drained
-      await until('the pending queue dropped', () => tun.stats().txPending === 0);
+      await waitUntil('the pending queue dropped', () => tun.stats().txPending === 0);
       const stats = tun.stats();
       assert.equal(stats.txDropped, 16, `txDropped ${stats.txDropped}`);
       assert.equal(stats.txPackets, accepted - 16);
       // Still stuck: a new packet is tried once and dropped, not spun on for another budget.
       assert.ok(tun.send(sequencePacket(9999, 1000)));
-      await until('the new packet dropped', () => tun.stats().txDropped === 17);
+      await waitUntil('the new packet dropped', () => tun.stats().txDropped === 17);
       // The ring drains: sends succeed again.
       const side = drainSent(tun.name);
       try {
-        await until('the ring drained', () => fakeWintun().state(tun.name).sendRingPackets === 0);
+        await waitUntil('the ring drained', () => fakeWintun().state(tun.name).sendRingPackets === 0);
         assert.ok(tun.send(sequencePacket(10_000, 1000)));
-        await until('the packet after recovery', () => side.received.includes(10_000));
+        await waitUntil('the packet after recovery', () => side.received.includes(10_000));
       } finally {
         side.stop();
       }
