@@ -2,7 +2,10 @@
 // addon's native.ts turns into tun-core's TunOsError; and the one exceptions policy of every addon
 // (STYLE §7): each entry point that can fail funnels through translateOsError, so no C++ exception
 // reaches N-API, and every binding.gyp defines NODE_ADDON_API_CPP_EXCEPTIONS_ALL, the net under
-// anything missed. JS thread only.
+// anything missed, and NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS: while a worker is being terminated
+// napi_throw fails, and without it node-addon-api throws a new Napi::Error out of its C callback
+// wrapper, which aborts the whole process (seen once in the worker.terminate() lifecycle test).
+// JS thread only.
 #pragma once
 
 #include <napi.h>
