@@ -1,5 +1,7 @@
 // Network namespaces and veth pairs for tests. Each namespace gets a unique name, is deleted by
-// destroy() and, as a safety net, when the process exits. Addresses are used only inside them.
+// destroy() and, as a safety net, when the process exits. A process that dies without running its
+// exit handlers (an abort, SIGKILL) leaves its namespaces behind: the first namespace a later test
+// process creates sweeps those whose owning pid is gone. Addresses are used only inside them.
 
 import { execFileSync } from 'node:child_process';
 
@@ -21,8 +23,43 @@ export interface TestNamespace {
   destroy(): void;
 }
 
+let swept = false;
+
+/**
+ * Deletes test and lab namespaces (`tk<pid>-…`, `tk<pid>x…`) whose process no longer exists. A pid
+ * that is alive, even if reused by another process, keeps its namespaces.
+ */
+function sweepStaleNamespaces(): void {
+  swept = true;
+  let names: string[];
+  try {
+    names = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+      .split('\n')
+      .map((l) => l.split(' ')[0] ?? '');
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(/^tk(\d+)[-x]/.exec(name)?.[1]);
+    if (!pid || pidAlive(pid)) continue;
+    try {
+      execFileSync('ip', ['netns', 'del', name], { stdio: 'ignore' });
+    } catch {}
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Creates a namespace `tk<pid>-<prefix><n>` with loopback up. */
 export function createNamespace(prefix = 'ns'): TestNamespace {
+  if (!swept) sweepStaleNamespaces();
   const name = `tk${process.pid}-${prefix}${count++}`;
   execFileSync('ip', ['netns', 'add', name]);
   live.add(name);
