@@ -2,7 +2,7 @@
 // one invocation: TCP forward and reverse, with 1 and 4 streams, UDP at a fixed offered rate; each daemon's
 // CPU seconds (from /proc) and peak RSS. Median of N runs; JSON to bench/results/ and a markdown
 // table with a ratio column against wireguard-go.
-// Run (root): node --import tsx bench/iperf3/run.ts [--time 10] [--runs 3] [--udp-rate 1G] [--only tunkit]
+// Run (root): node --import tsx bench/iperf3/run.ts [--time 10] [--runs 3] [--udp-rate 1G] [--only tunkit,wireguard-go]
 // [--cpu-prof]: the tunkit daemons run under node --cpu-prof; their top functions are printed.
 
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -135,7 +135,8 @@ async function main(contenders: Contender[]) {
   ensureSystemTools(['ip', 'ping', 'iperf3', 'wireguard-go', 'wg']);
   const results: Record<string, Awaited<ReturnType<typeof runContender>>> = {};
   for (const c of contenders) {
-    if (values.only && !c.name.includes(values.only)) continue;
+    // --only a,b: contenders whose name contains any of the parts.
+    if (values.only && !values.only.split(',').some((part) => c.name.includes(part))) continue;
     console.error(`measuring ${c.name} (${runs} runs × ${TESTS.length} tests × ${seconds} s)`);
     results[c.name] = await runContender(c);
   }
