@@ -62,7 +62,14 @@ export async function main(options: MainOptions): Promise<number> {
       if (!name)
         throw new StartupError('--cleanup needs --name <interface> (or --config <file>) to know what to clean');
       const platform = await loadPlatformTun({ importer: options.importer });
-      out(await cleanup(name, hostApi(platform), (line) => out(line)));
+      const journal = Journal.open(name);
+      if (journal.ownerAlive()) {
+        throw new StartupError(
+          `tunkit process ${journal.ownerPid} is running interface ${name}: stop it instead (kill ${journal.ownerPid})`,
+        );
+      }
+      if (journal.pending.length === 0) out(`nothing to clean up for ${name} (${journal.path} is absent)`);
+      else out(await undoLeftovers(journal, name, hostApi(platform), (line) => out(line)));
       return 0;
     }
     if (!configPath)
@@ -88,14 +95,16 @@ function hostApi(platform: TunPlatform): LinuxHostApi | undefined {
   return isLinuxHostApi(platform) ? platform : undefined;
 }
 
-async function cleanup(name: string, api: LinuxHostApi | undefined, say: (line: string) => void): Promise<string> {
-  const journal = Journal.open(name);
-  if (journal.ownerAlive()) {
-    throw new StartupError(
-      `tunkit process ${journal.ownerPid} is running interface ${name}: stop it instead (kill ${journal.ownerPid})`,
-    );
-  }
-  if (journal.pending.length === 0) return `nothing to clean up for ${name} (${journal.path} is absent)`;
+/**
+ * Undoes the host changes a previous run of `name` left in `journal` (it did not exit cleanly).
+ * Works on the caller's Journal object, so what it records next holds only the new changes.
+ */
+async function undoLeftovers(
+  journal: Journal,
+  name: string,
+  api: LinuxHostApi | undefined,
+  say: (line: string) => void,
+): Promise<string> {
   if (!api) throw new StartupError('--cleanup of host changes is implemented for Linux only');
   const count = journal.pending.length;
   await journal.undoAll(
@@ -162,7 +171,7 @@ async function start(settings: DaemonSettings, options: MainOptions, log: Logger
   }
   if (journal.pending.length > 0) {
     log.warn({ journal: journal.path }, 'a previous run did not exit cleanly: undoing what it left');
-    if (api) await cleanup(settings.name, api, (line) => log.warn(line));
+    if (api) log.warn(await undoLeftovers(journal, settings.name, api, (line) => log.warn(line)));
   }
   const undo: (() => void | Promise<void>)[] = []; // run in reverse on the way out
   const stopHost = async () => {

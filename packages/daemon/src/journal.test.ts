@@ -30,6 +30,8 @@ describe('Journal', () => {
     assert.deepEqual(undone, ['rule', 'nft-table', 'sysctl']);
     assert.deepEqual(failed, ['nft-table']);
     assert.equal(existsSync(again.path), false);
+    again.record({ kind: 'dns', link: 'tk9' }); // the next run records on the same object
+    assert.deepEqual(JSON.parse(readFileSync(again.path, 'utf8')).changes, [{ kind: 'dns', link: 'tk9' }]);
   });
 
   it('tells which routing tables the other live daemons of this network namespace use', () => {

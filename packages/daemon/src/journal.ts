@@ -43,6 +43,32 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** What a journal file holds, as written by Journal (see write()). */
+interface JournalFile {
+  pid: number | undefined;
+  netns: number | undefined;
+  changes: HostChange[];
+}
+
+/**
+ * The one reader of journal files. Undefined when there is no file or it cannot be parsed (a crash
+ * mid-write leaves the previous, complete file: writes go through a rename).
+ */
+function readJournalFile(path: string): JournalFile | undefined {
+  let parsed: { pid?: unknown; netns?: unknown; changes?: unknown };
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return undefined;
+  }
+  if (parsed === null || typeof parsed !== 'object') return undefined;
+  return {
+    pid: typeof parsed.pid === 'number' ? parsed.pid : undefined,
+    netns: typeof parsed.netns === 'number' ? parsed.netns : undefined,
+    changes: Array.isArray(parsed.changes) ? (parsed.changes as HostChange[]) : [],
+  };
+}
+
 /**
  * The routing tables named by the policy rules of the other live daemons in this network
  * namespace (their journals in the state directory), so a new daemon picks another.
@@ -57,18 +83,10 @@ export function tablesInUse(exceptName: string, dir = stateDir()): Set<number> {
     return tables;
   }
   for (const file of files) {
-    try {
-      const parsed = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
-        pid?: number;
-        netns?: number;
-        changes?: HostChange[];
-      };
-      if (typeof parsed.pid !== 'number' || parsed.pid === process.pid || !isAlive(parsed.pid)) continue;
-      if (parsed.netns !== undefined && netns !== undefined && parsed.netns !== netns) continue;
-      for (const change of parsed.changes ?? []) if (change.kind === 'rule' && change.table) tables.add(change.table);
-    } catch {
-      // unreadable: not ours to judge
-    }
+    const journal = readJournalFile(join(dir, file));
+    if (journal?.pid === undefined || journal.pid === process.pid || !isAlive(journal.pid)) continue;
+    if (journal.netns !== undefined && netns !== undefined && journal.netns !== netns) continue;
+    for (const change of journal.changes) if (change.kind === 'rule' && change.table) tables.add(change.table);
   }
   return tables;
 }
@@ -94,16 +112,8 @@ export class Journal {
   /** The journal of interface `name`; holds what a previous run left when it did not exit cleanly. */
   static open(name: string, dir = stateDir()): Journal {
     const path = join(dir, `${name}.json`);
-    let entries: HostChange[] = [];
-    let pid: number | undefined;
-    try {
-      const parsed = JSON.parse(readFileSync(path, 'utf8')) as { pid?: number; changes?: HostChange[] };
-      entries = Array.isArray(parsed.changes) ? parsed.changes : [];
-      pid = typeof parsed.pid === 'number' ? parsed.pid : undefined;
-    } catch {
-      // no journal, or an unreadable one (a crash mid-write leaves the previous, complete file)
-    }
-    return new Journal(path, entries, pid);
+    const file = readJournalFile(path);
+    return new Journal(path, file?.changes ?? [], file?.pid);
   }
 
   get pending(): readonly HostChange[] {

@@ -2,7 +2,7 @@
 // `--cleanup` removes them; the restarted gateway is found again by the client without help; a
 // client that routes everything (0.0.0.0/0, ::/0) keeps its own UDP out of the tunnel.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { privilegedSuite } from '@tunkit/tun-core/testing';
 import {
@@ -105,6 +105,24 @@ describe('tunkit daemons recover', { skip }, () => {
     const seconds = (Date.now() - started) / 1000;
     console.log(`# the client recovered ${seconds.toFixed(1)} s after the gateway restarted`);
     await gateway.waitForLog('handshake completed', 1000);
+  });
+
+  it('a restart after kill -9 undoes what was left and journals only its own changes', async () => {
+    await gateway.stop('SIGKILL');
+    const journal = `/run/tunkit/${names.gateway}.json`;
+    const left = JSON.parse(readFileSync(journal, 'utf8')) as { changes: unknown[] };
+    gateway = startDaemon(lab, 'gateway', 'gateway', files.paths[names.gateway] as string, [
+      '--forward',
+      '--masquerade',
+      'g1',
+    ]);
+    await gateway.waitForLog('gateway up');
+    await gateway.waitForLog(/cleaned up 6 change\(s\)/, 1000);
+    const now = JSON.parse(readFileSync(journal, 'utf8')) as { pid: number; changes: unknown[] };
+    assert.equal(now.pid, gateway.child.pid, "the journal is the new run's");
+    // The same changes once each: the leftovers were undone on the journal the new run records on.
+    assert.deepEqual(now.changes, left.changes);
+    assert.equal(lab.exec('gateway', 'nft', ['list', 'tables']).match(/tunkit_/g)?.length, 1);
   });
 
   it('routes everything through the tunnel with 0.0.0.0/0 and ::/0, but not its own UDP', async () => {
