@@ -194,7 +194,8 @@ async function start(settings: DaemonSettings, options: MainOptions, log: Logger
       ...(process.platform === 'linux' ? { queues: settings.tunQueues, offload: settings.offload } : {}),
     });
     const factory = bindFactory(platform, settings.udpBind);
-    const bind = await openBind(factory, settings.listenPort);
+    let bind = await openBind(factory, settings.listenPort);
+    let routes: InstalledRoutes | undefined;
     device = new Device({
       tun,
       bind,
@@ -202,11 +203,21 @@ async function start(settings: DaemonSettings, options: MainOptions, log: Logger
       allowPeerToPeer: settings.role === 'headless' || settings.allowPeerToPeer,
       // A client finds a restarted or moved gateway after 5 s of unanswered data, not 15 s.
       ...(settings.role === 'headless' ? { timers: { unansweredDataTimeout: CLIENT_UNANSWERED_DATA_MS } } : {}),
-      rebind: (port) => openBind(factory, port),
+      // `wg set <name> listen-port N`: the source-port rule that keeps the encrypted UDP out of the
+      // tunnel covers N before the socket moves there, and leaves the old port once it is closed.
+      rebind: async (port, adopt) => {
+        routes?.useUdpPorts([bind.port, port]);
+        try {
+          const next = await openBind(factory, port);
+          await adopt(next);
+          bind = next;
+        } finally {
+          routes?.useUdpPorts([bind.port]);
+        }
+      },
     });
     addPeers(device, config);
     const plan = planRoutes(config);
-    let routes: InstalledRoutes | undefined;
     if (api) {
       const name = tun.name;
       const slot = plan.table === 'own' && plan.routes.length > 0 ? chooseSlot(tablesInUse(settings.name)) : 0;
@@ -226,7 +237,7 @@ async function start(settings: DaemonSettings, options: MainOptions, log: Logger
     }
     device.start();
     const running = device;
-    const uapi = settings.uapi ? await listenUapi(tun.name, followListenPort(running, routes)) : undefined;
+    const uapi = settings.uapi ? await listenUapi(tun.name, running.uapiHandler) : undefined;
     const openedTun = tun;
     const metrics = settings.metricsListen
       ? await MetricsServer.listen(settings.metricsListen.host, settings.metricsListen.port, (lag) =>
@@ -272,27 +283,6 @@ async function listenUapi(name: string, handler: UapiHandler): Promise<UapiServe
   } catch (error) {
     throw uapiStartupError(error, DEFAULT_UAPI_DIR, name);
   }
-}
-
-/**
- * The device's UAPI handler, keeping the source-port rules on the listen port: `wg set <name>
- * listen-port N` rebinds the UDP socket, and the rule that keeps its encrypted UDP out of the
- * tunnel must move with it. The rule for N is added before the rebind (so no datagram from N can
- * be routed into the tunnel), the old one removed after, from the port the device really has.
- */
-function followListenPort(device: Device, routes: InstalledRoutes | undefined): UapiHandler {
-  if (!routes?.rules.some((r) => r.udpSourcePort !== undefined)) return device.uapiHandler;
-  return async (operation, body) => {
-    if (operation !== 'set') return device.uapiHandler(operation, body);
-    const before = device.listenPort;
-    const requested = Number(/^listen_port=(\d+)$/m.exec(body)?.[1] ?? 0);
-    if (requested > 0 && requested <= 65535 && requested !== before) routes.useUdpPorts([before, requested]);
-    try {
-      return await device.uapiHandler(operation, body);
-    } finally {
-      routes.useUdpPorts([device.listenPort]);
-    }
-  };
 }
 
 /** Resolves 0 after SIGINT/SIGTERM and a clean stop; exits the process if the stop overruns. */

@@ -22,8 +22,14 @@ export interface DeviceOptions extends Omit<EngineOptions, 'mtu'> {
   batchSize?: number;
   /** Milliseconds between timer runs (default 100). */
   tickInterval?: number;
-  /** Opens a new Bind on another port, for `wg set ... listen-port`. */
-  rebind?: (port: number) => Promise<Bind>;
+  /**
+   * Moves the device to another UDP port, for `wg set ... listen-port`: opens a Bind on `port` and
+   * hands it to `adopt`, which switches the loops to it and closes the old one. Whatever must
+   * follow the port (the daemon's source-port rule) goes around `adopt`: before it, the new port
+   * is not in use yet; after it, the old one is closed. When this throws before adopting, the
+   * old Bind stays in use and UAPI answers EADDRINUSE (as wireguard-go).
+   */
+  rebind?: (port: number, adopt: (bind: Bind) => Promise<void>) => Promise<void>;
   /**
    * The fwmark to report (UAPI get, `wg show`). It is recorded, not applied: no tunkit Bind sets
    * SO_MARK on its socket yet (node:dgram cannot). A non-zero mark is logged once as not applied,
@@ -58,7 +64,7 @@ export class Device {
   private bind: Bind;
   private readonly batchSize: number;
   private readonly tickInterval: number;
-  private readonly rebindFactory: DeviceOptions['rebind'];
+  private readonly rebindHook: DeviceOptions['rebind'];
   private fwmark: number;
   private readonly log: (message: string, error?: unknown) => void;
   /** Aborts the ticker's sleep on close. */
@@ -75,7 +81,7 @@ export class Device {
     this.bind = options.bind;
     this.batchSize = options.batchSize ?? 100;
     this.tickInterval = options.tickInterval ?? 100;
-    this.rebindFactory = options.rebind;
+    this.rebindHook = options.rebind;
     this.log = options.log ?? ((message, error) => console.warn(`tunkit wireguard: ${message}`, error ?? ''));
     this.fwmark = 0;
     this.setFwmark(options.fwmark ?? 0);
@@ -273,18 +279,7 @@ export class Device {
     if (request.privateKey) this.engine.setPrivateKey(request.privateKey);
     if (request.fwmark !== undefined) this.setFwmark(request.fwmark);
     if (request.listenPort !== undefined && request.listenPort !== this.bind.port) {
-      if (!this.rebindFactory) throw new UapiError('this device cannot change its listen port', EADDRINUSE);
-      let bind: Bind;
-      try {
-        bind = await this.rebindFactory(request.listenPort);
-      } catch (error) {
-        // wireguard-go answers a failed rebind with EADDRINUSE; the old socket stays in use.
-        throw new UapiError(`cannot listen on port ${request.listenPort}: ${(error as Error).message}`, EADDRINUSE);
-      }
-      const old = this.bind;
-      this.bind = bind;
-      await old.close();
-      this.loops.push(this.bindLoop(this.bind));
+      await this.moveToPort(request.listenPort);
     }
     if (request.replacePeers) for (const peer of [...this.engine.peers()]) this.engine.removePeer(peer);
     for (const op of request.peers) {
@@ -301,6 +296,28 @@ export class Device {
       if (op.replaceAllowedIps) this.engine.allowedIps.removeValue(peer);
       for (const prefix of op.allowedIps) this.engine.allowedIps.insert(prefix, peer);
     }
+  }
+
+  /** Switches to a Bind on `port` through the rebind option; UapiError EADDRINUSE when it cannot. */
+  private async moveToPort(port: number): Promise<void> {
+    if (!this.rebindHook) throw new UapiError('this device cannot change its listen port', EADDRINUSE);
+    let adopted = false;
+    const adopt = async (bind: Bind) => {
+      if (adopted) throw new Error('rebind adopted a second Bind');
+      adopted = true;
+      const old = this.bind;
+      this.bind = bind;
+      await old.close();
+      this.loops.push(this.bindLoop(bind));
+    };
+    try {
+      await this.rebindHook(port, adopt);
+    } catch (error) {
+      if (adopted) throw error;
+      // wireguard-go answers a failed rebind with EADDRINUSE; the old socket stays in use.
+      throw new UapiError(`cannot listen on port ${port}: ${(error as Error).message}`, EADDRINUSE);
+    }
+    if (!adopted) throw new UapiError(`cannot listen on port ${port}: no Bind was opened`, EADDRINUSE);
   }
 
   /** Records the fwmark (reported by UAPI get); says once per new value that it is not applied. */
