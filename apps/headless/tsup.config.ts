@@ -1,3 +1,4 @@
 import { packageConfig } from '../../tsup.base.js';
 
-export default packageConfig({ main: 'src/main.ts' });
+// A program, not a library: one ESM entry behind its `bin`.
+export default packageConfig({ main: 'src/main.ts' }, { formats: ['esm'] });

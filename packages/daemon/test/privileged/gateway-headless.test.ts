@@ -175,6 +175,11 @@ describe('tunkit-headless ↔ tunkit-gateway', { skip }, () => {
       gateway.logs.some((l) => l.msg === 'gateway up' && (l.offload as { tso?: boolean })?.tso === true),
       'TSO accepted',
     );
+    // The "up" line names the backends in use: from the workspace the AEAD addon is built, and the
+    // native Linux UDP bind is the default.
+    const up = gateway.logs.find((l) => l.msg === 'gateway up');
+    assert.match(String(up?.aead), /^native \(OpenSSL /, `aead in the up line: ${up?.aead}`);
+    assert.equal(up?.udpBind, 'native');
     for (const key of [
       keys.client.publicKey,
       keys.gateway.publicKey,
