@@ -3,7 +3,7 @@
 // under load and from varied senders; fails if anything throws, prints the kinds and drop reasons.
 // Run: node --import tsx bench/fuzz/run.ts [--inputs 1000000]
 import { parseArgs } from 'node:util';
-import { fuzzEngine } from '@tunkit/wireguard';
+import { fuzzEngine } from '@tunkit/wireguard/testing';
 
 const { values } = parseArgs({ options: { inputs: { type: 'string', default: '1000000' } } });
 const started = performance.now();

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PacketBatch } from '@tunkit/tun-core';
 import { sequencePacket } from '@tunkit/tun-core/testing';
-import { A, setup } from './engine-pair.js';
+import { ENDPOINT_A as A, enginePair as setup } from '../testing/engine-pair.js';
 import { SEAL_HEADROOM, SEAL_TAILROOM } from './seal.js';
 
 function countViews(run: () => void): number {

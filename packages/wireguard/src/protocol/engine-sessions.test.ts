@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { PacketBatch } from '@tunkit/tun-core';
 import { readSequence } from '@tunkit/tun-core/testing';
 import type { Endpoint } from '../bind/bind.js';
-import { A, B, setup } from './engine-pair.js';
+import { ENDPOINT_A as A, ENDPOINT_B as B, enginePair as setup } from '../testing/engine-pair.js';
 import type { Peer } from './peer.js';
 
 const sequences = (batch: PacketBatch) => [...batch].map(readSequence);

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { PacketBatch } from '@tunkit/tun-core';
 import { readSequence, sequencePacket } from '@tunkit/tun-core/testing';
 import type { Endpoint } from '../bind/bind.js';
-import { A, B, setup } from './engine-pair.js';
+import { ENDPOINT_A as A, ENDPOINT_B as B, enginePair as setup } from '../testing/engine-pair.js';
 import { generatePrivateKey, publicKeyFrom } from './keys.js';
 import { SEAL_HEADROOM, SEAL_TAILROOM } from './seal.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fuzzEngine } from './fuzz.js';
+import { fuzzEngine } from '../testing/fuzz.js';
 
 describe('decoder fuzzing (smoke)', () => {
   it('10^4 random and mutated datagrams of all four types, under load and not: none throws, each is dropped with a reason', () => {

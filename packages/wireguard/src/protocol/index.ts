@@ -6,7 +6,6 @@ export * from './cookie.js';
 export * from './crypto.js';
 export * from './drops.js';
 export * from './engine.js';
-export * from './fuzz.js';
 export * from './handshake.js';
 export * from './keys.js';
 export * from './messages.js';

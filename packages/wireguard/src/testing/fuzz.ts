@@ -9,9 +9,9 @@
 import { randomBytes } from 'node:crypto';
 import { PacketBatch } from '@tunkit/tun-core';
 import type { Endpoint } from '../bind/bind.js';
-import { Engine } from './engine.js';
-import { generatePrivateKey, publicKeyFrom } from './keys.js';
-import { messageType } from './messages.js';
+import { Engine } from '../protocol/engine.js';
+import { generatePrivateKey, publicKeyFrom } from '../protocol/keys.js';
+import { messageType } from '../protocol/messages.js';
 
 export type FuzzedKind = 'initiation' | 'response' | 'cookie-reply' | 'transport' | 'other';
 

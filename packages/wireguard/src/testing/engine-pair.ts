@@ -1,16 +1,20 @@
 // Two Engines on a fake clock that pass batches by hand: the harness of the Engine tests (no I/O).
+// Engine a (10.9.0.1, at ENDPOINT_A) knows b's endpoint and initiates; b (10.9.0.2, at ENDPOINT_B)
+// learns a's from the handshake.
 import { PacketBatch } from '@tunkit/tun-core';
 import { sequencePacket } from '@tunkit/tun-core/testing';
 import type { Endpoint } from '../bind/bind.js';
-import { Engine } from './engine.js';
-import { generatePrivateKey, publicKeyFrom } from './keys.js';
-import type { Peer } from './peer.js';
-import type { TimerSettings } from './timers.js';
+import { Engine } from '../protocol/engine.js';
+import { generatePrivateKey, publicKeyFrom } from '../protocol/keys.js';
+import type { Peer } from '../protocol/peer.js';
+import type { TimerSettings } from '../protocol/timers.js';
 
-export const A: Endpoint = { address: '10.0.0.1', port: 1 };
-export const B: Endpoint = { address: '10.0.0.2', port: 2 };
+/** Where engine a sends from, as b sees it. */
+export const ENDPOINT_A: Endpoint = { address: '10.0.0.1', port: 1 };
+/** Where engine b listens, as a knows it. */
+export const ENDPOINT_B: Endpoint = { address: '10.0.0.2', port: 2 };
 
-export interface SetupOptions {
+export interface EnginePairOptions {
   underLoad?: boolean;
   /** Timer overrides for a (the initiator) and b (the responder). */
   timersA?: Partial<TimerSettings>;
@@ -19,7 +23,7 @@ export interface SetupOptions {
   random?: (n: number) => Uint8Array;
 }
 
-export function setup(options: SetupOptions = {}) {
+export function enginePair(options: EnginePairOptions = {}) {
   let now = 1_000;
   const clock = () => now;
   const aKey = generatePrivateKey();
@@ -39,7 +43,7 @@ export function setup(options: SetupOptions = {}) {
     timers: { ...timers, ...options.timersB },
     underLoad: () => options.underLoad ?? false,
   });
-  a.addPeer({ publicKey: publicKeyFrom(bKey), endpoint: B }, ['10.9.0.2/32']);
+  a.addPeer({ publicKey: publicKeyFrom(bKey), endpoint: ENDPOINT_B }, ['10.9.0.2/32']);
   b.addPeer({ publicKey: publicKeyFrom(aKey) }, ['10.9.0.1/32']);
   /** Delivers `out` (datagrams from `sender`) to `receiver`; returns what the receiver answered and wrote to its TUN. */
   const deliver = (receiver: Engine, out: PacketBatch, sender: Endpoint) => {
@@ -74,8 +78,8 @@ export function setup(options: SetupOptions = {}) {
   };
   /** Runs a handshake (a initiates with packet `seq`, delivered to b) and returns b's view of a. */
   const handshake = (seq = 0) => {
-    const flushed = deliver(a, deliver(b, send(a, [seq]), A).replies, B).replies;
-    deliver(b, flushed, A);
+    const flushed = deliver(a, deliver(b, send(a, [seq]), ENDPOINT_A).replies, ENDPOINT_B).replies;
+    deliver(b, flushed, ENDPOINT_A);
     return [...b.peers()][0] as Peer;
   };
   return { a, b, deliver, send, tick, handshake, advance: (ms: number) => (now += ms) };
