@@ -7,7 +7,7 @@ import { createWriteStream, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { privilegedSuite } from '@tunkit/tun-core/testing';
+import { checkoutView, privilegedSuite } from '@tunkit/tun-core/testing';
 import {
   appMain,
   createLab,
@@ -15,6 +15,7 @@ import {
   type Lab,
   nodeIn,
   nodeServer,
+  ROOT,
   startDaemon,
   TUNNEL,
   tunnelConfigs,
@@ -27,6 +28,8 @@ const { skip } = privilegedSuite('tunkit-gateway and tunkit-headless in the lab'
 const id = process.pid % 10000;
 const names = { gateway: `tkg${id}`, client: `tkc${id}` };
 const METRICS = '127.0.0.1:9586';
+// The unprivileged runs below use the checkout through a view user nobody can reach.
+const view = checkoutView(ROOT);
 
 describe('tunkit-headless ↔ tunkit-gateway', { skip }, () => {
   let lab: Lab;
@@ -219,21 +222,17 @@ describe('tunkit-headless ↔ tunkit-gateway', { skip }, () => {
     try {
       const path = dir.paths[`tkn${id}`] as string;
       lab.exec('client', 'chown', ['-R', 'nobody', dir.dir]);
-      const child = lab.spawn(
-        'client',
-        'setpriv',
-        [
-          '--reuid=65534',
-          '--regid=65534',
-          '--clear-groups',
-          '--inh-caps=-all',
-          process.execPath,
-          appMain('headless'),
-          '--config',
-          path,
-        ],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
+      const [command, args] = view.wrap('setpriv', [
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        '--inh-caps=-all',
+        process.execPath,
+        view.path(appMain('headless')),
+        '--config',
+        path,
+      ]);
+      const child = lab.spawn('client', command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       let stderr = '';
       child.stderr?.on('data', (d) => {
         stderr += d;
@@ -261,31 +260,28 @@ describe('tunkit-headless ↔ tunkit-gateway', { skip }, () => {
       lab.exec('server', 'mknod', ['-m', '0666', tunNode, 'c', '10', '200']);
       lab.exec('server', 'chown', ['-R', 'nobody', dir.dir]);
       const runAsNobody = async (args: string[], env: Record<string, string> = {}) => {
-        const child = lab.spawn(
-          'server',
-          'unshare',
+        const [command, wrapped] = view.wrap(
+          'setpriv',
           [
-            '--mount',
-            'sh',
-            '-c',
-            'mount --bind "$0" /dev/net/tun && exec "$@"',
-            tunNode,
-            'setpriv',
             '--reuid=65534',
             '--regid=65534',
             '--clear-groups',
             '--inh-caps=+net_admin',
             '--ambient-caps=+net_admin',
             process.execPath,
-            appMain('headless'),
+            view.path(appMain('headless')),
             '--config',
             dir.paths[name] as string,
             '--log-format',
             'json',
             ...args,
           ],
-          { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
+          { binds: [[tunNode, '/dev/net/tun']] },
         );
+        const child = lab.spawn('server', command, wrapped, {
+          stdio: ['ignore', 'pipe', 'pipe'],
+          env: { ...process.env, ...env },
+        });
         let stdout = '';
         let stderr = '';
         child.stdout?.on('data', (d) => {

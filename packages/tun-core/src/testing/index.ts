@@ -1,4 +1,5 @@
 // @tunkit/tun-core/testing: the shared fakes and the contract suite other packages test with.
+export * from './checkout-view.js';
 export * from './contract-suite.js';
 export * from './harness.js';
 export * from './kernel-side.js';

@@ -9,6 +9,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { PacketBatch, TunConfigError, TunOsError } from '@tunkit/tun-core';
+import { checkoutView } from '@tunkit/tun-core/testing';
 import * as config from '../../src/index.js';
 import { openTun } from '../../src/index.js';
 import { spawnScript } from './children.js';
@@ -208,7 +209,9 @@ describe('LinuxTun device', { skip }, () => {
   it('says which privilege is missing when run without CAP_NET_ADMIN', async () => {
     const script =
       "const { openTun } = await import('./src/index.ts'); try { await openTun({ name: 'tknopriv0' }); console.log('OPENED'); } catch (e) { console.log(e.name, e.errno, e.message); }";
-    const { stdout } = await run(
+    // As user nobody, from a view of the checkout it can reach (see checkoutView).
+    const view = checkoutView(packageDir);
+    const [command, args] = view.wrap(
       'setpriv',
       [
         '--reuid=65534',
@@ -221,10 +224,9 @@ describe('LinuxTun device', { skip }, () => {
         '-e',
         script,
       ],
-      {
-        cwd: packageDir,
-      },
+      { cwd: packageDir },
     );
+    const { stdout } = await run(command, args);
     assert.doesNotMatch(stdout, /OPENED/);
     assert.match(stdout, /TunOsError (EPERM|EACCES) .*(CAP_NET_ADMIN|root)/);
   });
