@@ -8,6 +8,7 @@ import {
   DEFAULT_UAPI_DIR,
   Device,
   defaultAead,
+  LinuxUdpBind,
   type UapiHandler,
   UapiServer,
   UdpBind,
@@ -126,10 +127,9 @@ interface BindFactory {
   open(options: { port: number; ipv6?: boolean }): Promise<Bind>;
 }
 
-/** The platform's native UDP bind when it has one and it is wanted, else node:dgram's. */
-function bindFactory(platform: TunPlatform, kind: 'native' | 'dgram'): BindFactory {
-  const native = (platform as { LinuxUdpBind?: BindFactory }).LinuxUdpBind;
-  return kind === 'native' && native ? native : UdpBind;
+/** The native Linux UDP bind when it is wanted there, else node:dgram's. */
+function bindFactory(kind: 'native' | 'dgram'): BindFactory {
+  return kind === 'native' && process.platform === 'linux' ? LinuxUdpBind : UdpBind;
 }
 
 async function openBind(factory: BindFactory, port: number): Promise<Bind> {
@@ -194,7 +194,7 @@ async function start(settings: DaemonSettings, options: MainOptions, log: Logger
       addresses: config.interface.addresses,
       ...(process.platform === 'linux' ? { queues: settings.tunQueues, offload: settings.offload } : {}),
     });
-    const factory = bindFactory(platform, settings.udpBind);
+    const factory = bindFactory(settings.udpBind);
     let bind = await openBind(factory, settings.listenPort);
     let routes: InstalledRoutes | undefined;
     device = new Device({

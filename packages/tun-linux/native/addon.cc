@@ -3,14 +3,12 @@
 
 #include "bindings.hh"
 #include "tun_object.hh"
-#include "udp_socket.hh"
 
 namespace {
 
 // JS thread, once per environment (the main thread and each worker that loads the addon).
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("TunDevice", tunkit::linux_tun::TunDevice::Define(env));
-  exports.Set("UdpSocket", tunkit::linux_tun::UdpSocket::Define(env));
   tunkit::linux_tun::registerConfigExports(env, exports);
   tunkit::linux_tun::registerCodecExports(env, exports);
   return exports;

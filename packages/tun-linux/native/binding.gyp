@@ -12,8 +12,7 @@
         "netns.cc",
         "offload.cc",
         "queue_thread.cc",
-        "tun_object.cc",
-        "udp_socket.cc"
+        "tun_object.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -11,7 +11,6 @@ export * from './interface-config.js';
 export { LinuxTun, type LinuxTunOffload, type LinuxTunStats } from './linux-tun.js';
 export type { LinuxTunOptions } from './options.js';
 export * from './policy-rules.js';
-export * from './udp-bind.js';
 
 /**
  * Opens a multi-queue TUN device, configures it (MTU, txqueuelen, addresses, routes, up) over

@@ -59,8 +59,6 @@ export interface NativeDeviceOptions {
 
 interface Addon {
   TunDevice: new (options: NativeDeviceOptions, onWake: () => void) => NativeTunDevice;
-  /** See udp-bind.ts for its shape. */
-  UdpSocket: unknown;
   flowHash(packet: Uint8Array): number;
   /** Test hooks for the offload codecs (native/offload.cc). null: malformed frame. */
   splitFrame(frame: Uint8Array): Uint8Array[] | null;

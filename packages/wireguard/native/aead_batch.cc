@@ -9,6 +9,10 @@
 #include <cstdint>
 #include <cstring>
 
+#include "exports.hh"
+
+namespace tunkit::wireguard {
+
 namespace {
 
 constexpr int kTagLength = 16;
@@ -112,13 +116,12 @@ Napi::Value OpenMany(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), opened);
 }
 
-Napi::Object Init(Napi::Env env, Napi::Object exports) {
+}  // namespace
+
+void registerAeadExports(Napi::Env env, Napi::Object exports) {
   exports.Set("sealMany", Napi::Function::New(env, SealMany));
   exports.Set("openMany", Napi::Function::New(env, OpenMany));
   exports.Set("openssl", Napi::String::New(env, OpenSSL_version(OPENSSL_VERSION)));
-  return exports;
 }
 
-}  // namespace
-
-NODE_API_MODULE(tunkit_wireguard, Init)
+}  // namespace tunkit::wireguard

@@ -2,8 +2,18 @@
   "targets": [
     {
       "target_name": "tunkit_wireguard",
-      "sources": ["aead_batch.cc"],
-      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "sources": ["addon.cc", "aead_batch.cc"],
+      "conditions": [
+        ["OS=='linux'", {
+          "sources": ["linux/udp_socket.cc"]
+        }, {
+          "sources": ["other/udp_exports.cc"]
+        }]
+      ],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "<!(node -p \"require('@tunkit/tun-core/native').include\")"
+      ],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_CPP_EXCEPTIONS_ALL", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++20"],

@@ -1,4 +1,6 @@
-// UDP binds: the batch-shaped Bind contract, its node:dgram implementation and the in-memory fake.
+// UDP binds: the batch-shaped Bind contract, its native Linux and node:dgram implementations,
+// and the in-memory fake.
 export * from './bind.js';
+export * from './linux-udp-bind.js';
 export * from './memory-bind.js';
 export * from './udp-bind.js';

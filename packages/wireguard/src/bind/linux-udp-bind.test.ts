@@ -1,15 +1,15 @@
-// @tunkit/tun-linux's LinuxUdpBind (recvmmsg/sendmmsg/UDP GSO) as a WireGuard Bind: batches both
-// ways, IPv4 and IPv6, interop with the node:dgram UdpBind, GSO runs split back into datagrams,
-// send backpressure, truncated datagrams counted, clear errors, close.
+// LinuxUdpBind (recvmmsg/sendmmsg/UDP GSO) as a WireGuard Bind: batches both ways, IPv4 and
+// IPv6, interop with the node:dgram UdpBind, GSO runs split back into datagrams, send
+// backpressure, truncated datagrams counted, clear errors, close.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PacketBatch, TunOsError } from '@tunkit/tun-core';
 import type { Bind, Endpoint } from './bind.js';
+import { LinuxUdpBind, type LinuxUdpBindOptions } from './linux-udp-bind.js';
 import { UdpBind } from './udp-bind.js';
 
-const linux = process.platform === 'linux' ? await import('@tunkit/tun-linux') : undefined;
-const open = async (options: object = {}): Promise<Bind> =>
-  (linux as NonNullable<typeof linux>).LinuxUdpBind.open(options);
+const linux = process.platform === 'linux';
+const open = (options: LinuxUdpBindOptions = {}): Promise<Bind> => LinuxUdpBind.open(options);
 
 function datagrams(count: number, size: number, tag: number, room = 0): PacketBatch {
   const batch = new PacketBatch({ capacity: count + room, byteCapacity: (count + room) * (size + 64) + 65_536 });

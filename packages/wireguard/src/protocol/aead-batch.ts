@@ -4,10 +4,7 @@
 // in place, no allocation), or node:crypto one packet at a time where the addon is not built.
 
 import { createCipheriv, createDecipheriv } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { native, nativeLoadFailure } from '../native.js';
 import { counterNonce, TAG_LENGTH } from './crypto.js';
 
 /** The jobs of one batch: job i is `lengths[i]` bytes at `offsets[i]` of the buffer, tag after. */
@@ -121,33 +118,14 @@ export const nodeCryptoAead: AeadBackend = {
   },
 };
 
-interface NativeAead {
-  sealMany(...args: unknown[]): void;
-  openMany(...args: unknown[]): number;
-  openssl: string;
-}
-
 function jobArgs(buffer: Uint8Array, jobs: AeadJobs): unknown[] {
   return [buffer, jobs.offsets, jobs.lengths, jobs.counterLo, jobs.counterHi, jobs.keyIndex, jobs.keys, jobs.count];
 }
 
-/** The package's directory, from dist/ (built) or src/protocol/ (tests run from source). */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
-  return dir;
-}
-
 /** The addon (packages/wireguard/native), or undefined when it is not built for this platform. */
 export function loadNativeAead(): AeadBackend | undefined {
-  let addon: NativeAead;
-  try {
-    const require = createRequire(import.meta.url);
-    const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeAead;
-    addon = nodeGypBuild(join(packageRoot(), 'native'));
-  } catch {
-    return undefined;
-  }
+  if (nativeLoadFailure() !== undefined) return undefined;
+  const addon = native();
   return {
     name: `native (${addon.openssl})`,
     seal: (buffer, jobs) => addon.sealMany(...jobArgs(buffer, jobs)),

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PacketBatch } from '@tunkit/tun-core';
-import { LinuxUdpBind, type UdpEndpoint } from './udp-bind.js';
+import type { Endpoint } from './bind.js';
+import { LinuxUdpBind } from './linux-udp-bind.js';
 
 /** Datagram `seq` of `size` bytes: its sequence number in bytes 0..1, then a pattern from it. */
 function datagram(seq: number, size: number): Uint8Array {
@@ -32,13 +33,13 @@ const runOf = (count: number, size: number, last?: number): number[] => [
 interface Received {
   seq: number;
   size: number;
-  from: UdpEndpoint;
+  from: Endpoint;
   intact: boolean;
 }
 
 /** Receives until `count` datagrams arrived, checking the layout rule of every batch. */
 async function receive(bind: LinuxUdpBind, batch: PacketBatch, count: number, perCall?: number[]): Promise<Received[]> {
-  const from: UdpEndpoint[] = [];
+  const from: Endpoint[] = [];
   const got: Received[] = [];
   while (got.length < count) {
     const n = await bind.recvMany(batch, from);
@@ -52,7 +53,7 @@ async function receive(bind: LinuxUdpBind, batch: PacketBatch, count: number, pe
       const d = batch.packet(i);
       const seq = ((d[0] as number) << 8) | (d[1] as number);
       const expected = datagram(seq, d.length);
-      got.push({ seq, size: d.length, from: from[i] as UdpEndpoint, intact: Buffer.compare(d, expected) === 0 });
+      got.push({ seq, size: d.length, from: from[i] as Endpoint, intact: Buffer.compare(d, expected) === 0 });
     }
     assert.ok(used <= batch.bytesUsed && batch.bytesUsed <= batch.byteCapacity);
   }

@@ -17,7 +17,7 @@
 #include <tunkit/os_error_js.hh>
 #include <tunkit/packet_batch_view.hh>
 
-#include "tunkit_linux.hh"
+#include "../exports.hh"
 
 // Older libc headers lack these; the kernel's values (include/uapi/linux/udp.h).
 #ifndef UDP_SEGMENT
@@ -27,7 +27,7 @@
 #define UDP_GRO 104
 #endif
 
-namespace tunkit::linux_tun {
+namespace tunkit::wireguard {
 
 namespace {
 
@@ -607,4 +607,6 @@ Napi::Value UdpSocket::Close(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-}  // namespace tunkit::linux_tun
+void registerUdpExports(Napi::Env env, Napi::Object exports) { exports.Set("UdpSocket", UdpSocket::Define(env)); }
+
+}  // namespace tunkit::wireguard

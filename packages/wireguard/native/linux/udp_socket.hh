@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace tunkit::linux_tun {
+namespace tunkit::wireguard {
 
 /**
  * The datagrams of one coalesced (UDP GRO) message that did not fit the previous batch: bytes
@@ -71,4 +71,4 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
   Napi::Env env_;
 };
 
-}  // namespace tunkit::linux_tun
+}  // namespace tunkit::wireguard

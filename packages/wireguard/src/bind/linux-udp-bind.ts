@@ -1,4 +1,4 @@
-// LinuxUdpBind: WireGuard's Bind (see @tunkit/wireguard) over a native non-blocking UDP socket:
+// LinuxUdpBind: the Bind (bind.ts) over the addon's native non-blocking UDP socket, Linux only:
 // one recvmmsg fills a whole PacketBatch (with UDP GRO, a message of several coalesced datagrams is
 // split back into packets), one sendmmsg sends one (runs of equal-size datagrams to one peer as a
 // single UDP GSO message), readiness from a libuv poll on the fd. No thread, no copy
@@ -14,13 +14,8 @@ import {
   TunConfigError,
   TunOsError,
 } from '@tunkit/tun-core';
-import { callNative, native } from './native.js';
-
-/** An IP literal and a port (the shape of @tunkit/wireguard's Endpoint). */
-export interface UdpEndpoint {
-  address: string;
-  port: number;
-}
+import { callNative, type NativeUdpSocket, native } from '../native.js';
+import type { Bind, BindStats, Endpoint } from './bind.js';
 
 export interface LinuxUdpBindOptions {
   /** Local port; 0 picks an ephemeral one (default 0). */
@@ -44,55 +39,26 @@ export interface LinuxUdpBindOptions {
   gro?: boolean;
 }
 
-export interface LinuxUdpBindStats {
-  rxDatagrams: number;
-  rxBytes: number;
-  txDatagrams: number;
-  txBytes: number;
-  rxDropped: number;
-  txErrors: number;
-  txRefused: number;
+export interface LinuxUdpBindStats extends BindStats {
   /** UDP messages sent: fewer than txDatagrams when GSO carried several datagrams in one. */
   txMessages: number;
   /** UDP messages received: fewer than rxDatagrams when GRO coalesced several datagrams into one. */
   rxMessages: number;
 }
 
+/** An address in the socket's form: [family 4|6, 0, port hi, port lo, 16 address bytes]. */
 const ADDRESS_BYTES = 20;
 
-interface NativeUdpSocket {
-  port(): number;
-  recv(
-    buffer: Uint8Array,
-    offsets: Uint32Array,
-    lengths: Uint32Array,
-    meta: Uint32Array,
-    addresses: Uint8Array,
-    maxDatagram: number,
-  ): number;
-  send(
-    buffer: Uint8Array,
-    offsets: Uint32Array,
-    lengths: Uint32Array,
-    start: number,
-    end: number,
-    addresses: Uint8Array,
-  ): [number, number, number];
-  gro(): boolean;
-  poll(readable: boolean, writable: boolean): void;
-  close(): void;
-}
-
-export class LinuxUdpBind {
+export class LinuxUdpBind implements Bind {
   private readonly socket: NativeUdpSocket;
   private readonly maxDatagram: number;
   private readonly meta = new Uint32Array(8);
   private recvAddresses = new Uint8Array(0);
   private sendAddresses = new Uint8Array(0);
-  private readonly encoded = new WeakMap<UdpEndpoint, Uint8Array>();
-  private readonly decoded = new Map<string, UdpEndpoint>();
+  private readonly encoded = new WeakMap<Endpoint, Uint8Array>();
+  private readonly decoded = new Map<string, Endpoint>();
   private readonly lastRaw = new Uint8Array(ADDRESS_BYTES);
-  private lastEndpoint: UdpEndpoint | undefined;
+  private lastEndpoint: Endpoint | undefined;
   private readable: (() => void) | undefined;
   private writable: (() => void)[] = [];
   private blocked = false;
@@ -129,10 +95,13 @@ export class LinuxUdpBind {
     }
     const ipv6 = options.ipv6 ?? true;
     const address = parseIpAddress(options.address ?? (ipv6 ? '::' : '0.0.0.0'));
-    const Socket = native().UdpSocket as unknown as new (
-      options: object,
-      onReady: (readable: boolean, writable: boolean) => void,
-    ) => NativeUdpSocket;
+    const Socket = native().UdpSocket;
+    if (Socket === undefined) {
+      throw new TunConfigError(
+        'ERR_BIND_UNSUPPORTED',
+        `LinuxUdpBind runs on Linux only, this is ${process.platform}: use UdpBind (node:dgram), or openBind, which picks`,
+      );
+    }
     try {
       this.socket = callNative(
         () =>
@@ -174,7 +143,7 @@ export class LinuxUdpBind {
   }
 
   /** Waits for at least one datagram, then fills `batch` (cleared first) with one recvmmsg. */
-  async recvMany(batch: PacketBatch, from: UdpEndpoint[]): Promise<number> {
+  async recvMany(batch: PacketBatch, from: Endpoint[]): Promise<number> {
     for (;;) {
       if (this.isClosed) return 0;
       const n = this.drain(batch, from);
@@ -186,7 +155,7 @@ export class LinuxUdpBind {
     }
   }
 
-  private drain(batch: PacketBatch, from: UdpEndpoint[]): number {
+  private drain(batch: PacketBatch, from: Endpoint[]): number {
     batch.clear();
     if (this.recvAddresses.length < batch.capacity * ADDRESS_BYTES)
       this.recvAddresses = new Uint8Array(batch.capacity * ADDRESS_BYTES);
@@ -213,7 +182,7 @@ export class LinuxUdpBind {
   }
 
   /** The Endpoint for received address i: the previous object when the bytes are the same. */
-  private endpointAt(i: number): UdpEndpoint {
+  private endpointAt(i: number): Endpoint {
     const a = this.recvAddresses;
     const at = i * ADDRESS_BYTES;
     const last = this.lastEndpoint;
@@ -227,7 +196,7 @@ export class LinuxUdpBind {
     return this.lastEndpoint;
   }
 
-  private lookUp(a: Uint8Array, at: number): UdpEndpoint {
+  private lookUp(a: Uint8Array, at: number): Endpoint {
     const port = ((a[at + 2] as number) << 8) | (a[at + 3] as number);
     const bytes = a.subarray(at + 4, at + (a[at] === 4 ? 8 : 20));
     let key = `${port}`;
@@ -242,7 +211,7 @@ export class LinuxUdpBind {
     return endpoint;
   }
 
-  private encode(endpoint: UdpEndpoint): Uint8Array {
+  private encode(endpoint: Endpoint): Uint8Array {
     let bytes = this.encoded.get(endpoint);
     if (bytes === undefined) {
       const address = parseIpAddress(endpoint.address);
@@ -260,18 +229,18 @@ export class LinuxUdpBind {
   }
 
   /** Sends datagrams start.. of `batch` to `to[i]` (or `to`) with sendmmsg; returns how many were taken. */
-  sendMany(batch: PacketBatch, to: readonly UdpEndpoint[] | UdpEndpoint, start = 0): number {
+  sendMany(batch: PacketBatch, to: readonly Endpoint[] | Endpoint, start = 0): number {
     if (this.isClosed) throw new TunClosedError('UDP bind');
     const count = batch.length - start;
     if (count <= 0) return 0;
     if (this.sendAddresses.length < count * ADDRESS_BYTES)
       this.sendAddresses = new Uint8Array(Math.max(count, 128) * ADDRESS_BYTES);
-    const single = Array.isArray(to) ? undefined : this.encode(to as UdpEndpoint);
+    const single = Array.isArray(to) ? undefined : this.encode(to as Endpoint);
     for (let i = 0; i < count; i++) {
-      const endpoint = single ?? (to as readonly UdpEndpoint[])[start + i];
+      const endpoint = single ?? (to as readonly Endpoint[])[start + i];
       if (endpoint === undefined)
         throw new TunConfigError('ERR_BIND_ENDPOINT', `no endpoint for datagram ${start + i}`);
-      this.sendAddresses.set(single ?? this.encode(endpoint as UdpEndpoint), i * ADDRESS_BYTES);
+      this.sendAddresses.set(single ?? this.encode(endpoint as Endpoint), i * ADDRESS_BYTES);
     }
     const [taken, errors, messages] = callNative(() =>
       this.socket.send(batch.buffer, batch.offsets, batch.lengths, start, batch.length, this.sendAddresses),

@@ -1,0 +1,20 @@
+// The addon's exports, one registration per concern; addon.cc calls them.
+#pragma once
+
+#include <napi.h>
+
+namespace tunkit::wireguard {
+
+/** sealMany, openMany, openssl: ChaCha20-Poly1305 over a batch (aead_batch.cc). JS thread. */
+void registerAeadExports(Napi::Env env, Napi::Object exports);
+
+/**
+ * UdpSocket, the batch UDP socket under LinuxUdpBind (linux/udp_socket.cc). Elsewhere nothing
+ * (other/udp_exports.cc): node:dgram's UdpBind serves there. JS thread.
+ */
+void registerUdpExports(Napi::Env env, Napi::Object exports);
+
+/** The addon's name in error messages (tun-core's currentExceptionToJs). */
+inline constexpr const char* kAddonName = "wireguard";
+
+}  // namespace tunkit::wireguard

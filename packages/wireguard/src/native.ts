@@ -1,0 +1,102 @@
+// The only file that loads the wireguard addon (native/): ChaCha20-Poly1305 over a whole batch
+// (every OS), and on Linux the batch UDP socket under LinuxUdpBind. The addon is optional: where
+// it does not load, the AEAD falls back to node:crypto and openBind to node:dgram, and each says so.
+// Errors the socket throws for a failed OS call become tun-core's TunOsError through callNative.
+
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { callNative, loadNativeAddon, type NativeAddonHint, TunConfigError } from '@tunkit/tun-core';
+
+/** The options baton of `new UdpSocket(...)` (native/linux/udp_socket_object.cc). */
+export interface NativeUdpSocketOptions {
+  /** 4 or 16 bytes. */
+  address: Uint8Array;
+  port: number;
+  ipv6: boolean;
+  bufferBytes: number;
+  gso: boolean;
+  gro: boolean;
+}
+
+/** The batch UDP socket; its calls are described in linux-udp-bind.ts, which is its only user. */
+export interface NativeUdpSocket {
+  port(): number;
+  recv(
+    buffer: Uint8Array,
+    offsets: Uint32Array,
+    lengths: Uint32Array,
+    meta: Uint32Array,
+    addresses: Uint8Array,
+    maxDatagram: number,
+  ): number;
+  send(
+    buffer: Uint8Array,
+    offsets: Uint32Array,
+    lengths: Uint32Array,
+    start: number,
+    end: number,
+    addresses: Uint8Array,
+  ): [number, number, number];
+  gro(): boolean;
+  poll(readable: boolean, writable: boolean): void;
+  close(): void;
+}
+
+interface Addon {
+  sealMany(...args: unknown[]): void;
+  openMany(...args: unknown[]): number;
+  /** OpenSSL's version string: the library Node links, which does the AEAD. */
+  openssl: string;
+  /** Linux only. */
+  UdpSocket?: new (
+    options: NativeUdpSocketOptions,
+    onReady: (readable: boolean, writable: boolean) => void,
+  ) => NativeUdpSocket;
+}
+
+const PACKAGE = '@tunkit/wireguard';
+
+const HINT: NativeAddonHint = {
+  build:
+    "build it from the tunkit repository ('pnpm install && pnpm --filter @tunkit/wireguard build'; needs python3, make and a C++17 compiler) and depend on that build",
+};
+
+/**
+ * The package's native/ folder. Found from the package.json above this module rather than at a
+ * fixed `../native`: the code runs from src/ (tests), dist/, dist/testing/ (the ./testing entry
+ * bundles its own copy in CommonJS) or a chunk, each at its own depth.
+ */
+function nativeDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return join(dir, 'native');
+}
+
+let loaded: Addon | TunConfigError | undefined;
+
+function load(): Addon | TunConfigError {
+  if (loaded === undefined) {
+    try {
+      loaded = loadNativeAddon<Addon>(PACKAGE, nativeDir(), HINT);
+    } catch (error) {
+      loaded = error as TunConfigError; // loadNativeAddon throws only TunConfigError
+    }
+  }
+  return loaded;
+}
+
+/** The addon, loaded on first use; throws TunConfigError (ERR_TUN_NATIVE_MISSING) saying what to do. */
+export function native(): Addon {
+  const addon = load();
+  if (addon instanceof TunConfigError) throw addon;
+  return addon;
+}
+
+/** Why the addon does not load (the sentence a user can act on), or undefined when it does. */
+export function nativeLoadFailure(): string | undefined {
+  const addon = load();
+  return addon instanceof TunConfigError ? addon.message : undefined;
+}
+
+export { callNative };
