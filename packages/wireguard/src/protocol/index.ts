@@ -13,4 +13,3 @@ export * from './peer.js';
 export * from './replay.js';
 export * from './seal.js';
 export * from './tai64n.js';
-export * from './timers.js';

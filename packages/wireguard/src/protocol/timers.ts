@@ -1,43 +1,54 @@
-// The protocol's timer settings (whitepaper 6.1), injectable so tests can shorten them (a rekey in
-// seconds instead of minutes) and drive them with a fake clock.
+// The protocol timers (whitepaper 6.2), run by Engine.tick about every 100 ms: handshake
+// retransmission and giving up, keepalives owed for received data, a new handshake when sent data
+// goes unanswered, persistent keepalives, and forgetting keys long past use. Their settings
+// (TimerSettings, DEFAULT_TIMERS) sit beside the constants they come from, in constants.ts.
 
-import {
-  KEEPALIVE_TIMEOUT,
-  REJECT_AFTER_MESSAGES,
-  REJECT_AFTER_TIME,
-  REKEY_AFTER_MESSAGES,
-  REKEY_AFTER_TIME,
-  REKEY_ATTEMPT_TIME,
-  REKEY_TIMEOUT,
-  REKEY_TIMEOUT_JITTER_MAX,
-} from './constants.js';
+import type { PacketBatch } from '@tunkit/tun-core';
+import type { Endpoint } from '../bind/bind.js';
+import type { EngineContext } from './engine-context.js';
+import type { Handshakes } from './engine-handshake.js';
+import type { Peer } from './peer.js';
+import type { Sessions } from './sessions.js';
 
-export interface TimerSettings {
-  rekeyAfterTime: number;
-  rejectAfterTime: number;
-  rekeyAttemptTime: number;
-  rekeyTimeout: number;
-  keepaliveTimeout: number;
-  rekeyAfterMessages: number;
-  rejectAfterMessages: number;
-  jitterMax: number;
-  /**
-   * A new handshake starts when data went out and nothing authenticated came back for this long
-   * (whitepaper: KEEPALIVE_TIMEOUT + REKEY_TIMEOUT = 15 s). A client may shorten it to find a
-   * restarted peer sooner; the cost is at most one extra initiation per this interval during
-   * one-way traffic.
-   */
-  unansweredDataTimeout: number;
+export class Timers {
+  constructor(
+    private readonly context: EngineContext,
+    private readonly sessions: Sessions,
+    private readonly handshakes: Handshakes,
+  ) {}
+
+  /** Runs the timer rules for every peer at `now`. */
+  run(out: PacketBatch, to: Endpoint[], now: number): void {
+    for (const peer of this.context.peersByKey.values()) this.runForPeer(peer, out, to, now);
+  }
+
+  private runForPeer(peer: Peer, out: PacketBatch, to: Endpoint[], now: number): void {
+    const { context, sessions, handshakes } = this;
+    const t = context.timers;
+    if (peer.handshake !== undefined && now - peer.lastInitiationSentAt >= t.rekeyTimeout + peer.retransmitJitter) {
+      if (now - peer.handshakeStartedAt >= t.rekeyAttemptTime) {
+        context.drops['handshake-timeout'] += peer.staged.length;
+        peer.staged.length = 0;
+        sessions.forgetHandshake(peer);
+        peer.handshakeStartedAt = -1;
+      } else {
+        handshakes.initiate(peer, out, to, now, true);
+      }
+    }
+    const keypair = sessions.sendKeypair(peer, now);
+    if (peer.owesKeepalive && now - peer.lastDataReceivedAt >= t.keepaliveTimeout && keypair !== undefined) {
+      sessions.sendKeepalive(peer, keypair, out, to, now);
+    }
+    // Data went out and nothing authenticated came back for unansweredDataTimeout since the first
+    // such packet (not the last: steady traffic to a restarted peer must not defer it).
+    if (peer.unansweredDataSince >= 0 && now - peer.unansweredDataSince >= t.unansweredDataTimeout) {
+      peer.unansweredDataSince = -1; // once per silence
+      handshakes.initiate(peer, out, to, now, false);
+    }
+    if (peer.persistentKeepalive > 0 && now - peer.lastSentAt >= peer.persistentKeepalive * 1000) {
+      if (keypair !== undefined) sessions.sendKeepalive(peer, keypair, out, to, now);
+      else handshakes.initiate(peer, out, to, now, false);
+    }
+    if (peer.current !== undefined && now - peer.current.createdAt >= 3 * t.rejectAfterTime) sessions.clear(peer);
+  }
 }
-
-export const DEFAULT_TIMERS: Readonly<TimerSettings> = {
-  rekeyAfterTime: REKEY_AFTER_TIME,
-  rejectAfterTime: REJECT_AFTER_TIME,
-  rekeyAttemptTime: REKEY_ATTEMPT_TIME,
-  rekeyTimeout: REKEY_TIMEOUT,
-  keepaliveTimeout: KEEPALIVE_TIMEOUT,
-  rekeyAfterMessages: REKEY_AFTER_MESSAGES,
-  rejectAfterMessages: REJECT_AFTER_MESSAGES,
-  jitterMax: REKEY_TIMEOUT_JITTER_MAX,
-  unansweredDataTimeout: KEEPALIVE_TIMEOUT + REKEY_TIMEOUT,
-};

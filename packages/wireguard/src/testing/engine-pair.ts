@@ -4,10 +4,10 @@
 import { PacketBatch } from '@tunkit/tun-core';
 import { sequencePacket } from '@tunkit/tun-core/testing';
 import type { Endpoint } from '../bind/bind.js';
+import type { TimerSettings } from '../protocol/constants.js';
 import { Engine } from '../protocol/engine.js';
 import { generatePrivateKey, publicKeyFrom } from '../protocol/keys.js';
 import type { Peer } from '../protocol/peer.js';
-import type { TimerSettings } from '../protocol/timers.js';
 
 /** Where engine a sends from, as b sees it. */
 export const ENDPOINT_A: Endpoint = { address: '10.0.0.1', port: 1 };

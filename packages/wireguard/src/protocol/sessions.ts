@@ -1,0 +1,165 @@
+// The peers' sessions (keypairs): the local index each is known by, their rotation when a
+// handshake completes or is confirmed (previous, current, next, as wireguard-go's
+// BeginSymmetricSession and ReceivedWithKeypair), and sending on them: transport data, keepalives
+// and the bounded queue of packets staged until a session exists.
+
+import type { PacketBatch } from '@tunkit/tun-core';
+import type { Endpoint } from '../bind/bind.js';
+import type { EngineContext } from './engine-context.js';
+import type { InitiatorState, SessionKeys } from './handshake.js';
+import { readUint32LE } from './messages.js';
+import { type Keypair, newKeypair, type Peer, STAGED_LIMIT } from './peer.js';
+import { sealInto } from './seal.js';
+
+/** What a local index names: a handshake in flight (no keypair) or a session. */
+export interface IndexEntry {
+  peer: Peer;
+  keypair?: Keypair;
+}
+
+const EMPTY = new Uint8Array(0);
+
+export class Sessions {
+  private readonly indices = new Map<number, IndexEntry>();
+  private readonly nonce = Buffer.alloc(12);
+
+  constructor(private readonly context: EngineContext) {}
+
+  // ---- local indices ----
+
+  lookup(index: number): IndexEntry | undefined {
+    return this.indices.get(index);
+  }
+
+  /** A random local index not in use. */
+  allocateIndex(): number {
+    for (;;) {
+      const bytes = this.context.random(4);
+      const index = readUint32LE(bytes, 0);
+      if (!this.indices.has(index)) return index;
+    }
+  }
+
+  /** `peer` initiated a handshake: its state replaces any earlier one, known by its local index. */
+  startHandshake(peer: Peer, state: InitiatorState): void {
+    this.forgetHandshake(peer);
+    peer.handshake = state;
+    this.indices.set(state.localIndex, { peer });
+  }
+
+  forgetHandshake(peer: Peer): void {
+    if (peer.handshake !== undefined) this.indices.delete(peer.handshake.localIndex);
+    peer.handshake = undefined;
+  }
+
+  /** Drops every keypair of `peer` and its handshake in flight. */
+  clear(peer: Peer): void {
+    for (const k of [peer.previous, peer.current, peer.next])
+      if (k !== undefined) this.indices.delete(k.keys.localIndex);
+    peer.previous = peer.current = peer.next = undefined;
+    this.forgetHandshake(peer);
+  }
+
+  // ---- rotation ----
+
+  /**
+   * As responder (wireguard-go's BeginSymmetricSession): the new keypair waits as `next`, not
+   * usable for sending until the initiator has used it, and `previous` is let go.
+   */
+  beginAsResponder(peer: Peer, keys: SessionKeys, now: number): void {
+    if (peer.next !== undefined) this.indices.delete(peer.next.keys.localIndex);
+    if (peer.previous !== undefined) this.indices.delete(peer.previous.keys.localIndex);
+    peer.previous = undefined;
+    peer.next = newKeypair(keys, now);
+    this.indices.set(keys.localIndex, { peer, keypair: peer.next });
+  }
+
+  /**
+   * As initiator: the new keypair becomes `current` at once. An unconfirmed `next` (from the
+   * peer's own crossing initiation) becomes `previous`, so packets the peer already sealed on it
+   * still open; otherwise `current` does. The keypair pushed out is forgotten.
+   */
+  beginAsInitiator(peer: Peer, keys: SessionKeys, now: number): Keypair {
+    const keypair = newKeypair(keys, now);
+    this.indices.set(keys.localIndex, { peer, keypair });
+    if (peer.previous !== undefined) this.indices.delete(peer.previous.keys.localIndex);
+    if (peer.next !== undefined) {
+      if (peer.current !== undefined) this.indices.delete(peer.current.keys.localIndex);
+      peer.previous = peer.next;
+      peer.next = undefined;
+    } else {
+      peer.previous = peer.current;
+    }
+    peer.current = keypair;
+    return keypair;
+  }
+
+  /** The initiator used our `next` keypair: it becomes `current`, the old current `previous`. */
+  confirmNext(peer: Peer): Keypair {
+    const next = peer.next as Keypair;
+    if (peer.previous !== undefined) this.indices.delete(peer.previous.keys.localIndex);
+    peer.previous = peer.current;
+    peer.current = next;
+    peer.next = undefined;
+    return next;
+  }
+
+  // ---- sending ----
+
+  /** The keypair to send on: `current`, unless it is past REJECT_AFTER_TIME or _MESSAGES. */
+  sendKeypair(peer: Peer, now: number): Keypair | undefined {
+    const k = peer.current;
+    if (k === undefined) return undefined;
+    const t = this.context.timers;
+    if (now - k.createdAt >= t.rejectAfterTime || k.sendCounter >= t.rejectAfterMessages) return undefined;
+    return k;
+  }
+
+  /** Seals `packet` on `keypair` and appends it to `out` (to the peer's endpoint); false when `out` is full. */
+  send(peer: Peer, keypair: Keypair, packet: Uint8Array, out: PacketBatch, to: Endpoint[], now: number): boolean {
+    const index = out.length;
+    const keys = keypair.keys;
+    if (!sealInto(out, keys.sendKey, keys.remoteIndex, keypair.sendCounter, packet, this.context.mtu, this.nonce))
+      return false;
+    to[index] = peer.endpoint as Endpoint;
+    this.afterSeal(peer, keypair, packet.length, out.lengths[index] as number, now);
+    return true;
+  }
+
+  /** Bookkeeping once a packet of `plaintextLength` bytes went out as a `sealedLength` datagram. */
+  afterSeal(peer: Peer, keypair: Keypair, plaintextLength: number, sealedLength: number, now: number): void {
+    keypair.sendCounter++;
+    peer.txBytes += sealedLength;
+    peer.lastSentAt = now;
+    if (plaintextLength > 0) {
+      if (peer.unansweredDataSince < 0) peer.unansweredDataSince = now;
+      peer.owesKeepalive = false;
+    }
+  }
+
+  sendKeepalive(peer: Peer, keypair: Keypair, out: PacketBatch, to: Endpoint[], now: number): void {
+    if (this.send(peer, keypair, EMPTY, out, to, now)) {
+      peer.owesKeepalive = false;
+      this.context.counters.keepalivesSent++;
+    }
+  }
+
+  /** Copies the `length`-byte packet at `offset` in `buffer` to the peer's bounded staging queue. */
+  stage(peer: Peer, buffer: Uint8Array, offset: number, length: number): void {
+    if (peer.staged.length >= STAGED_LIMIT) {
+      peer.staged.shift();
+      this.context.drop('staged-overflow');
+    }
+    peer.staged.push(buffer.slice(offset, offset + length));
+  }
+
+  /** Seals the packets staged for `peer` into `out`; what does not fit stays staged, in order. */
+  sendStaged(peer: Peer, keypair: Keypair, out: PacketBatch, to: Endpoint[], now: number): void {
+    let sent = 0;
+    for (const packet of peer.staged) {
+      if (!this.send(peer, keypair, packet, out, to, now)) break;
+      sent++;
+    }
+    peer.staged.splice(0, sent);
+  }
+}
