@@ -1,9 +1,14 @@
-// What the parts of the Engine share: the settings, the peers, the counters and drops, and the
-// injected wall clock and random source. One object, handed to each part (sessions.ts,
-// engine-handshake.ts, timers.ts) by the Engine that owns it.
+// What the parts of the Engine share: the settings, the peers, the counters and drops, the
+// injected wall clock and random source, and the current call's time and Outbox. One object,
+// handed to each part (sessions.ts, engine-handshake.ts, timers.ts) by the Engine that owns it.
+// Each entry point of the Engine (sealBatch, receiveBatch, tick) starts with `begin`, so no
+// method below it takes the time or the output as parameters.
 
+import type { PacketBatch } from '@tunkit/tun-core';
+import type { Endpoint } from '../bind/bind.js';
 import type { TimerSettings } from './constants.js';
 import { type DropCounters, type DropReason, emptyDropCounters } from './drops.js';
+import { Outbox } from './outbox.js';
 import type { Peer } from './peer.js';
 
 export interface EngineCounters {
@@ -25,6 +30,10 @@ export class EngineContext {
   };
   /** Peers by the hex of their public key. */
   readonly peersByKey = new Map<string, Peer>();
+  /** The current call's monotonic time in milliseconds (one reading per call, as the protocol's timers want). */
+  now = 0;
+  /** Where the current call's datagrams go. */
+  readonly outbox = new Outbox();
 
   constructor(
     readonly timers: TimerSettings,
@@ -34,6 +43,12 @@ export class EngineContext {
     readonly wallClock: () => number,
     readonly random: (n: number) => Uint8Array,
   ) {}
+
+  /** Starts an entry point's call at `now`, appending datagrams to `out` (endpoints in `to`). */
+  begin(now: number, out: PacketBatch, to: Endpoint[]): void {
+    this.now = now;
+    this.outbox.use(out, to);
+  }
 
   drop(reason: DropReason): void {
     this.drops[reason]++;

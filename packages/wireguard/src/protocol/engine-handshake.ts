@@ -4,7 +4,6 @@
 // cookie reply and nothing more), and only then the Diffie-Hellman work. The Noise messages
 // themselves are built and read by handshake.ts; the keypairs they yield are rotated by sessions.ts.
 
-import type { PacketBatch } from '@tunkit/tun-core';
 import type { Endpoint } from '../bind/bind.js';
 import { MacReceiver } from './cookie.js';
 import { endpointCookieSource } from './endpoint-address.js';
@@ -52,10 +51,9 @@ export class Handshakes {
    * Sends an initiation to `peer`, unless one went out less than REKEY_TIMEOUT ago (a
    * `retransmit` by the timers skips that check).
    */
-  initiate(peer: Peer, out: PacketBatch, to: Endpoint[], now: number, retransmit: boolean): void {
-    const t = this.context.timers;
+  initiate(peer: Peer, retransmit: boolean): void {
+    const { timers: t, now } = this.context;
     if (peer.endpoint === undefined) return;
-    if (!retransmit && peer.handshake !== undefined && now - peer.lastInitiationSentAt < t.rekeyTimeout) return;
     if (!retransmit && now - peer.lastInitiationSentAt < t.rekeyTimeout) return; // rate limit
     const index = this.sessions.allocateIndex();
     const created = createInitiation(
@@ -68,9 +66,7 @@ export class Handshakes {
     );
     if (created === undefined) return;
     peer.macSender.seal(created.message, now);
-    const slot = out.length;
-    if (!out.push(created.message)) return; // out full: the timer retries
-    to[slot] = peer.endpoint;
+    if (!this.context.outbox.push(created.message, peer.endpoint)) return; // full: the timer retries
     this.sessions.startHandshake(peer, created.state);
     if (peer.handshakeStartedAt < 0) peer.handshakeStartedAt = now;
     peer.lastInitiationSentAt = now;
@@ -79,12 +75,8 @@ export class Handshakes {
     this.context.counters.handshakesInitiated++;
   }
 
-  receiveInitiation(message: Uint8Array, source: Endpoint, out: PacketBatch, to: Endpoint[], now: number): void {
-    if (!this.macReceiver.mac1Valid(message)) {
-      this.context.drop('bad-mac1');
-      return;
-    }
-    if (!this.underLoadCheck(message, source, out, to, now)) return;
+  receiveInitiation(message: Uint8Array, source: Endpoint): void {
+    if (!this.macsValid(message, source)) return;
     const consumed = consumeInitiation(this.identityKeys, message);
     if (consumed === undefined) {
       this.context.drop('handshake-failed');
@@ -105,12 +97,11 @@ export class Handshakes {
       this.context.drop('handshake-failed');
       return;
     }
+    const now = this.context.now;
     peer.macSender.seal(response.message, now);
-    const slot = out.length;
-    if (!out.push(response.message)) return; // out full: the initiator retransmits
-    to[slot] = source;
+    if (!this.context.outbox.push(response.message, source)) return; // full: the initiator retransmits
     peer.lastInitiationTimestamp = consumed.timestamp;
-    this.sessions.beginAsResponder(peer, response.keys, now);
+    this.sessions.beginAsResponder(peer, response.keys);
     peer.endpoint = source;
     peer.lastReceivedAt = now;
     peer.unansweredDataSince = -1;
@@ -124,12 +115,8 @@ export class Handshakes {
     this.context.counters.handshakesAnswered++;
   }
 
-  receiveResponse(message: Uint8Array, source: Endpoint, out: PacketBatch, to: Endpoint[], now: number): void {
-    if (!this.macReceiver.mac1Valid(message)) {
-      this.context.drop('bad-mac1');
-      return;
-    }
-    if (!this.underLoadCheck(message, source, out, to, now)) return;
+  receiveResponse(message: Uint8Array, source: Endpoint): void {
+    if (!this.macsValid(message, source)) return;
     const index = readUint32LE(message, 8);
     const entry = this.sessions.lookup(index);
     const peer = entry?.peer;
@@ -144,21 +131,21 @@ export class Handshakes {
     }
     peer.handshake = undefined;
     peer.handshakeStartedAt = -1;
-    const keypair = this.sessions.beginAsInitiator(peer, keys, now);
+    const keypair = this.sessions.beginAsInitiator(peer, keys);
     peer.endpoint = source;
-    peer.lastReceivedAt = now;
+    peer.lastReceivedAt = this.context.now;
     peer.unansweredDataSince = -1;
     peer.lastHandshakeWallMs = this.context.wallClock();
     this.context.counters.handshakesCompleted++;
     // Send what waited for this session; with nothing to send, a keepalive confirms it to the
     // responder (which may not send on it before hearing from us).
-    if (peer.staged.length === 0) this.sessions.sendKeepalive(peer, keypair, out, to, now);
-    else this.sessions.sendStaged(peer, keypair, out, to, now);
+    if (peer.staged.length === 0) this.sessions.sendKeepalive(peer, keypair);
+    else this.sessions.sendStaged(peer, keypair);
   }
 
-  receiveCookieReply(message: Uint8Array, now: number): void {
+  receiveCookieReply(message: Uint8Array): void {
     const entry = this.sessions.lookup(readUint32LE(message, 4));
-    if (entry === undefined || !entry.peer.macSender.consumeCookieReply(message, now))
+    if (entry === undefined || !entry.peer.macSender.consumeCookieReply(message, this.context.now))
       this.context.drop('bad-cookie-reply');
   }
 
@@ -167,34 +154,32 @@ export class Handshakes {
    * packets staged meanwhile go out at once on the new keypair (wireguard-go: ReceivedWithKeypair,
    * then SendStagedPackets).
    */
-  confirmNext(peer: Peer, out: PacketBatch, to: Endpoint[], now: number): void {
+  confirmNext(peer: Peer): void {
     const next = this.sessions.confirmNext(peer);
     peer.lastHandshakeWallMs = this.context.wallClock();
     this.context.counters.handshakesCompleted++;
-    if (peer.staged.length > 0) this.sessions.sendStaged(peer, next, out, to, now);
+    if (peer.staged.length > 0) this.sessions.sendStaged(peer, next);
   }
 
   /**
-   * Under load, a handshake message needs a valid MAC2 (a cookie bound to the sender's address):
-   * without one it is answered with a cookie reply and dropped. True when it may go on.
+   * The checks before any Diffie-Hellman work: MAC1 (the message is meant for us), then, under
+   * load, MAC2 (a cookie bound to the sender's address; without one the sender gets a cookie reply
+   * and the message is dropped). True when the message may go on.
    */
-  private underLoadCheck(
-    message: Uint8Array,
-    source: Endpoint,
-    out: PacketBatch,
-    to: Endpoint[],
-    now: number,
-  ): boolean {
+  private macsValid(message: Uint8Array, source: Endpoint): boolean {
+    if (!this.macReceiver.mac1Valid(message)) {
+      this.context.drop('bad-mac1');
+      return false;
+    }
     if (!this.underLoad()) return true;
     const bytes = endpointCookieSource(source);
     if (bytes === undefined) {
       this.context.drop('bad-source');
       return false;
     }
+    const now = this.context.now;
     if (this.macReceiver.mac2Valid(message, bytes, now)) return true;
-    const slot = out.length;
-    if (out.push(this.macReceiver.cookieReply(message, bytes, now))) {
-      to[slot] = source;
+    if (this.context.outbox.push(this.macReceiver.cookieReply(message, bytes, now), source)) {
       this.context.counters.cookiesSent++;
     }
     this.context.drop('needs-cookie');

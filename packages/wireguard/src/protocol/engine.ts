@@ -146,7 +146,7 @@ export class Engine {
    * session are copied to its bounded staging queue and a handshake starts.
    */
   sealBatch(packets: PacketBatch, to: Endpoint[], out: PacketBatch, outTo: Endpoint[]): void {
-    const now = this.clock();
+    this.context.begin(this.clock(), out, outTo);
     const inPlace = packets.headroom >= SEAL_HEADROOM && packets.tailroom >= SEAL_TAILROOM;
     if (this.sealJobs.capacity < packets.length) this.sealJobs = new AeadJobs(packets.capacity);
     const jobs = this.sealJobs;
@@ -164,10 +164,10 @@ export class Engine {
         this.context.drop('no-endpoint');
         continue;
       }
-      const keypair = this.sessions.sendKeypair(peer, now);
+      const keypair = this.sessions.sendKeypair(peer);
       if (keypair === undefined) {
         this.sessions.stage(peer, packets.buffer, offset, length);
-        this.handshakes.initiate(peer, out, outTo, now, false);
+        this.handshakes.initiate(peer, false);
         continue;
       }
       if (inPlace) {
@@ -179,16 +179,14 @@ export class Engine {
         packets.lengths[kept] = size;
         to[kept] = peer.endpoint;
         kept++;
-        this.sessions.afterSeal(peer, keypair, length, size, now);
-      } else if (
-        !this.sessions.send(peer, keypair, packets.buffer.subarray(offset, offset + length), out, outTo, now)
-      ) {
+        this.sessions.afterSeal(peer, keypair, length, size);
+      } else if (!this.sessions.send(peer, keypair, packets.buffer.subarray(offset, offset + length))) {
         // (the view above is on the copying path only, for batches without headroom)
         this.sessions.stage(peer, packets.buffer, offset, length); // `out` is full: the packet waits like one without a session
-        this.handshakes.initiate(peer, out, outTo, now, false);
+        this.handshakes.initiate(peer, false);
         continue;
       }
-      this.keepKeyFreshSending(peer, keypair, out, outTo, now);
+      this.keepKeyFreshSending(peer, keypair);
     }
     if (jobs.count > 0) this.aead.seal(packets.buffer, jobs); // one call for the whole batch
     packets.length = kept;
@@ -198,12 +196,12 @@ export class Engine {
    * After sending on `keypair`: a new handshake once it carried REKEY_AFTER_MESSAGES (either side,
    * as wireguard-go's keepKeyFreshSending) or, for the initiator only, once it is REKEY_AFTER_TIME old.
    */
-  private keepKeyFreshSending(peer: Peer, keypair: Keypair, out: PacketBatch, to: Endpoint[], now: number): void {
+  private keepKeyFreshSending(peer: Peer, keypair: Keypair): void {
     if (
       keypair.sendCounter > this.timers.rekeyAfterMessages ||
-      (keypair.keys.isInitiator && now - keypair.createdAt >= this.timers.rekeyAfterTime)
+      (keypair.keys.isInitiator && this.context.now - keypair.createdAt >= this.timers.rekeyAfterTime)
     ) {
-      this.handshakes.initiate(peer, out, to, now, false);
+      this.handshakes.initiate(peer, false);
     }
   }
 
@@ -222,7 +220,7 @@ export class Engine {
     out: PacketBatch,
     to: Endpoint[],
   ): void {
-    const now = this.clock();
+    this.context.begin(this.clock(), out, to);
     if (this.openJobs.capacity < datagrams.length) this.openJobs = new AeadJobs(datagrams.capacity);
     this.openJobs.clear();
     for (let i = 0; i < datagrams.length; i++) {
@@ -235,46 +233,47 @@ export class Engine {
       const length = datagrams.lengths[i] as number;
       const type = messageTypeAt(datagrams.buffer, offset, length);
       if (type === 4) {
-        this.queueTransport(datagrams.buffer, offset, length, source, now);
+        this.queueTransport(datagrams.buffer, offset, length, source);
         continue;
       }
       // Transport data queued so far is opened first: a handshake message may change the keys.
-      this.openQueued(datagrams.buffer, tunOut, out, to, now);
+      this.openQueued(datagrams.buffer, tunOut);
       // Handshake messages are rare and costly anyway: a view per message is fine here.
       const datagram = datagrams.buffer.subarray(offset, offset + length);
       switch (type) {
         case 1:
-          this.handshakes.receiveInitiation(datagram, source, out, to, now);
+          this.handshakes.receiveInitiation(datagram, source);
           break;
         case 2:
-          this.handshakes.receiveResponse(datagram, source, out, to, now);
+          this.handshakes.receiveResponse(datagram, source);
           break;
         case 3:
-          this.handshakes.receiveCookieReply(datagram, now);
+          this.handshakes.receiveCookieReply(datagram);
           break;
         default:
           this.context.drop('malformed');
       }
     }
-    this.openQueued(datagrams.buffer, tunOut, out, to, now);
+    this.openQueued(datagrams.buffer, tunOut);
   }
 
   /** Runs the timers (timers.ts): retransmissions, keepalives, rekeys, key expiry. Call every ~100 ms. */
   tick(out: PacketBatch, to: Endpoint[]): void {
-    this.timerRules.run(out, to, this.clock());
+    this.context.begin(this.clock(), out, to);
+    this.timerRules.run();
   }
 
   // ---- transport data ----
 
   /** Checks a transport message's header and queues its opening (one AEAD call per batch). */
-  private queueTransport(buffer: Uint8Array, offset: number, length: number, source: Endpoint, now: number): void {
+  private queueTransport(buffer: Uint8Array, offset: number, length: number, source: Endpoint): void {
     const entry = this.sessions.lookup(readUint32LE(buffer, offset + 4));
     const keypair = entry?.keypair;
     if (entry === undefined || keypair === undefined) {
       this.context.drop('unknown-index');
       return;
     }
-    if (now - keypair.createdAt >= this.timers.rejectAfterTime) {
+    if (this.context.now - keypair.createdAt >= this.timers.rejectAfterTime) {
       this.context.drop('expired-keypair');
       return;
     }
@@ -298,58 +297,37 @@ export class Engine {
     this.openSizes[i] = length;
   }
 
-  /** Opens every queued transport message at once, then handles each in order. */
-  private openQueued(buffer: Uint8Array, tunOut: PacketBatch, out: PacketBatch, to: Endpoint[], now: number): void {
+  /** Opens every queued transport message of `buffer` at once, then handles each in order. */
+  private openQueued(buffer: Uint8Array, tunOut: PacketBatch): void {
     const jobs = this.openJobs;
     if (jobs.count === 0) return;
     this.aead.open(buffer, jobs);
-    for (let i = 0; i < jobs.count; i++) {
-      if (jobs.ok[i] !== 1) {
-        this.context.drop('decrypt-failed');
-        continue;
-      }
-      this.receiveOpened(
-        this.openPeers[i] as Peer,
-        this.openKeypairs[i] as Keypair,
-        this.openSources[i] as Endpoint,
-        this.openCounters[i] as number,
-        this.openSizes[i] as number,
-        buffer,
-        jobs.offsets[i] as number,
-        jobs.lengths[i] as number,
-        tunOut,
-        out,
-        to,
-        now,
-      );
+    for (let job = 0; job < jobs.count; job++) {
+      if (jobs.ok[job] === 1) this.receiveOpened(job, buffer, tunOut);
+      else this.context.drop('decrypt-failed');
     }
     jobs.clear();
   }
 
-  /** A transport message that authenticated: replay check, roaming, timers, the inner packet. */
-  private receiveOpened(
-    peer: Peer,
-    keypair: Keypair,
-    source: Endpoint,
-    counter: number,
-    datagramLength: number,
-    buffer: Uint8Array,
-    plainOffset: number,
-    plainLength: number,
-    tunOut: PacketBatch,
-    out: PacketBatch,
-    to: Endpoint[],
-    now: number,
-  ): void {
-    if (!keypair.replay.accept(counter)) {
+  /**
+   * Open job `job` authenticated: replay check, roaming, timers, then its inner packet (at
+   * jobs.offsets[job] in `buffer`, jobs.lengths[job] long) goes to `tunOut`.
+   */
+  private receiveOpened(job: number, buffer: Uint8Array, tunOut: PacketBatch): void {
+    const peer = this.openPeers[job] as Peer;
+    const keypair = this.openKeypairs[job] as Keypair;
+    if (!keypair.replay.accept(this.openCounters[job] as number)) {
       this.context.drop('replayed');
       return;
     }
-    peer.endpoint = source; // roaming: the latest authenticated source wins
-    if (keypair === peer.next) this.handshakes.confirmNext(peer, out, to, now);
+    const now = this.context.now;
+    peer.endpoint = this.openSources[job] as Endpoint; // roaming: the latest authenticated source wins
+    if (keypair === peer.next) this.handshakes.confirmNext(peer);
     peer.lastReceivedAt = now;
     peer.unansweredDataSince = -1;
-    peer.rxBytes += datagramLength;
+    peer.rxBytes += this.openSizes[job] as number;
+    const plainOffset = this.openJobs.offsets[job] as number;
+    const plainLength = this.openJobs.lengths[job] as number;
     if (plainLength === 0) return; // keepalive
     const length = ipTotalLengthAt(buffer, plainOffset, plainLength);
     if (length < 0) {
@@ -385,7 +363,7 @@ export class Engine {
       current?.keys.isInitiator &&
       now - current.createdAt >= t.rejectAfterTime - t.keepaliveTimeout - t.rekeyTimeout
     ) {
-      this.handshakes.initiate(peer, out, to, now, false);
+      this.handshakes.initiate(peer, false);
     }
   }
 }

@@ -3,13 +3,11 @@
 // BeginSymmetricSession and ReceivedWithKeypair), and sending on them: transport data, keepalives
 // and the bounded queue of packets staged until a session exists.
 
-import type { PacketBatch } from '@tunkit/tun-core';
 import type { Endpoint } from '../bind/bind.js';
 import type { EngineContext } from './engine-context.js';
 import type { InitiatorState, SessionKeys } from './handshake.js';
 import { readUint32LE } from './messages.js';
 import { type Keypair, newKeypair, type Peer, STAGED_LIMIT } from './peer.js';
-import { sealInto } from './seal.js';
 
 /** What a local index names: a handshake in flight (no keypair) or a session. */
 export interface IndexEntry {
@@ -21,7 +19,6 @@ const EMPTY = new Uint8Array(0);
 
 export class Sessions {
   private readonly indices = new Map<number, IndexEntry>();
-  private readonly nonce = Buffer.alloc(12);
 
   constructor(private readonly context: EngineContext) {}
 
@@ -66,11 +63,11 @@ export class Sessions {
    * As responder (wireguard-go's BeginSymmetricSession): the new keypair waits as `next`, not
    * usable for sending until the initiator has used it, and `previous` is let go.
    */
-  beginAsResponder(peer: Peer, keys: SessionKeys, now: number): void {
+  beginAsResponder(peer: Peer, keys: SessionKeys): void {
     if (peer.next !== undefined) this.indices.delete(peer.next.keys.localIndex);
     if (peer.previous !== undefined) this.indices.delete(peer.previous.keys.localIndex);
     peer.previous = undefined;
-    peer.next = newKeypair(keys, now);
+    peer.next = newKeypair(keys, this.context.now);
     this.indices.set(keys.localIndex, { peer, keypair: peer.next });
   }
 
@@ -79,8 +76,8 @@ export class Sessions {
    * peer's own crossing initiation) becomes `previous`, so packets the peer already sealed on it
    * still open; otherwise `current` does. The keypair pushed out is forgotten.
    */
-  beginAsInitiator(peer: Peer, keys: SessionKeys, now: number): Keypair {
-    const keypair = newKeypair(keys, now);
+  beginAsInitiator(peer: Peer, keys: SessionKeys): Keypair {
+    const keypair = newKeypair(keys, this.context.now);
     this.indices.set(keys.localIndex, { peer, keypair });
     if (peer.previous !== undefined) this.indices.delete(peer.previous.keys.localIndex);
     if (peer.next !== undefined) {
@@ -107,27 +104,32 @@ export class Sessions {
   // ---- sending ----
 
   /** The keypair to send on: `current`, unless it is past REJECT_AFTER_TIME or _MESSAGES. */
-  sendKeypair(peer: Peer, now: number): Keypair | undefined {
+  sendKeypair(peer: Peer): Keypair | undefined {
     const k = peer.current;
     if (k === undefined) return undefined;
     const t = this.context.timers;
-    if (now - k.createdAt >= t.rejectAfterTime || k.sendCounter >= t.rejectAfterMessages) return undefined;
+    if (this.context.now - k.createdAt >= t.rejectAfterTime || k.sendCounter >= t.rejectAfterMessages) return undefined;
     return k;
   }
 
-  /** Seals `packet` on `keypair` and appends it to `out` (to the peer's endpoint); false when `out` is full. */
-  send(peer: Peer, keypair: Keypair, packet: Uint8Array, out: PacketBatch, to: Endpoint[], now: number): boolean {
-    const index = out.length;
-    const keys = keypair.keys;
-    if (!sealInto(out, keys.sendKey, keys.remoteIndex, keypair.sendCounter, packet, this.context.mtu, this.nonce))
-      return false;
-    to[index] = peer.endpoint as Endpoint;
-    this.afterSeal(peer, keypair, packet.length, out.lengths[index] as number, now);
+  /** Seals `packet` on `keypair` into the Outbox, for the peer's endpoint; false when the Outbox is full. */
+  send(peer: Peer, keypair: Keypair, packet: Uint8Array): boolean {
+    const { outbox, mtu } = this.context;
+    const sealedLength = outbox.sealTransport(
+      keypair.keys,
+      keypair.sendCounter,
+      packet,
+      mtu,
+      peer.endpoint as Endpoint,
+    );
+    if (sealedLength === 0) return false;
+    this.afterSeal(peer, keypair, packet.length, sealedLength);
     return true;
   }
 
   /** Bookkeeping once a packet of `plaintextLength` bytes went out as a `sealedLength` datagram. */
-  afterSeal(peer: Peer, keypair: Keypair, plaintextLength: number, sealedLength: number, now: number): void {
+  afterSeal(peer: Peer, keypair: Keypair, plaintextLength: number, sealedLength: number): void {
+    const now = this.context.now;
     keypair.sendCounter++;
     peer.txBytes += sealedLength;
     peer.lastSentAt = now;
@@ -137,8 +139,8 @@ export class Sessions {
     }
   }
 
-  sendKeepalive(peer: Peer, keypair: Keypair, out: PacketBatch, to: Endpoint[], now: number): void {
-    if (this.send(peer, keypair, EMPTY, out, to, now)) {
+  sendKeepalive(peer: Peer, keypair: Keypair): void {
+    if (this.send(peer, keypair, EMPTY)) {
       peer.owesKeepalive = false;
       this.context.counters.keepalivesSent++;
     }
@@ -153,11 +155,11 @@ export class Sessions {
     peer.staged.push(buffer.slice(offset, offset + length));
   }
 
-  /** Seals the packets staged for `peer` into `out`; what does not fit stays staged, in order. */
-  sendStaged(peer: Peer, keypair: Keypair, out: PacketBatch, to: Endpoint[], now: number): void {
+  /** Seals the packets staged for `peer` into the Outbox; what does not fit stays staged, in order. */
+  sendStaged(peer: Peer, keypair: Keypair): void {
     let sent = 0;
     for (const packet of peer.staged) {
-      if (!this.send(peer, keypair, packet, out, to, now)) break;
+      if (!this.send(peer, keypair, packet)) break;
       sent++;
     }
     peer.staged.splice(0, sent);

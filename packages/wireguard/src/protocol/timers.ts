@@ -3,8 +3,6 @@
 // goes unanswered, persistent keepalives, and forgetting keys long past use. Their settings
 // (TimerSettings, DEFAULT_TIMERS) sit beside the constants they come from, in constants.ts.
 
-import type { PacketBatch } from '@tunkit/tun-core';
-import type { Endpoint } from '../bind/bind.js';
 import type { EngineContext } from './engine-context.js';
 import type { Handshakes } from './engine-handshake.js';
 import type { Peer } from './peer.js';
@@ -17,14 +15,14 @@ export class Timers {
     private readonly handshakes: Handshakes,
   ) {}
 
-  /** Runs the timer rules for every peer at `now`. */
-  run(out: PacketBatch, to: Endpoint[], now: number): void {
-    for (const peer of this.context.peersByKey.values()) this.runForPeer(peer, out, to, now);
+  /** Runs the timer rules for every peer, at the call's time, into its Outbox. */
+  run(): void {
+    for (const peer of this.context.peersByKey.values()) this.runForPeer(peer);
   }
 
-  private runForPeer(peer: Peer, out: PacketBatch, to: Endpoint[], now: number): void {
+  private runForPeer(peer: Peer): void {
     const { context, sessions, handshakes } = this;
-    const t = context.timers;
+    const { timers: t, now } = context;
     if (peer.handshake !== undefined && now - peer.lastInitiationSentAt >= t.rekeyTimeout + peer.retransmitJitter) {
       if (now - peer.handshakeStartedAt >= t.rekeyAttemptTime) {
         context.drops['handshake-timeout'] += peer.staged.length;
@@ -32,22 +30,22 @@ export class Timers {
         sessions.forgetHandshake(peer);
         peer.handshakeStartedAt = -1;
       } else {
-        handshakes.initiate(peer, out, to, now, true);
+        handshakes.initiate(peer, true);
       }
     }
-    const keypair = sessions.sendKeypair(peer, now);
+    const keypair = sessions.sendKeypair(peer);
     if (peer.owesKeepalive && now - peer.lastDataReceivedAt >= t.keepaliveTimeout && keypair !== undefined) {
-      sessions.sendKeepalive(peer, keypair, out, to, now);
+      sessions.sendKeepalive(peer, keypair);
     }
     // Data went out and nothing authenticated came back for unansweredDataTimeout since the first
     // such packet (not the last: steady traffic to a restarted peer must not defer it).
     if (peer.unansweredDataSince >= 0 && now - peer.unansweredDataSince >= t.unansweredDataTimeout) {
       peer.unansweredDataSince = -1; // once per silence
-      handshakes.initiate(peer, out, to, now, false);
+      handshakes.initiate(peer, false);
     }
     if (peer.persistentKeepalive > 0 && now - peer.lastSentAt >= peer.persistentKeepalive * 1000) {
-      if (keypair !== undefined) sessions.sendKeepalive(peer, keypair, out, to, now);
-      else handshakes.initiate(peer, out, to, now, false);
+      if (keypair !== undefined) sessions.sendKeepalive(peer, keypair);
+      else handshakes.initiate(peer, false);
     }
     if (peer.current !== undefined && now - peer.current.createdAt >= 3 * t.rejectAfterTime) sessions.clear(peer);
   }
