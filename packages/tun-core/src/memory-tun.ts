@@ -2,8 +2,9 @@
 // included, so protocol and app tests run without privileges (wireguard-go's tuntest idea).
 // Each side's inbound queue is a PacketQueue (one preallocated slab of MTU-sized slots); packets are
 // copied once on send and once into the receiver's PacketBatch, with no allocation per packet.
+// endByItself() plays the OS removing a device, so the "ends by itself" rule is tested here too.
 
-import { TunClosedError, TunConfigError, TunError } from './errors.js';
+import { TunClosedError, TunConfigError, TunError, TunOsError } from './errors.js';
 import { checkPacket } from './ip.js';
 import type { PacketBatch } from './packet-batch.js';
 import { PacketQueue } from './packet-queue.js';
@@ -28,6 +29,7 @@ export class MemoryTun implements Tun {
   private readonly inbound: PacketQueue;
   private recvPending = false;
   private isClosed = false;
+  private endReason: TunOsError | undefined;
   private txRefused = 0;
   private readonly counters = emptyQueueStats();
   /** sendReady callers waiting for the peer to drain; released by our own close too. */
@@ -60,6 +62,21 @@ export class MemoryTun implements Tun {
 
   get closed(): boolean {
     return this.isClosed;
+  }
+
+  get endedBy(): TunOsError | undefined {
+    return this.endReason;
+  }
+
+  /**
+   * For tests: this side ends by itself, as a device does when the OS removes it (tun.ts, "Ends by
+   * itself"): it closes itself and `endedBy` holds `reason`. Does nothing once closed. The peer
+   * stays open; what it sends from then on is dropped and counted, as after a close.
+   */
+  endByItself(reason = new TunOsError('ENODEV', 'memory', `the memory device ${this.name} was removed`)): void {
+    if (this.isClosed) return;
+    this.endReason = reason;
+    void this.close();
   }
 
   async recvMany(batch: PacketBatch): Promise<number> {

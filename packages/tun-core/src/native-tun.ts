@@ -3,8 +3,9 @@
 // (NativeBatchDevice); this class turns it into the Tun contract, so the waiting, backpressure
 // and close rules are written once and every platform behaves alike.
 
-import { TunClosedError, TunError } from './errors.js';
+import { TunClosedError, TunError, TunOsError } from './errors.js';
 import { checkPacket, checkPacketAt } from './ip.js';
+import { type NativeOsErrorFields, nativeError } from './native-addon.js';
 import type { PacketBatch } from './packet-batch.js';
 import type { Tun, TunQueueStats, TunStats } from './tun.js';
 import { checkRecvBatch, sumQueueStats, tunBatches } from './tun-helpers.js';
@@ -13,7 +14,7 @@ import { checkRecvBatch, sumQueueStats, tunBatches } from './tun-helpers.js';
  * What an addon's device object provides. Every method runs on the JS thread; none blocks.
  * The addon calls the `onWake` function it was given (on the JS thread, coalesced: at most once
  * per batch of events) when `drain` may return packets again, when space freed after `hasSpace`
- * returned false, and at close.
+ * returned false, when the device ended by itself (see `endedBy`), and at close.
  */
 export interface NativeBatchDevice {
   /**
@@ -32,6 +33,14 @@ export interface NativeBatchDevice {
   stats(): Float64Array;
   /** Stops the device's threads or watchers and releases its fds and handles. Idempotent. */
   close(): void;
+  /**
+   * Undefined while the device runs; once it ended by itself (the interface deleted, the adapter
+   * removed, the fd dead), an Error whose `errno` and `syscall` say what the OS reported. The
+   * addon maps its platform's signal to this at its edge and then wakes JS (even when no wake-up
+   * was armed); from then on `drain` returns 0, `send`/`sendMany` take packets and drop them
+   * (counted), and `hasSpace` is true. Stays readable after `close()`.
+   */
+  readonly endedBy: (Error & NativeOsErrorFields) | undefined;
 }
 
 /** rxPackets, rxBytes, txPackets, txBytes, rxDropped, txDropped, rxStalls: the first fields of each stats row. */
@@ -67,6 +76,7 @@ export class NativeTun implements Tun {
   protected readonly device: NativeBatchDevice;
   private readonly statsStride: number;
   private isClosed = false;
+  private endReason: TunOsError | undefined;
   private recvPending = false;
   private recvWaiter: (() => void) | undefined;
   private spaceWaiters: (() => void)[] = [];
@@ -85,8 +95,19 @@ export class NativeTun implements Tun {
     return this.isClosed;
   }
 
+  get endedBy(): TunOsError | undefined {
+    return this.endReason;
+  }
+
   /** @internal Called by the addon (on the JS thread) once per batch of events. */
   readonly onWake = (): void => {
+    if (!this.isClosed) {
+      const endedBy = this.device.endedBy;
+      if (endedBy !== undefined) {
+        this.end(endedBy);
+        return;
+      }
+    }
     const waiter = this.recvWaiter;
     this.recvWaiter = undefined;
     waiter?.();
@@ -200,6 +221,19 @@ export class NativeTun implements Tun {
 
   [Symbol.asyncIterator](): AsyncIterator<PacketBatch> {
     return tunBatches(this);
+  }
+
+  /**
+   * The device ended by itself (tun.ts, "Ends by itself"): keep why, then close exactly as
+   * close() does, through the subclass's close() too (its own bookkeeping runs the same way).
+   */
+  private end(reason: Error & NativeOsErrorFields): void {
+    const error = nativeError(reason);
+    this.endReason =
+      error instanceof TunOsError
+        ? error
+        : new TunOsError('EUNKNOWN', 'unknown', `device ${this.name} ended: ${reason.message}`, { cause: reason });
+    void this.close();
   }
 
   private releaseSpaceWaiters(): void {

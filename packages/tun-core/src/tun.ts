@@ -3,6 +3,7 @@
 // Shape from the reference design (poll_recv_many / poll_send_ready / send), in Node idiom:
 // one promise per batch, Writable-like backpressure, and nothing queued without bound.
 
+import type { TunOsError } from './errors.js';
 import type { PacketBatch } from './packet-batch.js';
 
 /** Counters of one device queue (a Linux multi-queue fd, the WinTun ring, the single utun fd...). */
@@ -38,20 +39,38 @@ export interface TunStats extends TunQueueStats {
  * calls resolve 0, `send`/`sendMany` throw `TunClosedError`, `sendReady` resolves at once,
  * and packets still queued in either direction are discarded (counted in `rxDropped` /
  * `txDropped`).
+ *
+ * Ends by itself: a device can end without `close()`: its interface deleted (`ip link del`), its
+ * adapter removed, its VPN revoked. Every platform turns its own way of saying so (EBADFD on a
+ * Linux queue, ERROR_HANDLE_EOF from WinTun, a dead or disconnected fd) into this one rule, and
+ * nothing above the Tun checks for a platform's signal: the device closes itself, so from then on
+ * it behaves exactly as after `close()` (a pending `recvMany` resolves 0, `send`/`sendMany` throw
+ * `TunClosedError`, a pending `sendReady` resolves, `closed` is true, its fds and threads are
+ * released), and `endedBy` holds the OS error that ended it. A consumer therefore learns of it as
+ * `recvMany` resolving 0 while it did not call `close()` itself. The device notices the end
+ * while a `recvMany` is pending (or, on devices that read ahead on their own threads, at once),
+ * and at the latest on the next `recvMany`. A later `close()` is a no-op and keeps `endedBy`.
  */
 export interface Tun extends AsyncIterable<PacketBatch> {
   /** The interface name (e.g. "tunkit0", "utun4", "mem0"). */
   readonly name: string;
   /** Largest IP packet `send` accepts and `recvMany` delivers, in bytes. */
   readonly mtu: number;
-  /** True once `close()` has been called. */
+  /** True once the device is closed: `close()` was called, or it ended by itself (see `endedBy`). */
   readonly closed: boolean;
+  /**
+   * Why the device ended by itself: the OS error that ended it (`errno` and `syscall` say what the
+   * OS reported, e.g. EBADFD from `read`, ERROR_HANDLE_EOF from WintunReceivePacket, EOF from a
+   * disconnected utun socket). Undefined while the device is open and after a plain `close()`.
+   */
+  readonly endedBy: TunOsError | undefined;
 
   /**
    * Waits until at least one packet is available, then clears `batch` and moves into it as many
    * packets as fit (at most `batch.capacity`, and a packet that does not fit the remaining bytes
    * waits for the next call). Resolves with the number of packets, ≥ 1; resolves 0 once the
-   * device is closed. One promise per batch, never one per packet.
+   * device is closed or ended by itself (`endedBy` then says why). One promise per batch, never
+   * one per packet.
    *
    * Bad use: a second call while one is pending rejects with `TunError` code
    * `ERR_TUN_RECV_PENDING`; a batch whose `spaceForNext` after `clear()` is below `mtu` rejects
@@ -66,7 +85,9 @@ export interface Tun extends AsyncIterable<PacketBatch> {
    *
    * Bad input: an empty packet, one longer than `mtu`, or one whose first nibble is not 4 or 6
    * throws `TunPacketError` (codes `ERR_TUN_PACKET_SIZE`, `ERR_TUN_PACKET_VERSION`); nothing is
-   * truncated. After close: throws `TunClosedError`.
+   * truncated. After close or the end: throws `TunClosedError`. Between the device's end and the
+   * moment it notices it, `send` may still take packets; they are dropped and counted
+   * (`txDropped`), as with a cable pulled.
    */
   send(packet: Uint8Array): boolean;
 
@@ -79,19 +100,23 @@ export interface Tun extends AsyncIterable<PacketBatch> {
 
   /**
    * Resolves when `send` can take at least one more packet: at once when it can now, else once
-   * the device has drained the queue below its bound. Resolves at once after close (and `send`
-   * then throws). This is how backpressure reaches the producer.
+   * the device has drained the queue below its bound. Resolves at once after close, and a pending
+   * one resolves at close or at the end (`send` then throws). This is how backpressure reaches the
+   * producer.
    */
   sendReady(): Promise<void>;
 
   /** Counters since open. Cheap enough to call once a second. */
   stats(): TunStats;
 
-  /** Closes the device; see "Close" above. Resolves once the device's threads and fds are released. */
+  /**
+   * Closes the device; see "Close" above. Resolves once the device's threads and fds are released.
+   * After the device ended by itself it does nothing more (and leaves `endedBy` set).
+   */
   close(): Promise<void>;
 
   /**
-   * Iterates batches until close. Each iteration yields the same internal `PacketBatch`,
+   * Iterates batches until close or the end. Each iteration yields the same internal `PacketBatch`,
    * refilled: read it before asking for the next one.
    */
   [Symbol.asyncIterator](): AsyncIterator<PacketBatch>;

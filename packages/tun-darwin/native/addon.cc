@@ -21,6 +21,10 @@ Napi::Object RegisterExports(Napi::Env env, Napi::Object exports) {
     out.Set(1u, pair.peer);
     return out;
   }));
+  exports.Set("shutdownTestSocket", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
+    translateOsError(info.Env(), [&] { shutdownTestSocket(info[0].As<Napi::Number>().Int32Value()); });
+    return info.Env().Undefined();
+  }));
   exports.Set("setSendBuffer", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), translateOsError(info.Env(), [&] {
       return setSendBuffer(info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::Number>().Int32Value());

@@ -1,5 +1,6 @@
-// Test support: the socketpair standing in for utun, and shrinking its send buffer so a stopped
-// reader makes writes fail with EAGAIN after a few packets. Plain POSIX: builds on macOS and Linux.
+// Test support: the socketpair standing in for utun, shrinking its send buffer so a stopped reader
+// makes writes fail with EAGAIN after a few packets, and shutting it down as the kernel does when
+// the interface goes. Plain POSIX: builds on macOS and Linux.
 #include "test_support.hh"
 
 #include <fcntl.h>
@@ -37,6 +38,13 @@ SocketPair openTestSocketPair() {
     throw;
   }
   return {fds[0], fds[1]};
+}
+
+void shutdownTestSocket(int fd) {
+  if (::shutdown(fd, SHUT_RDWR) != 0) {
+    const int error = errno;
+    throw OsError(error, "shutdown", "shutdown(SHUT_RDWR) on fd " + std::to_string(fd) + " failed (" + errnoName(error) + ")");
+  }
 }
 
 int setSendBuffer(int fd, int bytes) {

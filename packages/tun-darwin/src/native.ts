@@ -36,6 +36,8 @@ interface Addon extends Partial<UtunAddon> {
   /** Test support (test/): a socketpair(AF_UNIX, SOCK_DGRAM) standing in for utun, [device, peer]. */
   openTestSocketPair(): [number, number];
   setSendBuffer(fd: number, bytes: number): number;
+  /** Test support: shutdown(SHUT_RDWR) on the socket, as the kernel disconnects a utun socket whose interface goes. */
+  shutdownTestSocket(fd: number): void;
 }
 
 const PACKAGE = '@tunkit/tun-darwin';

@@ -1,6 +1,7 @@
 // The tun-core contract suite against DarwinTun's fd-readiness loop with Darwin framing, over a
 // socketpair standing in for utun: the peer frames what it injects with the family header and
 // checks it on what it collects, and its reader can pause, so the strong backpressure test runs.
+// The device ends by itself as a utun does when the kernel disconnects its socket: shut down.
 import assert from 'node:assert/strict';
 import { closeSync } from 'node:fs';
 import {
@@ -11,12 +12,14 @@ import {
   tunContractSuite,
 } from '@tunkit/tun-core/testing';
 import { fromFd } from '../src/index.js';
+import { native } from '../src/native.js';
 import { DARWIN_AF_INET, frame, SocketPeer } from './socket-peer.js';
 
 async function socketPairHarness(): Promise<TunHarness> {
   const { deviceFd, peer } = SocketPeer.open();
   const tun = fromFd(deviceFd, { name: 'utun-contract', mtu: 1420 });
-  closeSync(deviceFd);
+  // fromFd works on a dup (a Network Extension keeps its fd); this one stays open only so the
+  // harness can shut the socket both share, as the kernel does to a utun whose interface goes.
   const received: number[] = [];
   let seen = 0;
   const collectFrames = () => {
@@ -43,7 +46,14 @@ async function socketPairHarness(): Promise<TunHarness> {
     },
     pauseOtherSide: () => void peer.stopReading(),
     resumeOtherSide: () => peer.startReading(),
-    dispose: () => peer.close(),
+    endByItself() {
+      native().shutdownTestSocket(deviceFd);
+      return 'EOF';
+    },
+    async dispose() {
+      closeSync(deviceFd);
+      await peer.close();
+    },
   };
 }
 

@@ -41,13 +41,16 @@ void signalEventFd(int fd) {
 
 // JS thread.
 QueueThread::QueueThread(unsigned index, int fd, BatchChannel& inbound, QueueCounters& counters, uint32_t outboundSlots,
-                         uint32_t slotSize, OffloadState offload, std::function<void()> wakeJs)
+                         uint32_t slotSize, OffloadState offload, DeviceEnd<OsError>& end, std::string deviceName,
+                         std::function<void()> wakeJs)
     : index_(index),
       fd_(fd),
       eventFd_(makeEventFd()),
       inbound_(inbound),
       counters_(counters),
       outbound_(outboundSlots, slotSize),
+      end_(end),
+      deviceName_(std::move(deviceName)),
       wakeJs_(std::move(wakeJs)),
       offload_(offload) {
   try {
@@ -135,19 +138,29 @@ void QueueThread::noteStall() {
   stalled_ = true;
 }
 
-// Queue thread. EBADFD: the interface was removed (`ip link del`) and this queue detached from
-// it; nothing will ever come, so stop watching the fd (it would report POLLERR for ever). Any
-// other error: counted, and reading resumes after kReadRetry (never a spin, never a dead queue).
+// Queue thread. EBADFD: the interface was removed (`ip link del`): the device ended (see
+// endDevice). Any other error: counted, and reading resumes after kReadRetry (never a spin, never
+// a dead queue).
 void QueueThread::readFailed(int error) {
   counters_.rxErrors.fetch_add(1, std::memory_order_relaxed);
   readable_ = false;
   if (error == EBADFD) {
-    if (!detached_) std::fprintf(stderr, "tunkit: TUN queue %u: read failed (EBADFD): the interface was removed; this queue stops reading\n", index_);
-    detached_ = true;
+    endDevice(error, "read");
     return;
   }
   backingOff_ = true;
   retryReadAt_ = std::chrono::steady_clock::now() + kReadRetry;
+}
+
+// Queue thread. EBADFD on a read or a write: the kernel detached every queue of the device from
+// its interface, which is gone for good; this is Linux's way of saying the device ended by itself
+// (tun-core's tun.ts). The first queue to see it records why and wakes JS, which closes the whole
+// device; this thread stops at once (its fd can only fail from now on).
+void QueueThread::endDevice(int error, const char* syscall) {
+  ended_ = true;
+  const std::string message = "the interface " + deviceName_ + " was removed: " + syscall + " on its queue " +
+                              std::to_string(index_) + " failed with " + errnoName(error);
+  if (end_.end(OsError(error, syscall, message))) wakeJs_();
 }
 
 // Queue thread: one round of reads, counters published once.
@@ -272,6 +285,10 @@ bool QueueThread::writePackets(Tally& tally) {
         writeBlocked_ = true;  // wait for POLLOUT, keep the packet
         break;
       }
+      if (errno == EBADFD) {
+        endDevice(errno, "write");
+        break;
+      }
       ++tally.dropped;
     } else {
       ++tally.packets;
@@ -303,6 +320,10 @@ bool QueueThread::writeFrames(Tally& tally) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN) {
         writeBlocked_ = true;
+        break;
+      }
+      if (errno == EBADFD) {
+        endDevice(errno, "write");
         break;
       }
       if (errno == EINVAL && taken > 1) {
@@ -343,13 +364,14 @@ void QueueThread::run() {
 
 // Queue thread.
 void QueueThread::loop() {
-  while (!stopping_.load(std::memory_order_acquire)) {
+  while (!stopping_.load(std::memory_order_acquire) && !ended_) {
     if (backingOff_ && std::chrono::steady_clock::now() >= retryReadAt_) {
       backingOff_ = false;
       readable_ = true;
     }
     if (readable_ && !stalled_) readBatch();
-    if (!writeBlocked_) writeBatch();
+    if (!writeBlocked_ && !ended_) writeBatch();
+    if (ended_) return;
     const bool moreToRead = readable_ && !stalled_;
     const bool moreToWrite = !writeBlocked_ && !outbound_.empty();
     if (moreToRead || moreToWrite) continue;
@@ -359,12 +381,12 @@ void QueueThread::loop() {
       sleeping_.store(false, std::memory_order_relaxed);
       continue;
     }
-    const bool watchReads = !stalled_ && !detached_ && !backingOff_;
+    const bool watchReads = !stalled_ && !backingOff_;
     pollfd fds[2] = {{fd_, 0, 0}, {eventFd_, POLLIN, 0}};
     if (watchReads) fds[0].events |= POLLIN;
     if (writeBlocked_) fds[0].events |= POLLOUT;
-    // POLLERR is reported even when no event is asked for: leave out an fd we are not reading.
-    if ((detached_ || backingOff_) && !writeBlocked_) fds[0].fd = -1;
+    // POLLERR is reported even when no event is asked for: leave out an fd we wait for nothing on.
+    if (fds[0].events == 0) fds[0].fd = -1;
     int timeout = -1;
     if (backingOff_) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(retryReadAt_ - std::chrono::steady_clock::now());
@@ -373,8 +395,11 @@ void QueueThread::loop() {
     const int ready = poll(fds, 2, timeout);
     sleeping_.store(false, std::memory_order_seq_cst);
     if (ready < 0) continue;  // EINTR
-    if (watchReads && (fds[0].revents & (POLLIN | POLLERR | POLLHUP))) readable_ = true;
-    if (fds[0].revents & POLLOUT) writeBlocked_ = false;
+    // POLLERR on a TUN fd: the queue was detached (the interface is going). The read or write it
+    // was waiting for then fails with EBADFD, which ends the device.
+    const bool failed = (fds[0].revents & (POLLERR | POLLHUP | POLLNVAL)) != 0;
+    if (watchReads && ((fds[0].revents & POLLIN) || failed)) readable_ = true;
+    if ((fds[0].revents & POLLOUT) || (writeBlocked_ && failed)) writeBlocked_ = false;
     if (fds[1].revents & POLLIN) {
       uint64_t value;
       ssize_t ignored = read(eventFd_, &value, sizeof value);
@@ -383,7 +408,7 @@ void QueueThread::loop() {
       if (stalled_) {
         stalled_ = false;
         retryingAfterStall_ = true;
-        readable_ = !detached_ && !backingOff_;
+        readable_ = !backingOff_;
       }
     }
   }

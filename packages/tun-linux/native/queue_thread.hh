@@ -1,7 +1,9 @@
 // QueueThread: the native thread that owns one TUN queue fd. It reads packets from the fd
 // straight into its lane of the shared inbound BatchChannel, and writes the packets JS queued on
 // its outbound PacketRing. It sleeps in poll() on the fd and an eventfd; JS and the channel's
-// space hook wake it through the eventfd, once per batch, never per packet.
+// space hook wake it through the eventfd, once per batch, never per packet. EBADFD on its fd (the
+// interface was removed) ends the whole device: recorded in the device's DeviceEnd, JS woken, and
+// this thread stops.
 #pragma once
 
 #include <atomic>
@@ -13,7 +15,11 @@
 #include <mutex>
 #include <thread>
 
+#include <string>
+
 #include <tunkit/batch_channel.hh>
+#include <tunkit/device_end.hh>
+#include <tunkit/os_error.hh>
 #include <tunkit/packet_ring.hh>
 
 #include "offload.hh"
@@ -23,9 +29,14 @@ namespace tunkit::linux_tun {
 
 class QueueThread {
  public:
-  /** `wakeJs` runs on this queue thread when JS asked to hear about outbound space. Throws OsError. JS thread. */
+  /**
+   * `wakeJs` runs on this queue thread when JS asked to hear about outbound space, and after this
+   * thread recorded the device's end in `end` (`deviceName` is for that error's message). Throws
+   * OsError. JS thread.
+   */
   QueueThread(unsigned index, int fd, BatchChannel& inbound, QueueCounters& counters, uint32_t outboundSlots,
-              uint32_t slotSize, OffloadState offload, std::function<void()> wakeJs);
+              uint32_t slotSize, OffloadState offload, DeviceEnd<OsError>& end, std::string deviceName,
+              std::function<void()> wakeJs);
   ~QueueThread();
 
   QueueThread(const QueueThread&) = delete;
@@ -69,6 +80,7 @@ class QueueThread {
   void readPackets(Tally& tally);
   void readFrames(Tally& tally);
   void readFailed(int error);
+  void endDevice(int error, const char* syscall);
   void noteStall();
   void writeBatch();
   bool writePackets(Tally& tally);
@@ -80,6 +92,8 @@ class QueueThread {
   BatchChannel& inbound_;
   QueueCounters& counters_;
   PacketRing outbound_;
+  DeviceEnd<OsError>& end_;
+  const std::string deviceName_;
   std::function<void()> wakeJs_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
@@ -95,7 +109,7 @@ class QueueThread {
   bool stalled_ = false;
   bool retryingAfterStall_ = false;  // a stall already counted: a failed retry is the same stall
   bool writeBlocked_ = false;
-  bool detached_ = false;  // reads fail with EBADFD: the interface was removed, nothing will come
+  bool ended_ = false;  // this queue saw EBADFD: the interface was removed, the device ended
   std::chrono::steady_clock::time_point retryReadAt_{};  // after an unexpected read error: back off until then
   bool backingOff_ = false;
   // With a virtio-net header on the fd (offload): frames go through these buffers.

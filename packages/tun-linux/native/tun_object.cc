@@ -48,6 +48,7 @@ Napi::Function TunDevice::Define(Napi::Env env) {
                          InstanceAccessor<&TunDevice::Name>("name"),
                          InstanceAccessor<&TunDevice::Offload>("offload"),
                          InstanceAccessor<&TunDevice::MaxPacketSize>("maxPacketSize"),
+                         InstanceAccessor<&TunDevice::EndedBy>("endedBy"),
                          InstanceMethod<&TunDevice::Drain>("drain"),
                          InstanceMethod<&TunDevice::Send>("send"),
                          InstanceMethod<&TunDevice::SendMany>("sendMany"),
@@ -86,7 +87,7 @@ void TunDevice::startQueues(Napi::Function onWake) {
   for (unsigned i = 0; i < options_.queues; ++i) {
     counters_.push_back(std::make_shared<QueueCounters>());
     threads_.push_back(std::make_unique<QueueThread>(i, device_.fds[i], *inbound_, *counters_[i], options_.outboundSlots, slotSize_,
-                                                     device_.offload, [wake] { wake->wake(); }));
+                                                     device_.offload, *end_, device_.name, [wake] { wake->wake(); }));
     QueueThread* thread = threads_.back().get();
     inbound_->setSpaceHook(i, [thread] { thread->wake(); });
   }
@@ -101,6 +102,9 @@ Napi::Value TunDevice::Name(const Napi::CallbackInfo& info) { return Napi::Strin
 
 // JS thread.
 Napi::Value TunDevice::MaxPacketSize(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), slotSize_); }
+
+// JS thread.
+Napi::Value TunDevice::EndedBy(const Napi::CallbackInfo& info) { return endedByToJs(info.Env(), *end_); }
 
 // JS thread.
 Napi::Value TunDevice::Drain(const Napi::CallbackInfo& info) {
@@ -194,6 +198,7 @@ void TunDevice::shutdown() {
     threads_[i].release();  // deliberately leaked: the detached thread still runs in it
     keepForever(counters_[i]);
     keepForever(inbound_);
+    keepForever(end_);
     device_.fds[i] = -1;  // not closed: the number must not be reused under the thread
   }
   if (inbound_ && abandonedThreads_ == 0) {

@@ -9,7 +9,9 @@
 #include <vector>
 
 #include <tunkit/batch_channel.hh>
+#include <tunkit/device_end.hh>
 #include <tunkit/js_wake.hh>
+#include <tunkit/os_error.hh>
 
 #include "device.hh"
 #include "queue_thread.hh"
@@ -36,6 +38,8 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
   Napi::Value Offload(const Napi::CallbackInfo& info);
   /** maxPacketSize: bytes a queue slot holds, so the largest MTU the interface can take while open. JS thread. */
   Napi::Value MaxPacketSize(const Napi::CallbackInfo& info);
+  /** endedBy: undefined, or the error (errno, syscall) of the queue that saw the interface removed. JS thread. */
+  Napi::Value EndedBy(const Napi::CallbackInfo& info);
   /** drain(buffer, offsets, lengths, meta[capacity, byteCapacity, headroom, tailroom, length, bytesUsed]) → count. JS thread. */
   Napi::Value Drain(const Napi::CallbackInfo& info);
   /** send(packet) → bool. JS thread. */
@@ -65,6 +69,7 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
   OpenedDevice device_;
   std::shared_ptr<JsWake> wake_;
   // Shared, so a queue thread abandoned at close can keep them for good (see shutdown()).
+  std::shared_ptr<DeviceEnd<OsError>> end_ = std::make_shared<DeviceEnd<OsError>>();
   std::vector<std::shared_ptr<QueueCounters>> counters_;
   std::shared_ptr<BatchChannel> inbound_;
   std::vector<std::unique_ptr<QueueThread>> threads_;

@@ -2,6 +2,8 @@
 // waiting and backpressure). recvMany drains a whole batch in one N-API call; send/sendMany queue
 // to the queue thread chosen by the packet's symmetric flow hash, so one flow is always written
 // by one thread, in order. This file adds what only Linux has: queues, offload, kernel counters.
+// A device whose interface is removed ends by itself: EBADFD on any queue (native queue_thread.cc)
+// is mapped there to tun-core's endedBy, and NativeTun closes the whole device.
 
 import { NativeTun, type TunStats } from '@tunkit/tun-core';
 import { type NativeTunDevice, native } from './native.js';
@@ -17,8 +19,8 @@ export interface LinuxTunStats extends TunStats {
   coalescingRefused: boolean;
   /**
    * Reads that failed with an error other than EAGAIN (no packet is known lost: the kernel keeps
-   * it). After one, the queue reads again 100 ms later; after EBADFD (the interface was removed
-   * under us) it stops reading for good.
+   * it). After one, the queue reads again 100 ms later; EBADFD (the interface was removed under
+   * us) instead ends the device (tun-core's "Ends by itself": `endedBy` says so).
    */
   rxErrors: number;
   /**

@@ -19,7 +19,6 @@ struct Counters {
   std::atomic<uint64_t> rxStalls{0};
   std::atomic<uint64_t> rxWaits{0};       // waits on the read event (the ring was empty after spinning)
   std::atomic<uint64_t> rxSpinHits{0};    // packets found while spinning, without a wait
-  std::atomic<uint32_t> terminated{0};    // the Win32 error that ended the session (ERROR_HANDLE_EOF...), 0 while alive
   // JS thread (send, sendMany) and send thread (the pending queue).
   alignas(64) std::atomic<uint64_t> txPackets{0};
   std::atomic<uint64_t> txBytes{0};

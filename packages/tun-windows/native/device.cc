@@ -38,7 +38,7 @@ Napi::Function WintunDevice::Define(Napi::Env env) {
                      {
                          InstanceAccessor<&WintunDevice::Luid>("luid"),
                          InstanceAccessor<&WintunDevice::Created>("created"),
-                         InstanceAccessor<&WintunDevice::Terminated>("terminated"),
+                         InstanceAccessor<&WintunDevice::EndedBy>("endedBy"),
                          InstanceAccessor<&WintunDevice::ClosedCleanly>("closedCleanly"),
                          InstanceMethod<&WintunDevice::Drain>("drain"),
                          InstanceMethod<&WintunDevice::Send>("send"),
@@ -102,9 +102,9 @@ WintunDevice::WintunDevice(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Wi
   inbound_ = std::make_unique<BatchChannel>(1, inboundSlots, slotSize, [wake] { wake->wake(); });
   try {
     receiver_ = std::make_unique<ReceiveThread>(*api_, session_->session(), session_->readEvent(), quitEvent_, shared->stopping,
-                                                *inbound_, counters_, [wake] { wake->wake(); });
-    sender_ = std::make_unique<SendQueue>(*api_, session_->session(), quitEvent_, shared->stopping, counters_, pendingSlots, slotSize,
-                                          retryMicros, [wake] { wake->wake(); });
+                                                *inbound_, counters_, end_, [wake] { wake->wake(); });
+    sender_ = std::make_unique<SendQueue>(*api_, session_->session(), quitEvent_, shared->stopping, counters_, end_, pendingSlots,
+                                          slotSize, retryMicros, [wake] { wake->wake(); });
     ReceiveThread* receiver = receiver_.get();
     inbound_->setSpaceHook(0, [receiver] { receiver->wakeForSpace(); });
     receiver_->start();
@@ -137,10 +137,9 @@ Napi::Value WintunDevice::Created(const Napi::CallbackInfo& info) {
 }
 
 // JS thread.
-Napi::Value WintunDevice::Terminated(const Napi::CallbackInfo& info) {
-  const uint32_t error = counters_.terminated.load(std::memory_order_acquire);
-  if (error == 0) return info.Env().Undefined();
-  return Napi::String::New(info.Env(), win32ErrorName(error));
+Napi::Value WintunDevice::EndedBy(const Napi::CallbackInfo& info) {
+  if (!end_.ended()) return info.Env().Undefined();
+  return toJsError(info.Env(), *end_.endedBy()).Value();
 }
 
 // JS thread.

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include <tunkit/batch_channel.hh>
+#include <tunkit/device_end.hh>
 #include <tunkit/js_wake.hh>
 
 #include "adapter.hh"
@@ -17,6 +18,7 @@
 #include "receive_thread.hh"
 #include "send_queue.hh"
 #include "win_api.hh"
+#include "win_error.hh"
 
 namespace tunkit::windows_tun {
 
@@ -32,8 +34,8 @@ class WintunDevice : public Napi::ObjectWrap<WintunDevice> {
   /** The adapter's NET_LUID as a decimal string (64 bits do not fit a JS number). */
   Napi::Value Luid(const Napi::CallbackInfo& info);
   Napi::Value Created(const Napi::CallbackInfo& info);
-  /** The Win32 error name that ended the session ("ERROR_HANDLE_EOF"), or undefined while alive. */
-  Napi::Value Terminated(const Napi::CallbackInfo& info);
+  /** undefined while the session runs; once it ended by itself, the WinError (errno "ERROR_HANDLE_EOF", syscall) saying so. */
+  Napi::Value EndedBy(const Napi::CallbackInfo& info);
   /** After close(): false when a thread did not stop within the join timeout (its session was left open). */
   Napi::Value ClosedCleanly(const Napi::CallbackInfo& info);
   /** drain(buffer, offsets, lengths, meta) → count, as tun-core's NativeBatchDevice. */
@@ -58,6 +60,7 @@ class WintunDevice : public Napi::ObjectWrap<WintunDevice> {
   /** What the threads touch, on the heap: if a join ever times out it is leaked, never freed under a thread. */
   struct Shared {
     Counters counters;
+    DeviceEnd<WinError> end;
     // Read by both threads on every loop turn: off the counters' lines, which others write per packet.
     alignas(64) std::atomic<bool> stopping{false};
   };
@@ -65,6 +68,7 @@ class WintunDevice : public Napi::ObjectWrap<WintunDevice> {
   const WinApi* api_ = nullptr;
   std::unique_ptr<Shared> shared_ = std::make_unique<Shared>();
   Counters& counters_ = shared_->counters;
+  DeviceEnd<WinError>& end_ = shared_->end;
   std::unique_ptr<WintunSession> session_;
   Handle quitEvent_ = nullptr;
   std::unique_ptr<BatchChannel> inbound_;

@@ -11,7 +11,7 @@ namespace tunkit::windows_tun {
 
 ReceiveThread::ReceiveThread(const WinApi& api, SessionHandle session, Handle readEvent, Handle quitEvent,
                              const std::atomic<bool>& stopping, BatchChannel& inbound, Counters& counters,
-                             std::function<void()> onTerminated)
+                             DeviceEnd<WinError>& end, std::function<void()> wakeJs)
     : api_(api),
       session_(session),
       readEvent_(readEvent),
@@ -19,7 +19,8 @@ ReceiveThread::ReceiveThread(const WinApi& api, SessionHandle session, Handle re
       stopping_(stopping),
       inbound_(inbound),
       counters_(counters),
-      onTerminated_(std::move(onTerminated)),
+      end_(end),
+      wakeJs_(std::move(wakeJs)),
       thread_(api) {
   // Auto-reset: one SetEvent from the space hook wakes one wait.
   spaceEvent_ = api_.createEventW(nullptr, 0, 0, nullptr);
@@ -95,9 +96,10 @@ void ReceiveThread::run() {
       continue;
     }
     // ERROR_HANDLE_EOF (the adapter is going away) or ERROR_INVALID_DATA (the ring is corrupt):
-    // this session is over. Report it; the device closes itself from the JS thread.
-    counters_.terminated.store(error == 0 ? win32_error::kHandleEof : error, std::memory_order_release);
-    if (onTerminated_) onTerminated_();
+    // this session is over, which is WinTun's way of saying the device ended by itself (tun-core's
+    // tun.ts). Record why and wake JS, which closes the device.
+    const uint32_t code = error == 0 ? win32_error::kHandleEof : error;
+    if (end_.end(WinError(code, "WintunReceivePacket", "the WinTun adapter was removed or its session ended"))) wakeJs_();
     return;
   }
 }

@@ -2,7 +2,9 @@
 // tun-core's BatchChannel. It polls ReceivePacket until ERROR_NO_MORE_ITEMS (spinning a bounded
 // number of polls first while traffic flows), then sleeps in WaitForMultipleObjects on the
 // session's read event and the device's quit event. A full channel makes it wait on its space
-// event instead, leaving packets in WinTun's ring (never dropping them there).
+// event instead, leaving packets in WinTun's ring (never dropping them there). Any other answer of
+// ReceivePacket (ERROR_HANDLE_EOF: the adapter is being removed) ends the device by itself: it is
+// recorded in the device's DeviceEnd, JS is woken, and the thread stops.
 #pragma once
 
 #include <atomic>
@@ -10,10 +12,12 @@
 #include <functional>
 
 #include <tunkit/batch_channel.hh>
+#include <tunkit/device_end.hh>
 
 #include "counters.hh"
 #include "owned_thread.hh"
 #include "win_api.hh"
+#include "win_error.hh"
 
 namespace tunkit::windows_tun {
 
@@ -22,9 +26,9 @@ class ReceiveThread {
   /** Empty polls of ReceivePacket before a wait, after a packet arrived (traffic is flowing). */
   static constexpr uint32_t kSpinPolls = 256;
 
-  /** `onTerminated` runs on the receive thread when WinTun ends the session (ERROR_HANDLE_EOF...). */
+  /** `wakeJs` runs on the receive thread after it recorded in `end` that WinTun ended the session (ERROR_HANDLE_EOF...). */
   ReceiveThread(const WinApi& api, SessionHandle session, Handle readEvent, Handle quitEvent, const std::atomic<bool>& stopping,
-                BatchChannel& inbound, Counters& counters, std::function<void()> onTerminated);
+                BatchChannel& inbound, Counters& counters, DeviceEnd<WinError>& end, std::function<void()> wakeJs);
   ~ReceiveThread();
   ReceiveThread(const ReceiveThread&) = delete;
   ReceiveThread& operator=(const ReceiveThread&) = delete;
@@ -53,7 +57,8 @@ class ReceiveThread {
   const std::atomic<bool>& stopping_;
   BatchChannel& inbound_;
   Counters& counters_;
-  std::function<void()> onTerminated_;
+  DeviceEnd<WinError>& end_;
+  std::function<void()> wakeJs_;
   OwnedThread thread_;
 };
 

@@ -13,13 +13,14 @@
 namespace tunkit::windows_tun {
 
 SendQueue::SendQueue(const WinApi& api, SessionHandle session, Handle quitEvent, const std::atomic<bool>& stopping,
-                     Counters& counters, uint32_t pendingSlots, uint32_t slotSize, uint32_t retryBudgetMicros,
-                     std::function<void()> wakeJs)
+                     Counters& counters, DeviceEnd<WinError>& end, uint32_t pendingSlots, uint32_t slotSize,
+                     uint32_t retryBudgetMicros, std::function<void()> wakeJs)
     : api_(api),
       session_(session),
       quitEvent_(quitEvent),
       stopping_(stopping),
       counters_(counters),
+      end_(end),
       pending_(pendingSlots, slotSize),
       retryBudgetMicros_(retryBudgetMicros),
       wakeJs_(std::move(wakeJs)),
@@ -63,7 +64,7 @@ bool SendQueue::send(const uint8_t* data, uint32_t size) {
     uint32_t error = 0;
     if (sendNow(data, size, error)) return true;
     if (error != win32_error::kBufferOverflow) {
-      bump(counters_.txDropped);  // ERROR_HANDLE_EOF: the adapter is going away; taken and counted
+      refusedForGood(error);  // taken and counted: never a refusal the producer would wait on
       return true;
     }
     bump(counters_.txOverflows);
@@ -74,6 +75,15 @@ bool SendQueue::send(const uint8_t* data, uint32_t size) {
   // One SetEvent per empty → non-empty transition; the auto-reset event keeps it until the thread waits.
   if (wasEmpty) api_.setEvent(pendingEvent_);
   return true;
+}
+
+// Any thread. WinTun documents two refusals of AllocateSendPacket: ERROR_BUFFER_OVERFLOW (the ring
+// is full, retried by the caller) and ERROR_HANDLE_EOF (the adapter is terminating), which is how
+// WinTun says the device ended by itself: recorded, and JS woken to close it.
+void SendQueue::refusedForGood(uint32_t error) {
+  bump(counters_.txDropped);
+  if (error != win32_error::kHandleEof) return;
+  if (end_.end(WinError(error, "WintunAllocateSendPacket", "the WinTun adapter was removed or its session ended"))) wakeJs_();
 }
 
 // JS thread. The flag and the ring index are seq_cst on both sides: either we see the space, or
@@ -106,7 +116,7 @@ void SendQueue::retryFront(const uint8_t* data, uint32_t size) {
       return;
     }
     if (error != win32_error::kBufferOverflow) {
-      bump(counters_.txDropped);
+      refusedForGood(error);
       return;
     }
     bump(counters_.txOverflows);

@@ -8,11 +8,13 @@
 #include <cstdint>
 #include <functional>
 
+#include <tunkit/device_end.hh>
 #include <tunkit/packet_ring.hh>
 
 #include "counters.hh"
 #include "owned_thread.hh"
 #include "win_api.hh"
+#include "win_error.hh"
 
 namespace tunkit::windows_tun {
 
@@ -21,9 +23,13 @@ class SendQueue {
   /** Retries that only spin (re-call AllocateSendPacket at once) before the thread starts yielding. */
   static constexpr uint32_t kSpinAttempts = 128;
 
-  /** `wakeJs` runs on the send thread once space frees after hasSpaceOrNotify() returned false. */
+  /**
+   * `wakeJs` runs on the send thread once space frees after hasSpaceOrNotify() returned false, and
+   * on the thread that recorded in `end` that WinTun refused a send for good (ERROR_HANDLE_EOF).
+   */
   SendQueue(const WinApi& api, SessionHandle session, Handle quitEvent, const std::atomic<bool>& stopping, Counters& counters,
-            uint32_t pendingSlots, uint32_t slotSize, uint32_t retryBudgetMicros, std::function<void()> wakeJs);
+            DeviceEnd<WinError>& end, uint32_t pendingSlots, uint32_t slotSize, uint32_t retryBudgetMicros,
+            std::function<void()> wakeJs);
   ~SendQueue();
   SendQueue(const SendQueue&) = delete;
   SendQueue& operator=(const SendQueue&) = delete;
@@ -54,6 +60,8 @@ class SendQueue {
   void run();
   /** Send thread: retries the oldest pending packet until sent, dropped or stopping. */
   void retryFront(const uint8_t* data, uint32_t size);
+  /** AllocateSendPacket failed with `error`, not a full ring: the packet is dropped and counted; ERROR_HANDLE_EOF ends the device. Any thread. */
+  void refusedForGood(uint32_t error);
 
   const WinApi& api_;
   const SessionHandle session_;
@@ -61,6 +69,7 @@ class SendQueue {
   Handle pendingEvent_ = nullptr;
   const std::atomic<bool>& stopping_;
   Counters& counters_;
+  DeviceEnd<WinError>& end_;
   PacketRing pending_;
   const uint32_t retryBudgetMicros_;
   std::function<void()> wakeJs_;

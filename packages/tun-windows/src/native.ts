@@ -17,8 +17,6 @@ export interface NativeWintunDevice extends NativeBatchDevice {
   readonly luid: string;
   /** False when an adapter of that name existed and was opened instead. */
   readonly created: boolean;
-  /** The Win32 error name that ended the session (adapter removed), or undefined. */
-  readonly terminated: string | undefined;
   /** After close(): false when a thread did not stop in time (the session was left open). */
   readonly closedCleanly: boolean;
   /** True when set; false when the family has no interface row (IPv6 disabled on the adapter). */

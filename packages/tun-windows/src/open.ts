@@ -22,13 +22,7 @@ export async function openWindowsTun(options: WindowsTunOptions = {}): Promise<W
           sendRetryMicros: o.sendRetryMicros,
           dllPaths: o.dllPaths,
         },
-        () => {
-          const tun = tunRef.tun;
-          if (tun === undefined) return;
-          tun.onWake();
-          // WinTun ended the session (adapter removed): close, so a pending recvMany resolves 0.
-          if (tun.terminated !== undefined && !tun.closed) void tun.close();
-        },
+        () => tunRef.tun?.onWake(),
       ),
   );
   const tun = new WindowsTun(device, o.name, o.mtu);

@@ -1,5 +1,6 @@
 // WindowsTun: the Tun contract over a WinTun session (tun-core's NativeTun), plus the adapter's
-// identity, IP Helper configuration and the WinTun-specific counters.
+// identity, IP Helper configuration and the WinTun-specific counters. An adapter removed under it
+// (WinTun's ERROR_HANDLE_EOF) ends the device by itself: the addon maps it to tun-core's endedBy.
 
 import { type Cidr, NativeTun, type TunStats } from '@tunkit/tun-core';
 import { callNative, type NativeWintunDevice } from './native.js';
@@ -32,11 +33,6 @@ export class WindowsTun extends NativeTun {
     this.wintun = device;
     this.luid = device.luid;
     this.created = device.created;
-  }
-
-  /** The Win32 error name that ended the session (e.g. the adapter was removed), or undefined. */
-  get terminated(): string | undefined {
-    return this.wintun.terminated;
   }
 
   override stats(): WindowsTunStats {

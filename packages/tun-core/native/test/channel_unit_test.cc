@@ -1,12 +1,16 @@
 // Functional tests of the header-only pieces (PacketBatchView, PacketRing, BatchChannel,
-// errnoName), built with AddressSanitizer and UndefinedBehaviorSanitizer.
+// errnoName, DeviceEnd), built with AddressSanitizer and UndefinedBehaviorSanitizer.
 #include <tunkit/batch_channel.hh>
+#include <tunkit/device_end.hh>
 #include <tunkit/errno_name.hh>
+#include <tunkit/os_error.hh>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace tunkit;
@@ -199,6 +203,30 @@ void testErrnoName() {
   CHECK(errnoName(EBUSY) == "EBUSY");
   CHECK(errnoName(EAGAIN) == "EAGAIN");
   CHECK(errnoName(9999) == "E9999");
+  CHECK(errnoName(EBADFD) == "EBADFD");
+  CHECK(errnoName(ENOTCONN) == "ENOTCONN");
+  CHECK(errnoName(kEndOfFile) == "EOF");
+}
+
+// Queue threads race to record the end: exactly one wins, and its error is the one kept.
+void testDeviceEndKeepsTheFirst() {
+  DeviceEnd<OsError> end;
+  CHECK(!end.ended());
+  CHECK(!end.endedBy().has_value());
+  std::vector<std::thread> threads;
+  std::atomic<int> won{0};
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&end, &won, i] {
+      if (end.end(OsError(EBADFD, i == 0 ? "read" : "write", "queue " + std::to_string(i)))) won.fetch_add(1);
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  CHECK(won.load() == 1);
+  CHECK(end.ended());
+  const auto endedBy = end.endedBy();
+  CHECK(endedBy.has_value() && endedBy->error() == EBADFD);
+  CHECK(!end.end(OsError(EIO, "read", "later")));
+  CHECK(end.endedBy()->error() == EBADFD);
 }
 
 }  // namespace
@@ -212,6 +240,7 @@ int main() {
   testDiscardQueuedCountsWhatCloseLeaves();
   testRingDiscardAll();
   testErrnoName();
+  testDeviceEndKeepsTheFirst();
   std::printf("channel_unit: %d checks, %d failed\n", checks, failures);
   return failures == 0 ? 0 : 1;
 }

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TunClosedError, TunConfigError, type TunError, TunPacketError } from '../errors.js';
+import { TunClosedError, TunConfigError, type TunError, TunOsError, TunPacketError } from '../errors.js';
 import { PacketBatch } from '../packet-batch.js';
 import type { MakeHarness, TunHarness } from './harness.js';
 import { readSequence } from './packets.js';
@@ -225,6 +225,7 @@ export function tunContractSuite(name: string, makeHarness: MakeHarness, options
         await h.tun.close();
         assert.equal(await pending, 0);
         assert.equal(h.tun.closed, true);
+        assert.equal(h.tun.endedBy, undefined, 'a plain close() is not an end by itself');
         assert.equal(await h.tun.recvMany(batch), 0);
         assert.throws(() => h.tun.send(h.outbound(1, 100)), TunClosedError);
         assert.throws(() => h.tun.sendMany(batch), TunClosedError);
@@ -271,6 +272,76 @@ export function tunContractSuite(name: string, makeHarness: MakeHarness, options
           await pending; // the queue drained in between: try again
         }
         assert.fail('in 50 attempts the queue never stayed full between two sends');
+      }),
+    );
+
+    it('ends by itself: recvMany resolves 0, it behaves as closed, and endedBy says why', testOptions, () =>
+      withHarness(async (h) => {
+        assert.equal(h.tun.endedBy, undefined);
+        const batch = new PacketBatch();
+        const pending = h.tun.recvMany(batch);
+        await new Promise((r) => setTimeout(r, 20));
+        const errno = await h.endByItself();
+        assert.equal(await settlesWithin(pending, 2_000), 'settled', 'recvMany stayed pending after the device ended');
+        assert.equal(await pending, 0);
+        assert.equal(h.tun.closed, true, 'an ended device is closed');
+        const endedBy: unknown = h.tun.endedBy; // (unknown: TS narrowed it to undefined above)
+        assert.ok(endedBy instanceof TunOsError, `endedBy is ${String(endedBy)}, not a TunOsError`);
+        assert.equal(endedBy.errno, errno);
+        assert.equal(endedBy.code, `ERR_TUN_OS_${errno}`);
+        assert.ok(endedBy.syscall.length > 0, 'endedBy names the call that failed');
+        assert.ok(endedBy.message.length > 0);
+        assert.equal(await h.tun.recvMany(batch), 0);
+        assert.throws(() => h.tun.send(h.outbound(1, 100)), TunClosedError);
+        batch.push(h.outbound(2, 100));
+        assert.throws(() => h.tun.sendMany(batch), TunClosedError);
+        assert.equal(await settlesWithin(h.tun.sendReady(), 100), 'settled');
+        await h.tun.close();
+        assert.equal(h.tun.endedBy, endedBy, 'close() after the end keeps endedBy');
+      }),
+    );
+
+    it('ends by itself: a sendReady pending on a full queue resolves', testOptions, () =>
+      withHarness(async (h) => {
+        if (h.pauseOtherSide) {
+          h.pauseOtherSide();
+          await fillWhilePaused(h);
+          const pending = h.tun.sendReady();
+          assert.equal(
+            await settlesWithin(pending, 20),
+            'still pending',
+            'sendReady resolved while the queue was full',
+          );
+          await h.endByItself();
+          assert.equal(await settlesWithin(pending, 2_000), 'settled', 'the end left a sendReady waiter pending');
+          assert.ok(h.tun.endedBy instanceof TunOsError);
+          assert.throws(() => h.tun.send(h.outbound(1, 100)), TunClosedError);
+          h.resumeOtherSide?.();
+          return;
+        }
+        // A kernel takes every write: a synchronous burst fills the queue (as in the close test),
+        // then the device ends while sendReady waits.
+        let ended = false;
+        for (let attempt = 0; attempt < 50 && !ended; attempt++) {
+          let seq = 0;
+          while (seq < 20_000 && h.tun.send(h.outbound(seq, 200))) seq++;
+          if (seq === 20_000) break; // never refused (it writes synchronously): nothing can wait
+          const pending = h.tun.sendReady();
+          if (h.tun.send(h.outbound(seq, 200))) {
+            await pending; // the queue drained in between: try again
+            continue;
+          }
+          await h.endByItself();
+          ended = true;
+          assert.equal(await settlesWithin(pending, 2_000), 'settled', 'the end left a sendReady waiter pending');
+        }
+        if (!ended) await h.endByItself();
+        // Noticed at the latest by the next recvMany (tun.ts).
+        const next = h.tun.recvMany(new PacketBatch());
+        assert.equal(await settlesWithin(next, 2_000), 'settled', 'recvMany stayed pending after the device ended');
+        assert.equal(await next, 0);
+        assert.ok(h.tun.endedBy instanceof TunOsError);
+        assert.throws(() => h.tun.send(h.outbound(1, 100)), TunClosedError);
       }),
     );
 

@@ -22,6 +22,12 @@ export interface TunHarness {
    */
   pauseOtherSide?(): void;
   resumeOtherSide?(): void;
+  /**
+   * Makes the device end by itself the way its OS does (the interface deleted, the adapter
+   * removed, the fd disconnected), never through `tun.close()`; returns the `errno` the device must
+   * then report in `endedBy` (EBADFD, ERROR_HANDLE_EOF, EOF...).
+   */
+  endByItself(): Promise<string> | string;
   /** Releases the harness (the device may already be closed). */
   dispose(): Promise<void>;
 }

@@ -3,6 +3,7 @@
 // and the contract harness built from them. tun-linux (LinuxTun) and tun-android (fromFd over a
 // Linux TUN fd) use it; each passes in how its addon enters a namespace.
 
+import { execFileSync } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import type { Tun } from '../tun.js';
 import { type TunHarness, takeCollected } from './harness.js';
@@ -59,7 +60,9 @@ export function sendUdp(socket: Socket, payload: Uint8Array, port: number, addre
  * The contract harness for a TUN device `tun` whose kernel side holds the IPv4 address `local`
  * (on the device, with a prefix that routes `remote` through it). inject sends UDP from
  * local:5000 to remote:5001, which the kernel routes into the device; outbound packets go from
- * remote:5000 to local:5001, where a socket collects their sequence numbers.
+ * remote:5000 to local:5001, where a socket collects their sequence numbers. The device ends by
+ * itself as an admin ends it: `ip link del` in the test's namespace, which the kernel answers with
+ * EBADFD on every fd of the device.
  */
 export async function kernelUdpHarness(
   tun: Tun,
@@ -81,6 +84,11 @@ export async function kernelUdpHarness(
     inject: (seq, size) => sendUdp(sender, sequencePayload(seq, Math.max(8, size - 28)), 5001, remoteText),
     outbound: (seq, size) => sequencePacket(seq, size, [...remote], [...local]),
     collect: (count, timeoutMs) => takeCollected(received, count, timeoutMs),
+    endByItself() {
+      // The test process lives in its own namespace (enterPrivilegedNamespace), so `ip` acts there.
+      execFileSync('ip', ['link', 'del', 'dev', tun.name]);
+      return 'EBADFD';
+    },
     async dispose() {
       sender.close();
       receiver.close();

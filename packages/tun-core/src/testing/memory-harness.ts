@@ -1,5 +1,6 @@
 // The contract-suite harness for MemoryTun: the device under test and its peer as the other side.
 
+import { TunOsError } from '../errors.js';
 import { MemoryTun, type MemoryTunPairOptions } from '../memory-tun.js';
 import { PacketBatch } from '../packet-batch.js';
 import { type TunHarness, takeCollected } from './harness.js';
@@ -39,6 +40,10 @@ export function memoryTunHarness(options: MemoryTunPairOptions = {}): TunHarness
       paused = false;
       waiting?.();
       waiting = undefined;
+    },
+    endByItself() {
+      tun.endByItself(new TunOsError('ENODEV', 'memory', `the memory device ${tun.name} was removed`));
+      return 'ENODEV';
     },
     async dispose() {
       await peer.close();

@@ -1,6 +1,7 @@
 // Lifetimes the user does not end with close(): a process that exits with a device open, a
-// worker terminated with one open, and an open that fails half-way inside the addon. Each must
-// end promptly, without a crash, and leave no device, fd or thread behind.
+// worker terminated with one open, an open that fails half-way inside the addon, and an interface
+// removed under an open device. Each must end promptly, without a crash, and leave no device, fd
+// or thread behind.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -72,6 +73,28 @@ for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
 console.log(JSON.stringify({ calls }));
 `;
 
+/**
+ * Opens a 2-queue device and waits in recvMany until the interface is removed under it (the test
+ * runs `ip link del`), then reports what the device says and its own fds and threads before the
+ * open and after the end, and lets its event loop run out.
+ */
+const WAIT_FOR_END = `
+const { readdirSync } = await import('node:fs');
+const { PacketBatch } = await import('@tunkit/tun-core');
+const { openTun } = await import('./src/index.ts');
+const count = () => ({ fds: readdirSync('/proc/self/fd').length, threads: readdirSync('/proc/self/task').length });
+await (await openTun({ name: 'tkend0', queues: 2 })).close(); // loads the addon and whatever it starts once
+const before = count();
+const tun = await openTun({ name: 'tkend0', queues: 2, addresses: ['10.94.0.1/24'] });
+const pending = tun.recvMany(new PacketBatch());
+console.log('open');
+const received = await pending;
+await new Promise((r) => setTimeout(r, 100));
+const e = tun.endedBy;
+console.log(JSON.stringify({ received, closed: tun.closed, name: e?.name, errno: e?.errno, syscall: e?.syscall,
+  message: e?.message, rxErrors: tun.stats().rxErrors, before, after: count() }));
+`;
+
 const childFds = (pid: number) => readdirSync(`/proc/${pid}/fd`).map(Number);
 const childThreads = (pid: number) => readdirSync(`/proc/${pid}/task`).length;
 
@@ -106,6 +129,32 @@ describe('LinuxTun lifecycle', { skip }, () => {
       assert.equal(signal, null, child.stderr());
       assert.equal(code, 0, child.stderr());
       assert.ok(ms < 3000, `the child took ${ms} ms to end: something keeps its loop alive`);
+    } finally {
+      child.process.kill('SIGKILL');
+    }
+  });
+
+  it('an interface removed under it ends the device: recvMany resolves 0, endedBy says EBADFD, nothing printed or left', async () => {
+    const child = spawnScript(WAIT_FOR_END);
+    try {
+      assert.equal(await child.line(20_000), 'open', child.stderr());
+      execFileSync('ip', ['link', 'del', 'dev', 'tkend0']);
+      const result = JSON.parse(await child.line(3_000));
+      assert.equal(result.received, 0, 'recvMany did not resolve 0 at the end');
+      assert.equal(result.closed, true);
+      assert.equal(result.name, 'TunOsError');
+      assert.equal(result.errno, 'EBADFD');
+      assert.equal(result.syscall, 'read');
+      assert.match(result.message, /tkend0 was removed/);
+      assert.ok(result.rxErrors >= 1);
+      assert.deepEqual(result.after, result.before, 'the ended device left fds or threads behind');
+      // Nothing keeps the loop alive once the device ended, and the end is reported through the
+      // Tun only: no plain-text line on stderr.
+      const { code, signal, ms } = await child.exit();
+      assert.equal(signal, null, child.stderr());
+      assert.equal(code, 0, child.stderr());
+      assert.ok(ms < 3000, `the child took ${ms} ms to end after the device did`);
+      assert.equal(child.stderr(), '');
     } finally {
       child.process.kill('SIGKILL');
     }

@@ -246,6 +246,10 @@ uint8_t* TUNKIT_WINAPI allocateSendPacket(SessionHandle handle, uint32_t packetS
   std::lock_guard<std::mutex> guard(lock());
   Session* session = static_cast<Session*>(handle);
   if (!usable(session)) return nullptr;
+  if (const uint32_t error = takeFailureLocked("WintunAllocateSendPacket")) {
+    setLastError(error);
+    return nullptr;
+  }
   if (packetSize > kMaxIpPacketSize) {
     setLastError(win32_error::kInvalidParameter);
     return nullptr;

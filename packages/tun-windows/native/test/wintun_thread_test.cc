@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -65,6 +66,7 @@ struct Rig {
   std::atomic<int> wakes{0};
   Handle quit;
   Counters counters;
+  DeviceEnd<WinError> end;
   BatchChannel inbound;
   ReceiveThread receiver;
   SendQueue sender;
@@ -74,8 +76,8 @@ struct Rig {
         session(fake::table(), AdapterOptions{adapterName, false, {}, 128 * 1024}),
         quit(fake::table().createEventW(nullptr, 1, 0, nullptr)),
         inbound(1, slots, 2048, [this] { wakes.fetch_add(1); }),
-        receiver(api, session.session(), session.readEvent(), quit, stopping, inbound, counters, [this] { wakes.fetch_add(1); }),
-        sender(api, session.session(), quit, stopping, counters, 16, 2048, retryMicros, [this] { wakes.fetch_add(1); }) {
+        receiver(api, session.session(), session.readEvent(), quit, stopping, inbound, counters, end, [this] { wakes.fetch_add(1); }),
+        sender(api, session.session(), quit, stopping, counters, end, 16, 2048, retryMicros, [this] { wakes.fetch_add(1); }) {
     inbound.setSpaceHook(0, [this] { receiver.wakeForSpace(); });
     receiver.start();
     sender.start();
@@ -183,6 +185,43 @@ void testSendOverflowQueueAndRecovery() {
   CHECK(rig.stop());
 }
 
+// The adapter removed under a running session: the receive thread records the end (WinTun's
+// ERROR_HANDLE_EOF from ReceivePacket), wakes JS and stops; a send after it is taken and counted,
+// never refused, and the first cause stays.
+void testAdapterRemovedEndsTheDevice() {
+  Rig rig(u"cc-end", 64);
+  CHECK(waitUntil([&] { return rig.counters.rxWaits.load() >= 1; }));
+  const int wakesBefore = rig.wakes.load();
+  CHECK(!rig.end.ended());
+  CHECK(fake::terminate(rig.name));
+  CHECK(waitUntil([&] { return rig.end.ended(); }));
+  CHECK(waitUntil([&] { return rig.wakes.load() > wakesBefore; }));
+  const std::optional<WinError> endedBy = rig.end.endedBy();
+  CHECK(endedBy && endedBy->code() == win32_error::kHandleEof && endedBy->call() == "WintunReceivePacket");
+  auto p = packet(1);
+  CHECK(rig.sender.send(p.data(), static_cast<uint32_t>(p.size())));
+  CHECK(rig.counters.txDropped.load() == 1);
+  CHECK(rig.end.endedBy()->call() == "WintunReceivePacket");  // the first cause is kept
+  CHECK(rig.stop());
+  CHECK(fake::state(rig.name).callsAfterEnd == 0);
+}
+
+// AllocateSendPacket answering ERROR_HANDLE_EOF (the adapter terminating, seen by a send before the
+// receive thread noticed) ends the device from the send path too: recorded, JS woken, the packet
+// taken and counted.
+void testSendEofEndsTheDevice() {
+  Rig rig(u"cc-send-end", 64);
+  const int wakesBefore = rig.wakes.load();
+  fake::failNext("WintunAllocateSendPacket", win32_error::kHandleEof);
+  auto p = packet(1);
+  CHECK(rig.sender.send(p.data(), static_cast<uint32_t>(p.size())));
+  CHECK(rig.counters.txDropped.load() == 1);
+  const std::optional<WinError> endedBy = rig.end.endedBy();
+  CHECK(endedBy && endedBy->code() == win32_error::kHandleEof && endedBy->call() == "WintunAllocateSendPacket");
+  CHECK(rig.wakes.load() > wakesBefore);
+  CHECK(rig.stop());
+}
+
 }  // namespace
 
 int main() {
@@ -190,6 +229,8 @@ int main() {
   testSpinFindsAPacketWithoutTheReadEvent();
   testCloseDuringReceivePacketAndJoinTimeout();
   testSendOverflowQueueAndRecovery();
+  testAdapterRemovedEndsTheDevice();
+  testSendEofEndsTheDevice();
   if (failures > 0) {
     std::fprintf(stderr, "wintun_thread_test: %d of %d checks failed\n", failures, checks);
     return 1;

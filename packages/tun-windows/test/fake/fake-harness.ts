@@ -75,6 +75,10 @@ export async function fakeHarness(options: WindowsTunOptions = {}): Promise<TunH
     resumeOtherSide() {
       side.draining = true;
     },
+    endByItself() {
+      fakeWintun().terminate(tun.name); // the adapter removed: WinTun answers ERROR_HANDLE_EOF
+      return 'ERROR_HANDLE_EOF';
+    },
     async dispose() {
       side.stop();
     },

@@ -1,7 +1,7 @@
 // The receive thread over the fake WinTun: the spin path (a packet that appears without the read
 // event is still found), the wait path (an idle ring means a wait on the read event, and a packet
 // then wakes it), a full channel leaving packets in WinTun's ring (no drop) and recovering, and
-// ERROR_HANDLE_EOF (adapter removed) closing the device.
+// ERROR_HANDLE_EOF (adapter removed), from ReceivePacket or from AllocateSendPacket, ending the device.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PacketBatch } from '@tunkit/tun-core';
@@ -102,18 +102,34 @@ describe('WinTun receive thread (fake WinTun)', () => {
     }
   });
 
-  it('ERROR_HANDLE_EOF (adapter removed) ends the thread and closes the device: recvMany resolves 0', async () => {
+  it('ERROR_HANDLE_EOF (adapter removed) ends the thread and the device: recvMany resolves 0, endedBy says why', async () => {
     const tun = await openFake();
     const batch = new PacketBatch();
     const pending = tun.recvMany(batch);
     await sleep(10);
     assert.ok(fake().terminate(tun.name));
     assert.equal(await pending, 0);
-    await waitUntil('close', () => tun.closed);
-    assert.equal(tun.terminated, 'ERROR_HANDLE_EOF');
+    assert.equal(tun.closed, true);
+    assert.equal(tun.endedBy?.errno, 'ERROR_HANDLE_EOF');
+    assert.equal(tun.endedBy?.syscall, 'WintunReceivePacket');
     const state = fake().state(tun.name);
     assert.equal(state.sessionActive, false, 'EndSession ran');
     assert.equal(state.adapterOpen, false, 'CloseAdapter ran');
     assert.equal(state.callsAfterEnd, 0);
+  });
+
+  it('ERROR_HANDLE_EOF from AllocateSendPacket ends the device too: the send is taken, endedBy names the call', async () => {
+    const tun = await openFake();
+    fake().failNext('WintunAllocateSendPacket', 38); // ERROR_HANDLE_EOF
+    assert.equal(
+      tun.send(sequencePacket(1, 100)),
+      true,
+      'a send to a gone adapter is taken (and counted), not refused',
+    );
+    await waitUntil('the device to end', () => tun.closed, 2_000);
+    assert.equal(tun.endedBy?.errno, 'ERROR_HANDLE_EOF');
+    assert.equal(tun.endedBy?.syscall, 'WintunAllocateSendPacket');
+    assert.equal(tun.stats().txDropped, 1);
+    assert.equal(await tun.recvMany(new PacketBatch()), 0);
   });
 });

@@ -7,8 +7,16 @@
 
 namespace tunkit {
 
+/**
+ * Not an errno: the other side closed the connection (a utun socket the kernel disconnected), for
+ * which no errno exists. The value and the name "EOF" are libuv's UV_EOF, as Node reports it.
+ */
+inline constexpr int kEndOfFile = -4095;
+
 inline std::string errnoName(int error) {
   switch (error) {
+    case kEndOfFile:
+      return "EOF";
 #define TUNKIT_ERRNO(name) \
   case name:               \
     return #name;
@@ -43,11 +51,16 @@ inline std::string errnoName(int error) {
     TUNKIT_ERRNO(ENETUNREACH)
     TUNKIT_ERRNO(EHOSTUNREACH)
     TUNKIT_ERRNO(ECONNREFUSED)
+    TUNKIT_ERRNO(ECONNRESET)
+    TUNKIT_ERRNO(ENOTCONN)
     TUNKIT_ERRNO(EMSGSIZE)
     TUNKIT_ERRNO(EOPNOTSUPP)
     TUNKIT_ERRNO(EAFNOSUPPORT)
     TUNKIT_ERRNO(EPROTONOSUPPORT)
     TUNKIT_ERRNO(ETIMEDOUT)
+#ifdef EBADFD  // Linux only: a TUN fd whose interface was removed
+    TUNKIT_ERRNO(EBADFD)
+#endif
 #undef TUNKIT_ERRNO
     default:
       return "E" + std::to_string(error);

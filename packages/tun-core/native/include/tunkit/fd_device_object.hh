@@ -1,7 +1,8 @@
 // FdDeviceObject: the N-API object over an FdReadinessLoop, shaped as tun-core's
 // NativeBatchDevice (src/native-tun.ts): drain / send / sendMany / hasSpace / stats / close, one
-// N-API call per batch. tun-darwin and tun-android both register it (as "FdDevice"); the
-// difference between them is only the framing option. Every method runs on the JS thread.
+// N-API call per batch, plus `endedBy` once the device ended by itself (the loop's "End"). tun-darwin
+// and tun-android both register it (as "FdDevice"); the difference between them is only the
+// framing option. Every method runs on the JS thread.
 //
 //   new FdDevice(fd, { mtu, framing: 'none' | 'darwin', pendingPackets, retryIntervalMs,
 //                      stallBudgetMs, duplicate }, onWake)
@@ -43,6 +44,7 @@ class FdDeviceObject : public Napi::ObjectWrap<FdDeviceObject> {
                            InstanceMethod<&FdDeviceObject::HasSpace>("hasSpace"),
                            InstanceMethod<&FdDeviceObject::Stats>("stats"),
                            InstanceMethod<&FdDeviceObject::Close>("close"),
+                           InstanceAccessor<&FdDeviceObject::EndedBy>("endedBy"),
                        });
   }
 
@@ -169,6 +171,9 @@ class FdDeviceObject : public Napi::ObjectWrap<FdDeviceObject> {
     platformFields[1] = static_cast<double>(c.rxInvalid);
     return out;
   }
+
+  /** endedBy: undefined, or the error (errno, syscall) with which the device ended by itself. JS thread. */
+  Napi::Value EndedBy(const Napi::CallbackInfo& info) { return endedByToJs(info.Env(), loop_->end()); }
 
   /** close(): stop watching, close the fd, count what was queued. Idempotent. JS thread. */
   Napi::Value Close(const Napi::CallbackInfo& info) {

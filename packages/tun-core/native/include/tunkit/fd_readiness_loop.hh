@@ -12,6 +12,13 @@
 //          timer: utun reports a full queue as ENOSPC and never signals readiness for it. If no
 //          queued packet can be written for `stallBudgetMs`, the queued packets are dropped and
 //          counted (txDropped), never silently, and senders are woken.
+//   End:   the device ends by itself (tun-core's tun.ts) when a read fails other than "not now",
+//          a write fails as only a gone device fails (EBADFD, EPIPE, ENOTCONN...: deviceGone), or
+//          the poll reports the fd disconnected (a utun socket the kernel shut: EOF). The loop
+//          records why in its DeviceEnd, stops moving packets (send then drops and counts, so a
+//          producer never spins), and wakes JS from a zero-delay timer, never from inside the
+//          drain or send that found it; JS reads endedBy and closes the device. This is how
+//          Android (EBADFD after the VPN interface is torn down) and macOS report an end.
 //   Close: idempotent; stops and closes the libuv handles (freed in their close callbacks, which
 //          may run after this object is gone), closes the fd, counts what was still queued.
 //
@@ -29,6 +36,7 @@
 #include <string>
 #include <utility>
 
+#include "device_end.hh"
 #include "fd_framing.hh"
 #include "os_error.hh"
 #include "packet_batch_view.hh"
@@ -114,6 +122,8 @@ class FdReadinessLoop {
   const FdLoopCounters& counters() const { return counters_; }
   /** JS thread. */
   const FdLoopOptions& options() const { return options_; }
+  /** Why the device ended by itself, once it did (see "End" above). JS thread. */
+  const DeviceEnd<OsError>& end() const { return end_; }
 
   /**
    * Called once libuv has released both handles after close() (possibly after this object is
@@ -125,12 +135,15 @@ class FdReadinessLoop {
 
   /**
    * Reads packets into `view` until EAGAIN or the batch is full; returns how many. Returning 0
-   * arms the wake-up for the next packet. Read errors other than EAGAIN throw OsError. JS thread.
+   * arms the wake-up for the next packet. A read that fails other than "not now" ends the device
+   * (see "End"). JS thread.
    */
   uint32_t drain(PacketBatchView& view) {
-    if (closed()) return 0;
+    if (closed() || end_.ended()) return 0;
     uint32_t moved = 0;
-    while (view.length < view.capacity) {
+    // Datagrams that are not packets count against the batch too: a socket that keeps returning
+    // empty reads (a shut utun socket reads 0 bytes for ever) cannot hold the JS thread here.
+    for (uint32_t reads = 0; view.length < view.capacity && reads < view.capacity; ++reads) {
       // A datagram cannot be read in parts: read only while a whole MTU-sized packet fits, so
       // nothing is ever truncated. (recvMany's batches always have that room when empty.)
       const uint32_t room = view.spaceForNext();
@@ -138,11 +151,12 @@ class FdReadinessLoop {
       uint8_t* at = view.buffer + view.bytesUsed + view.headroom;
       const FrameRead got = readFrame(fd_, options_.framing, at, room);
       if (got.status == FrameRead::Status::Failed) {
-        if (got.error == EAGAIN || got.error == EWOULDBLOCK) {
+        if (got.error == EAGAIN || got.error == EWOULDBLOCK || got.error == ENOBUFS || got.error == ENOMEM) {
           if (moved == 0) watch(kReadable, true);
-          break;
+          return moved;
         }
-        throw OsError(got.error, "read", "reading a packet from fd " + std::to_string(fd_) + " failed (" + errnoName(got.error) + ")");
+        endDevice(got.error, "read");
+        return moved;
       }
       if (got.status == FrameRead::Status::Invalid || got.size > options_.mtu) {
         ++counters_.rxInvalid;
@@ -154,6 +168,7 @@ class FdReadinessLoop {
       counters_.rxBytes += got.size;
       ++moved;
     }
+    if (moved == 0) watch(kReadable, true);  // only datagrams that were not packets: wait for more
     return moved;
   }
 
@@ -163,6 +178,10 @@ class FdReadinessLoop {
    */
   bool send(const uint8_t* packet, uint32_t length) {
     if (closed()) return false;
+    if (end_.ended()) {
+      ++counters_.txDropped;  // the device is gone; JS closes it on the wake-up already scheduled
+      return true;
+    }
     if (!pending_.empty()) return enqueue(packet, length);
     const int error = writeFrame(fd_, options_.framing, packet, length);
     if (error == 0) {
@@ -172,6 +191,7 @@ class FdReadinessLoop {
     }
     if (!refusedForNow(error)) {
       ++counters_.txDropped;  // the kernel will never take this one (EINVAL, EMSGSIZE...): counted
+      if (deviceGone(error)) endDevice(error, "write");
       return true;
     }
     const bool taken = enqueue(packet, length);
@@ -181,7 +201,7 @@ class FdReadinessLoop {
 
   /** True when send() can take a packet now; when false, arms a wake-up for when space frees. JS thread. */
   bool hasSpace() {
-    if (closed() || !pending_.full()) return true;
+    if (closed() || end_.ended() || !pending_.full()) return true;
     spaceWanted_ = true;
     return false;
   }
@@ -206,6 +226,8 @@ class FdReadinessLoop {
  private:
   static constexpr int kReadable = UV_READABLE;
   static constexpr int kWritable = UV_WRITABLE;
+  /** The peer or kernel shut the fd's connection (EPOLLRDHUP, kqueue's EV_EOF). Watched with kReadable. */
+  static constexpr int kDisconnect = UV_DISCONNECT;
 
   /** The libuv handles, on the heap: their close callbacks may run after the loop object is gone. */
   struct Handles {
@@ -219,6 +241,34 @@ class FdReadinessLoop {
   /** Errors that mean "not now" rather than "never". Any thread. */
   static bool refusedForNow(int error) {
     return error == EAGAIN || error == EWOULDBLOCK || error == ENOBUFS || error == ENOSPC;
+  }
+
+  /**
+   * Write errors only a device that is gone gives: EBADFD (a Linux/Android TUN whose interface was
+   * removed), EPIPE / ENOTCONN / ECONNRESET (a utun socket the kernel disconnected), ENXIO /
+   * ENODEV (no device behind the fd), EBADF (the fd itself was closed under us). Not EIO: Linux
+   * answers that for an interface that is only down. Any thread.
+   */
+  static bool deviceGone(int error) {
+#ifdef EBADFD
+    if (error == EBADFD) return true;
+#endif
+    return error == EPIPE || error == ENOTCONN || error == ECONNRESET || error == ENXIO || error == ENODEV || error == EBADF;
+  }
+
+  /**
+   * The device ended by itself with `error` from `syscall` (see "End"): records it, stops
+   * watching and retrying, drops what waits to be written (counted), and schedules the wake-up
+   * that lets JS close the device. Only the first end counts. JS thread.
+   */
+  void endDevice(int error, const char* syscall) {
+    const std::string why = error == kEndOfFile ? "it was disconnected (EOF)" : std::string(syscall) + " failed with " + errnoName(error);
+    if (!end_.end(OsError(error, syscall, "the device behind fd " + std::to_string(fd_) + " is gone: " + why))) return;
+    counters_.txDropped += pending_.clear();
+    retrying_ = false;
+    spaceWanted_ = false;
+    watch(kReadable | kWritable | kDisconnect, false);
+    uv_timer_start(&handles_->timer, &FdReadinessLoop::OnTimer, 0, 0);
   }
 
   /** Holds a packet behind the others; false (and a wake-up wanted) when the FIFO is full. JS thread. */
@@ -261,6 +311,10 @@ class FdReadinessLoop {
         refused = error;
         break;
       }
+      if (error != 0 && deviceGone(error)) {
+        endDevice(error, "write");  // drops the rest and schedules the wake-up
+        return false;
+      }
       if (error == 0) {
         ++counters_.txPackets;
         counters_.txBytes += length;
@@ -289,8 +343,9 @@ class FdReadinessLoop {
     return false;
   }
 
-  /** Adds or removes `event` from what the poll handle waits for. JS thread. */
+  /** Adds or removes `event` from what the poll handle waits for; reads always watch for a disconnect too. JS thread. */
   void watch(int event, bool on) {
+    if (event & kReadable) event |= kDisconnect;
     const int events = on ? (events_ | event) : (events_ & ~event);
     if (events == events_) return;
     events_ = events;
@@ -303,6 +358,11 @@ class FdReadinessLoop {
   static void OnPoll(uv_poll_t* poll, int status, int events) {
     FdReadinessLoop* self = static_cast<Handles*>(poll->data)->owner;
     if (self == nullptr) return;
+    if (status >= 0 && (events & kDisconnect) != 0) {
+      // Shut by the other side: nothing will ever be read or written again (endDevice wakes JS).
+      self->endDevice(kEndOfFile, "poll");
+      return;
+    }
     // An error (the fd went bad) wakes both ways, so the next read or write reports it.
     const bool readable = status < 0 || (events & kReadable) != 0;
     const bool writable = status < 0 || (events & kWritable) != 0;
@@ -319,7 +379,12 @@ class FdReadinessLoop {
   // libuv callback, JS thread.
   static void OnTimer(uv_timer_t* timer) {
     FdReadinessLoop* self = static_cast<Handles*>(timer->data)->owner;
-    if (self == nullptr || !self->retrying_) return;
+    if (self == nullptr) return;
+    if (self->end_.ended()) {
+      self->wake_();  // the one wake-up endDevice scheduled: JS closes the device
+      return;
+    }
+    if (!self->retrying_) return;
     if (self->flushPending()) self->wake_();
   }
 
@@ -337,6 +402,7 @@ class FdReadinessLoop {
   Hook wake_;
   PendingPackets pending_;
   FdLoopCounters counters_;
+  DeviceEnd<OsError> end_;
   Handles* handles_ = nullptr;
   int events_ = 0;
   bool retrying_ = false;

@@ -16,6 +16,7 @@
 #include <system_error>
 #include <utility>
 
+#include "device_end.hh"
 #include "os_error.hh"
 
 namespace tunkit {
@@ -31,6 +32,12 @@ inline Napi::Error osErrorToJs(Napi::Env env, const std::string& message, const 
 /** The JS Error for `error`, with `errno` and `syscall` set. JS thread. */
 inline Napi::Error osErrorToJs(Napi::Env env, const OsError& error) {
   return osErrorToJs(env, error.what(), error.errnoName(), error.syscall());
+}
+
+/** A device's `endedBy` for JS: undefined while it runs, else its OsError as osErrorToJs makes it. JS thread. */
+inline Napi::Value endedByToJs(Napi::Env env, const DeviceEnd<OsError>& end) {
+  if (!end.ended()) return env.Undefined();
+  return osErrorToJs(env, *end.endedBy()).Value();
 }
 
 /**

@@ -1,6 +1,8 @@
 // A stand-in wintun.dll for running the REAL Windows build of the addon under Wine (no driver
 // there): the eleven WinTun exports, with real Win32 events and a lock, where every packet the
 // adapter sends comes straight back as received (a reflector). Built with mingw by `make wine`.
+// A sent packet of IP protocol 253 (RFC 3692's experimental number) plays the adapter being
+// removed: from then on the session answers ERROR_HANDLE_EOF, as WinTun does while terminating.
 // Test-only: never shipped, never a substitute for the signed wintun.dll.
 #ifndef WIN32_LEAN_AND_MEAN
 #define WIN32_LEAN_AND_MEAN
@@ -19,6 +21,7 @@ struct Session {
   CRITICAL_SECTION lock;
   HANDLE readEvent;
   DWORD capacity;
+  bool ended = false;  // the adapter was "removed" (see above)
   uint64_t bytes = 0;  // ring bytes of `ring` + `held` + `allocated`
   std::deque<std::vector<BYTE>> ring;
   std::list<std::vector<BYTE>> held, allocated;
@@ -29,6 +32,7 @@ struct Adapter {
 };
 
 uint64_t footprint(size_t size) { return (4 + size + 3) & ~uint64_t{3}; }
+constexpr BYTE kEndProtocol = 253;
 uint64_t nextLuid = 0x5000;
 
 }  // namespace
@@ -68,6 +72,11 @@ __declspec(dllexport) HANDLE WINAPI WintunGetReadWaitEvent(void* raw) { return s
 __declspec(dllexport) BYTE* WINAPI WintunReceivePacket(void* raw, DWORD* size) {
   Session* session = static_cast<Session*>(raw);
   EnterCriticalSection(&session->lock);
+  if (session->ended) {
+    LeaveCriticalSection(&session->lock);
+    SetLastError(ERROR_HANDLE_EOF);
+    return nullptr;
+  }
   if (session->ring.empty()) {
     LeaveCriticalSection(&session->lock);
     SetLastError(ERROR_NO_MORE_ITEMS);
@@ -97,6 +106,11 @@ __declspec(dllexport) void WINAPI WintunReleaseReceivePacket(void* raw, const BY
 __declspec(dllexport) BYTE* WINAPI WintunAllocateSendPacket(void* raw, DWORD size) {
   Session* session = static_cast<Session*>(raw);
   EnterCriticalSection(&session->lock);
+  if (session->ended) {
+    LeaveCriticalSection(&session->lock);
+    SetLastError(ERROR_HANDLE_EOF);
+    return nullptr;
+  }
   if (session->bytes + footprint(size) > session->capacity) {
     LeaveCriticalSection(&session->lock);
     SetLastError(ERROR_BUFFER_OVERFLOW);
@@ -109,13 +123,19 @@ __declspec(dllexport) BYTE* WINAPI WintunAllocateSendPacket(void* raw, DWORD siz
   return data;
 }
 
-// Sent → received: the packet moves to the receive ring and the read event is set.
+// Sent → received: the packet moves to the receive ring and the read event is set (or, for the
+// end packet, the session ends and the read event wakes the receive thread to see it).
 __declspec(dllexport) void WINAPI WintunSendPacket(void* raw, const BYTE* packet) {
   Session* session = static_cast<Session*>(raw);
   EnterCriticalSection(&session->lock);
   for (auto it = session->allocated.begin(); it != session->allocated.end(); ++it) {
     if (it->data() == packet) {
-      session->ring.push_back(std::move(*it));
+      if (it->size() > 9 && (*it)[9] == kEndProtocol) {
+        session->ended = true;  // the adapter "removed": this packet goes nowhere
+        session->bytes -= footprint(it->size());
+      } else {
+        session->ring.push_back(std::move(*it));
+      }
       session->allocated.erase(it);
       break;
     }

@@ -98,6 +98,27 @@ try {
     if (!d.closedCleanly) check(false, `cycle ${i}`);
   }
   check(true, '100 open/close cycles');
+
+  // The adapter removed under a waiting recvMany (the reflector's end packet): WinTun's
+  // ERROR_HANDLE_EOF ends the device by itself through tun-core's rule.
+  const endRef = {};
+  const ending = new addon.WintunDevice(
+    { name: 'tunkit-wine-end', ringCapacity: 131072, mtu: 1420, dllPaths: [dllPath] },
+    () => endRef.tun?.onWake(),
+  );
+  const endTun = new NativeTun(ending, { name: 'tunkit-wine-end', mtu: 1420, statsStride: 12 });
+  endRef.tun = endTun;
+  const pending = endTun.recvMany(new PacketBatch());
+  const end = packet(0);
+  end[9] = 253;
+  check(endTun.send(end), 'the end packet was sent');
+  const outcome = await Promise.race([pending, new Promise((r) => setTimeout(() => r('timeout'), 5_000))]);
+  check(outcome === 0, `recvMany resolved ${outcome} after the adapter was removed`);
+  check(
+    endTun.closed && endTun.endedBy?.errno === 'ERROR_HANDLE_EOF' && endTun.endedBy?.syscall === 'WintunReceivePacket',
+    `ended by itself: ${endTun.endedBy?.errno} from ${endTun.endedBy?.syscall}`,
+  );
+  check(ending.closedCleanly, 'the ended device closed cleanly');
 } catch (error) {
   check(false, `threw: ${error?.stack ?? error}`);
 }
