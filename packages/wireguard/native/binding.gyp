@@ -5,7 +5,13 @@
       "sources": ["addon.cc", "aead_batch.cc"],
       "conditions": [
         ["OS=='linux'", {
-          "sources": ["linux/udp_socket.cc"]
+          "sources": [
+            "linux/gro_split.cc",
+            "linux/gso_runs.cc",
+            "linux/udp_address.cc",
+            "linux/udp_socket.cc",
+            "linux/udp_socket_object.cc"
+          ]
         }, {
           "sources": ["other/udp_exports.cc"]
         }]

@@ -9,7 +9,7 @@ namespace tunkit::wireguard {
 void registerAeadExports(Napi::Env env, Napi::Object exports);
 
 /**
- * UdpSocket, the batch UDP socket under LinuxUdpBind (linux/udp_socket.cc). Elsewhere nothing
+ * UdpSocket, the batch UDP socket under LinuxUdpBind (linux/udp_socket_object.cc). Elsewhere nothing
  * (other/udp_exports.cc): node:dgram's UdpBind serves there. JS thread.
  */
 void registerUdpExports(Napi::Env env, Napi::Object exports);

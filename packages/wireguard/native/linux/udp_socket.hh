@@ -1,74 +1,86 @@
-// UdpSocket: a non-blocking UDP socket driven from the JS thread in batches: recv() fills a whole
-// PacketBatch with one recvmmsg (with UDP GRO, a message may carry several datagrams, split back
-// into packets of the batch), send() sends a whole batch with one sendmmsg (and UDP GSO for runs
-// of equal-size datagrams to one destination). Readiness comes from a libuv poll handle on the
-// fd, so no thread and no copy through a ring: datagrams land straight in the batch's memory.
-// Every method runs on the JS thread (OnPoll too: libuv calls it from the loop).
+// UdpSocket: a non-blocking UDP socket that moves whole batches: recv() fills a PacketBatch with
+// one recvmmsg (with UDP GRO, a message may carry several datagrams, split back into packets of
+// the batch by gro_split), send() sends a batch with sendmmsg (runs of equal-size datagrams to one
+// destination as one UDP GSO message, grouped by gso_runs). Datagrams land straight in the batch's
+// memory: no thread, no copy through a ring. Plain C++ (no N-API): failed system calls throw
+// tunkit::OsError; udp_socket_object.cc is the JS face and owns readiness. Not thread-safe: one
+// thread (the JS thread) uses a socket.
 #pragma once
 
-#include <napi.h>
-#include <uv.h>
-
 #include <cstdint>
-#include <vector>
+
+#include <tunkit/packet_batch_view.hh>
+
+#include "gro_split.hh"
 
 namespace tunkit::wireguard {
 
-/**
- * The datagrams of one coalesced (UDP GRO) message that did not fit the previous batch: bytes
- * [start, end) of `bytes`, `segment` bytes each (the last may be shorter), all from `from` (20-byte
- * address form). Delivered first by the next recv, so nothing received is lost to a full batch.
- */
-struct PendingDatagrams {
-  std::vector<uint8_t> bytes;  // 64 KiB, allocated once when GRO is on
-  uint32_t start = 0;
-  uint32_t end = 0;
-  uint32_t segment = 0;
-  uint8_t from[20] = {};
+/** The options of a socket, converted from JS once (the baton). */
+struct UdpSocketOptions {
+  uint8_t address[16] = {};
+  uint32_t addressLength = 16;  // 4 or 16
+  uint16_t port = 0;            // 0: an ephemeral port
+  bool ipv6 = true;             // a dual-stack IPv6 socket, else IPv4 only
+  int bufferBytes = 8 << 20;    // SO_RCVBUF and SO_SNDBUF (forced past the sysctl limits where allowed)
+  bool gso = true;              // send runs as UDP GSO messages (turned off by itself where refused)
+  bool gro = true;              // ask for UDP GRO (probed: kernels before 5.0 refuse it)
 };
 
-class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
+struct SendResult {
+  uint32_t taken = 0;     // datagrams sent, or refused by the OS and counted in errors
+  uint32_t errors = 0;    // datagrams the OS refused (unreachable, a firewall...) or no route could take
+  uint32_t messages = 0;  // UDP messages sent (a GSO run is one)
+};
+
+/** Messages per recvmmsg/sendmmsg: bounds the per-call arrays (kMaxBatch × a few hundred bytes, static). */
+inline constexpr uint32_t kMaxBatch = 1024;
+
+class UdpSocket {
  public:
-  static Napi::Function Define(Napi::Env env);
-  /** new UdpSocket({ address, port, ipv6, bufferBytes, gso, gro }, onReady). Throws with errno/syscall; leaks nothing. JS thread. */
-  explicit UdpSocket(const Napi::CallbackInfo& info);
-  ~UdpSocket() override;
+  /** Opens and binds the socket. Throws OsError ("socket", "bind") naming the port; leaks nothing. */
+  explicit UdpSocket(const UdpSocketOptions& options);
+  ~UdpSocket();
+  UdpSocket(const UdpSocket&) = delete;
+  UdpSocket& operator=(const UdpSocket&) = delete;
+
+  /** The fd, for readiness polling; -1 once closed. */
+  int fd() const { return fd_; }
+  /** The bound port (0 once closed). */
+  uint16_t port() const;
+  /** Whether the kernel accepted UDP_GRO: received messages may then carry several datagrams. */
+  bool gro() const { return gro_; }
+  /** Closes the fd. Idempotent. */
+  void close();
+
+  /** Whether recv() can put at least one datagram of `maxDatagram` bytes into an empty `batch`. */
+  bool canHold(const PacketBatchView& batch, uint32_t maxDatagram) const;
+
+  /**
+   * Fills `fill.view`, from empty, with what one recvmmsg brings (datagrams a previous call could
+   * not fit come first); the sender of packet i goes to fill.addresses + 20 * i. Datagrams over
+   * fill.maxDatagram are dropped and counted in fill.dropped. Returns the messages received (0
+   * when none was waiting). Without GRO, packets take fixed-stride slots (a dropped one leaves a
+   * gap, which the offsets table allows). Precondition: canHold(fill.view, fill.maxDatagram).
+   */
+  uint32_t recv(BatchFill& fill);
+
+  /**
+   * Sends `count` datagrams (datagram i: lengths[i] bytes at buffer + offsets[i], to the 20-byte
+   * address at addresses + 20 * i) until the socket buffer is full. Precondition: every datagram
+   * lies inside the buffer.
+   */
+  SendResult send(const uint8_t* buffer, const uint32_t* offsets, const uint32_t* lengths, uint32_t count,
+                  const uint8_t* addresses);
 
  private:
-  /** port() → the bound port. JS thread. */
-  Napi::Value Port(const Napi::CallbackInfo& info);
-  /** recv(...) → datagrams received, one recvmmsg. JS thread. */
-  Napi::Value Recv(const Napi::CallbackInfo& info);
-  /** gro() → whether the kernel accepted UDP_GRO (so recv may split coalesced messages). JS thread. */
-  Napi::Value Gro(const Napi::CallbackInfo& info);
-  /** send(...) → [taken, errors, messages], sendmmsg. JS thread. */
-  Napi::Value Send(const Napi::CallbackInfo& info);
-  /** poll(readable, writable): arm the one-shot readiness callback. JS thread. */
-  Napi::Value Poll(const Napi::CallbackInfo& info);
-  /** close(). Idempotent. JS thread. */
-  Napi::Value Close(const Napi::CallbackInfo& info);
-  /** libuv readiness: calls onReady; no exception leaves it. JS thread (the loop). */
-  static void OnPoll(uv_poll_t* handle, int status, int events);
-  /**
-   * Environment teardown (worker terminated, process exiting) with the socket open: closes the
-   * poll handle and the fd; the hook is removed once libuv has closed the handle. JS thread.
-   */
-  static void AsyncCleanup(napi_async_cleanup_hook_handle handle, void* self);
-  /** Stops polling, closes the handle (asynchronously) and the fd. Idempotent. JS thread. */
-  void closeNow();
-  /** recv with UDP_GRO on: see the comment above its definition. JS thread. */
-  Napi::Value RecvCoalesced(const Napi::CallbackInfo& info);
+  uint32_t recvSingle(BatchFill& fill);
+  uint32_t recvCoalesced(BatchFill& fill);
 
   int fd_ = -1;
-  napi_async_cleanup_hook_handle cleanupHook_ = nullptr;
   bool ipv6_ = false;
   bool gso_ = true;
   bool gro_ = false;
   PendingDatagrams pending_;
-  uv_poll_t* poll_ = nullptr;
-  int pollEvents_ = 0;
-  Napi::FunctionReference onReady_;  // onReady(readable: boolean, writable: boolean)
-  Napi::Env env_;
 };
 
 }  // namespace tunkit::wireguard

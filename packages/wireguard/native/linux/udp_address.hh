@@ -1,0 +1,33 @@
+// The 20-byte address form the JS side and the socket share, and its conversion to and from a
+// sockaddr. One form for both families keeps the JS side to one fixed-stride array per batch and
+// makes "same peer" one memcmp: [family 4|6, 0, port hi, port lo, 4 or 16 address bytes, zeros].
+// Plain C++ (no N-API), tested by native/test.
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstddef>
+#include <cstdint>
+
+namespace tunkit::wireguard {
+
+inline constexpr unsigned kAddressBytes = 20;
+
+/** The 20-byte form of `ip` (4 or 16 bytes) and `port`. */
+void makeAddress(const uint8_t* ip, size_t ipLength, uint16_t port, uint8_t* address);
+
+/**
+ * The sockaddr to send to `address` from a socket of the given family: an IPv4 address becomes
+ * v4-mapped on a dual-stack IPv6 socket. Returns its length, or 0 when the socket cannot reach it
+ * (an IPv6 address from an IPv4 socket): never a sockaddr made from the wrong bytes.
+ */
+socklen_t toSockaddr(const uint8_t* address, bool ipv6Socket, sockaddr_storage* out);
+
+/** The 20-byte form of a received sockaddr (a v4-mapped IPv6 address becomes IPv4). */
+void fromSockaddr(const sockaddr_storage& from, uint8_t* address);
+
+/** The port of a 20-byte address. */
+inline uint16_t addressPort(const uint8_t* address) { return static_cast<uint16_t>((address[2] << 8) | address[3]); }
+
+}  // namespace tunkit::wireguard

@@ -1,0 +1,207 @@
+// The JS face of UdpSocket (see udp_socket_object.hh).
+#include "udp_socket_object.hh"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include <tunkit/os_error_js.hh>
+
+#include "../exports.hh"
+
+namespace tunkit::wireguard {
+
+namespace {
+
+/** The options baton: converted and checked once, on the JS thread (validated in TS before). */
+UdpSocketOptions optionsFrom(const Napi::Object& options) {
+  UdpSocketOptions o;
+  auto address = options.Get("address").As<Napi::Uint8Array>();
+  if (address.ByteLength() != 4 && address.ByteLength() != 16)
+    throw Napi::TypeError::New(options.Env(), "UdpSocket: address must be 4 or 16 bytes");
+  o.addressLength = static_cast<uint32_t>(address.ByteLength());
+  std::memcpy(o.address, address.Data(), o.addressLength);
+  o.port = static_cast<uint16_t>(options.Get("port").As<Napi::Number>().Uint32Value());
+  o.ipv6 = options.Get("ipv6").ToBoolean().Value();
+  o.gso = options.Get("gso").ToBoolean().Value();
+  o.gro = options.Get("gro").ToBoolean().Value();
+  o.bufferBytes = options.Get("bufferBytes").As<Napi::Number>().Int32Value();
+  return o;
+}
+
+}  // namespace
+
+Napi::Function UdpSocketObject::Define(Napi::Env env) {
+  return DefineClass(env, "UdpSocket",
+                     {InstanceMethod<&UdpSocketObject::Port>("port"), InstanceMethod<&UdpSocketObject::Recv>("recv"),
+                      InstanceMethod<&UdpSocketObject::Send>("send"), InstanceMethod<&UdpSocketObject::Gro>("gro"),
+                      InstanceMethod<&UdpSocketObject::Poll>("poll"), InstanceMethod<&UdpSocketObject::Close>("close")});
+}
+
+// JS thread.
+UdpSocketObject::UdpSocketObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<UdpSocketObject>(info), env_(info.Env()) {
+  const UdpSocketOptions options = optionsFrom(info[0].As<Napi::Object>());
+  onReady_ = Napi::Persistent(info[1].As<Napi::Function>());
+  try {
+    socket_ = std::make_unique<UdpSocket>(options);
+    uv_loop_t* loop = nullptr;
+    napi_get_uv_event_loop(env_, &loop);
+    poll_ = new uv_poll_t;
+    poll_->data = this;
+    if (uv_poll_init(loop, poll_, socket_->fd()) != 0) {
+      delete poll_;
+      poll_ = nullptr;
+      throw Napi::Error::New(info.Env(), "uv_poll_init failed for UDP port " + std::to_string(options.port));
+    }
+    if (napi_add_async_cleanup_hook(env_, &UdpSocketObject::AsyncCleanup, this, &cleanupHook_) != napi_ok) cleanupHook_ = nullptr;
+  } catch (...) {
+    Napi::Error error = currentExceptionToJs(info.Env(), kAddonName);
+    closeNow();
+    throw error;
+  }
+}
+
+// JS thread (also from the garbage collector's finaliser).
+UdpSocketObject::~UdpSocketObject() { closeNow(); }
+
+// JS thread.
+void UdpSocketObject::AsyncCleanup(napi_async_cleanup_hook_handle, void* self) { static_cast<UdpSocketObject*>(self)->closeNow(); }
+
+// JS thread. The handle is freed, and the environment's teardown released, once libuv has
+// closed it: a worker's loop cannot end with a handle still open.
+void UdpSocketObject::closeNow() {
+  napi_async_cleanup_hook_handle hook = cleanupHook_;
+  cleanupHook_ = nullptr;
+  if (poll_ != nullptr) {
+    uv_poll_stop(poll_);
+    poll_->data = hook;
+    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* handle) {
+      auto* pending = static_cast<napi_async_cleanup_hook_handle>(handle->data);
+      delete reinterpret_cast<uv_poll_t*>(handle);
+      if (pending != nullptr) napi_remove_async_cleanup_hook(pending);
+    });
+    poll_ = nullptr;
+  } else if (hook != nullptr) {
+    napi_remove_async_cleanup_hook(hook);
+  }
+  if (socket_) socket_->close();
+}
+
+// JS thread.
+Napi::Value UdpSocketObject::Port(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), socket_ ? socket_->port() : 0);
+}
+
+// JS thread.
+Napi::Value UdpSocketObject::Gro(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), socket_ && socket_->gro());
+}
+
+// JS thread. recv(buffer, offsets, lengths, meta, addresses, maxDatagram) → messages received.
+// meta as in TunDevice.drain: [capacity, byteCapacity, headroom, tailroom, length, bytesUsed]; the
+// batch is filled from empty and meta[4], meta[5] are set. meta[6] += datagrams dropped (larger
+// than maxDatagram, or with nowhere to go); meta[7] = UDP messages received.
+Napi::Value UdpSocketObject::Recv(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!socket_ || socket_->fd() < 0) return Napi::Number::New(env, 0);
+  auto buffer = info[0].As<Napi::Uint8Array>();
+  auto offsets = info[1].As<Napi::Uint32Array>();
+  auto lengths = info[2].As<Napi::Uint32Array>();
+  auto meta = info[3].As<Napi::Uint32Array>();
+  auto addresses = info[4].As<Napi::Uint8Array>();
+  if (meta.ElementLength() < 8) throw Napi::RangeError::New(env, "recv: meta needs 8 numbers");
+  BatchFill fill;
+  fill.maxDatagram = info[5].As<Napi::Number>().Uint32Value();
+  fill.addresses = addresses.Data();
+  PacketBatchView& v = fill.view;
+  v.buffer = buffer.Data();
+  v.offsets = offsets.Data();
+  v.lengths = lengths.Data();
+  // Nothing from JS is trusted: the capacities are cut to what the arrays really hold.
+  v.capacity = std::min<uint32_t>({meta[0], static_cast<uint32_t>(offsets.ElementLength()),
+                                   static_cast<uint32_t>(lengths.ElementLength()),
+                                   static_cast<uint32_t>(addresses.ByteLength() / kAddressBytes)});
+  v.byteCapacity = std::min<uint32_t>(meta[1], static_cast<uint32_t>(buffer.ByteLength()));
+  v.headroom = meta[2];
+  v.tailroom = meta[3];
+  if (!socket_->canHold(v, fill.maxDatagram))
+    throw Napi::RangeError::New(env, "recv: the batch cannot hold one datagram of maxDatagram bytes");
+  const uint32_t messages = translateOsError(env, kAddonName, [&] { return socket_->recv(fill); });
+  meta[4] = v.length;
+  meta[5] = v.bytesUsed;
+  meta[6] = meta[6] + fill.dropped;
+  meta[7] = messages;
+  return Napi::Number::New(env, messages);
+}
+
+// JS thread. send(buffer, offsets, lengths, start, end, addresses) → [taken, errors, messages]:
+// datagrams start..end-1 (sent, or refused by the OS and counted in errors) until the socket buffer
+// filled. Addresses hold 20 bytes per datagram, datagram `start` first.
+Napi::Value UdpSocketObject::Send(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!socket_ || socket_->fd() < 0) throw Napi::Error::New(env, "the UDP socket is closed");
+  auto buffer = info[0].As<Napi::Uint8Array>();
+  auto offsets = info[1].As<Napi::Uint32Array>();
+  auto lengths = info[2].As<Napi::Uint32Array>();
+  const uint32_t start = info[3].As<Napi::Number>().Uint32Value();
+  const uint32_t end = info[4].As<Napi::Number>().Uint32Value();
+  auto addresses = info[5].As<Napi::Uint8Array>();
+  if (start > end || end > offsets.ElementLength() || end > lengths.ElementLength() ||
+      uint64_t{end - start} * kAddressBytes > addresses.ByteLength())
+    throw Napi::RangeError::New(env, "send: datagram range beyond the batch");
+  for (uint32_t i = start; i < end; ++i) {
+    if (uint64_t{offsets[i]} + lengths[i] > buffer.ByteLength()) throw Napi::RangeError::New(env, "send: datagram outside the batch buffer");
+  }
+  const SendResult r = socket_->send(buffer.Data(), offsets.Data() + start, lengths.Data() + start, end - start, addresses.Data());
+  auto result = Napi::Array::New(env, 3);
+  result.Set(0u, r.taken);
+  result.Set(1u, r.errors);
+  result.Set(2u, r.messages);
+  return result;
+}
+
+// JS thread. poll(readable, writable): arm the libuv poll for these events; onReady fires once per arming.
+Napi::Value UdpSocketObject::Poll(const Napi::CallbackInfo& info) {
+  if (poll_ == nullptr) return info.Env().Undefined();
+  int events = 0;
+  if (info[0].ToBoolean().Value()) events |= UV_READABLE;
+  if (info[1].ToBoolean().Value()) events |= UV_WRITABLE;
+  pollEvents_ = events;
+  if (events == 0) uv_poll_stop(poll_);
+  else uv_poll_start(poll_, events, &UdpSocketObject::OnPoll);
+  return info.Env().Undefined();
+}
+
+// JS thread (the libuv loop). An exception must not leave a libuv callback (it would abort):
+// a throwing onReady is reported as uncaught; while the environment is torn down, nothing runs.
+void UdpSocketObject::OnPoll(uv_poll_t* handle, int status, int events) {
+  auto* self = static_cast<UdpSocketObject*>(handle->data);
+  if (self == nullptr || self->poll_ != handle) return;
+  // One-shot: JS re-arms what it still waits for.
+  const bool readable = status < 0 || (events & UV_READABLE) != 0;
+  const bool writable = status < 0 || (events & UV_WRITABLE) != 0;
+  self->pollEvents_ &= ~((readable ? UV_READABLE : 0) | (writable ? UV_WRITABLE : 0));
+  if (self->pollEvents_ == 0) uv_poll_stop(self->poll_);
+  else uv_poll_start(self->poll_, self->pollEvents_, &UdpSocketObject::OnPoll);
+  try {
+    Napi::HandleScope scope(self->env_);
+    try {
+      self->onReady_.MakeCallback(self->Value(), {Napi::Boolean::New(self->env_, readable), Napi::Boolean::New(self->env_, writable)});
+    } catch (const Napi::Error& error) {
+      napi_fatal_exception(self->env_, error.Value());  // as an uncaught exception, not a crash inside libuv
+    }
+  } catch (...) {
+    // No handle scope or no JS any more: the environment is going away.
+  }
+}
+
+// JS thread.
+Napi::Value UdpSocketObject::Close(const Napi::CallbackInfo& info) {
+  closeNow();
+  onReady_.Reset();
+  return info.Env().Undefined();
+}
+
+void registerUdpExports(Napi::Env env, Napi::Object exports) { exports.Set("UdpSocket", UdpSocketObject::Define(env)); }
+
+}  // namespace tunkit::wireguard
