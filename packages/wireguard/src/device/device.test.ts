@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MemoryTun, PacketBatch } from '@tunkit/tun-core';
-import { readSequence, sequencePacket } from '@tunkit/tun-core/testing';
+import { MemoryTun, PacketBatch, TunClosedError, TunOsError } from '@tunkit/tun-core';
+import { readSequence, sequencePacket, waitUntil } from '@tunkit/tun-core/testing';
 import { MemoryNetwork } from '../bind/memory-bind.js';
 import { generatePrivateKey, publicKeyFrom } from '../protocol/keys.js';
 import { Device } from './device.js';
@@ -13,7 +13,7 @@ function pair() {
     const [tun, host] = MemoryTun.pair({ mtu: 1420 });
     const privateKey = generatePrivateKey();
     const device = new Device({ tun, bind: network.bind(address, 51820), privateKey, tickInterval: 20 });
-    return { device, host, publicKey: publicKeyFrom(privateKey) };
+    return { device, tun, host, publicKey: publicKeyFrom(privateKey) };
   };
   const a = make('10.0.0.1');
   const b = make('10.0.0.2');
@@ -113,4 +113,66 @@ describe('Device (in memory)', () => {
       await b.device.close();
     }
   });
+
+  it('its Tun ending by itself ends the Device: ended resolves with endedBy, the Bind closes, no keepalive follows', async () => {
+    const { a, b, network } = pair();
+    try {
+      a.host.send(sequencePacket(1, 100, [10, 9, 0, 1], [10, 9, 0, 2]));
+      await receive(b.host, 1);
+      const peer = [...a.device.engine.peers()][0];
+      assert.ok(peer);
+      peer.persistentKeepalive = 1;
+      const heard = () => b.device.bindStats().rxDatagrams;
+      const before = heard();
+      await waitUntil('a keepalive from a', () => heard() > before, 3_000);
+      const reason = new TunOsError('ENODEV', 'memory', 'the memory device was removed');
+      a.tun.endByItself(reason);
+      assert.equal(await settles(a.device.ended, 2_000), reason);
+      assert.equal(a.device.endedBy, reason);
+      assert.equal(a.device.loopErrors, 0);
+      assert.equal(
+        network.deliver({ address: '10.0.0.2', port: 51820 }, { address: '10.0.0.1', port: 51820 }, new Uint8Array(32)),
+        false,
+        'the Bind is still open',
+      );
+      const after = heard();
+      await new Promise((r) => setTimeout(r, 1_300));
+      assert.equal(heard(), after, 'the ended Device still sent (keepalives, handshakes)');
+      await a.device.close(); // its owner's close afterwards is a no-op
+      assert.equal(a.device.endedBy, reason);
+    } finally {
+      await a.device.close();
+      await b.device.close();
+    }
+  });
+
+  it('its Tun closed under it ends the Device too, with a TunClosedError; close() ends it with undefined', async () => {
+    const { a, b } = pair();
+    try {
+      await a.tun.close();
+      const reason = await settles(a.device.ended, 2_000);
+      assert.ok(reason instanceof TunClosedError, `ended with ${String(reason)}`);
+      assert.equal(a.device.endedBy, reason);
+      assert.equal(b.device.endedBy, undefined);
+      await b.device.close();
+      assert.equal(await settles(b.device.ended, 2_000), undefined);
+      assert.equal(b.device.endedBy, undefined, 'a plain close() is not an end');
+    } finally {
+      await a.device.close();
+      await b.device.close();
+    }
+  });
 });
+
+/** What `promise` resolves with, or a rejection if it does not within `ms`. */
+async function settles<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`still pending after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

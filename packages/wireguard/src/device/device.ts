@@ -5,9 +5,15 @@
 // A ticker drives the protocol timers. The UAPI socket (wg show / wg set) plugs into uapiGet/uapiSet.
 // No loop ever ends on an error but close: an unexpected error is counted (`loopErrors`), reported
 // through `log`, and the loop carries on with the next batch.
+// The Tun ending under it (tun-core's "Ends by itself": the interface deleted, the adapter removed,
+// the VPN revoked; or the Tun closed by someone else) ends the Device, as wireguard-go's device
+// closes itself when its TUN read fails: loops and ticker stop and the Bind closes, so peers no
+// longer see handshakes and keepalives from a tunnel that forwards nothing; `endedBy` says why and
+// `ended` resolves with it. Undoing what the host was given (routes, rules) is left to the owner,
+// which awaits `ended`. The Device only sees recvMany resolve 0, never a platform's signal.
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PacketBatch, type Tun } from '@tunkit/tun-core';
+import { PacketBatch, type Tun, TunClosedError, type TunError } from '@tunkit/tun-core';
 import type { Bind, BindStats, Endpoint } from '../bind/bind.js';
 import { EADDRINUSE, formatUapiGet, parseUapiSet, UapiError } from '../config/uapi.js';
 import { Engine, type EngineOptions } from '../protocol/engine.js';
@@ -73,10 +79,22 @@ export class Device {
   /** Unexpected errors caught in the loops (each was also logged); they never stop a loop. */
   loopErrors = 0;
   private closed = false;
+  private endReason: TunError | undefined;
+  private readonly markEnded: (reason: TunError | undefined) => void;
+  /**
+   * Resolves once the Device stopped and released its Tun and Bind: with undefined after close(),
+   * or with `endedBy` when its Tun ended under it. Never rejects.
+   */
+  readonly ended: Promise<TunError | undefined>;
   private initiationsThisSecond = 0;
   private secondStartedAt = 0;
 
   constructor(options: DeviceOptions) {
+    let markEnded!: (reason: TunError | undefined) => void;
+    this.ended = new Promise((resolve) => {
+      markEnded = resolve;
+    });
+    this.markEnded = markEnded;
     this.tun = options.tun;
     this.bind = options.bind;
     this.batchSize = options.batchSize ?? 100;
@@ -91,6 +109,15 @@ export class Device {
       mtu: options.tun.mtu,
       underLoad: options.underLoad ?? (() => this.initiationsThisSecond > threshold),
     });
+  }
+
+  /**
+   * Why the Device ended by itself: its Tun's `endedBy` (a TunOsError: errno, syscall) when the Tun
+   * ended by itself, or a TunClosedError when the Tun was closed under the Device by someone else.
+   * Undefined while it runs and after a plain close().
+   */
+  get endedBy(): TunError | undefined {
+    return this.endReason;
   }
 
   get listenPort(): number {
@@ -163,7 +190,14 @@ export class Device {
         await sleep(ERROR_BACKOFF);
         continue;
       }
-      if (count <= 0) return; // closed
+      if (count <= 0) {
+        // 0 without our close(): the Tun ended under us. Not awaited: close() awaits this loop.
+        if (!this.closed) {
+          this.endReason = this.tun.endedBy ?? new TunClosedError(`Tun ${this.tun.name} under its WireGuard Device`);
+          this.close().catch((error) => this.report('closing after the Tun ended', error));
+        }
+        return;
+      }
       try {
         out.clear();
         this.engine.sealBatch(packets, to, out, outTo);
@@ -330,13 +364,17 @@ export class Device {
     this.fwmark = mark;
   }
 
-  /** Stops the loops and the ticker, and closes the Tun and the Bind. Idempotent. */
+  /** Stops the loops and the ticker, and closes the Tun and the Bind; then `ended` resolves. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.stopping.abort();
-    await this.tun.close();
-    await this.bind.close();
-    await Promise.allSettled(this.loops);
+    try {
+      await this.tun.close();
+      await this.bind.close();
+      await Promise.allSettled(this.loops);
+    } finally {
+      this.markEnded(this.endReason);
+    }
   }
 }
