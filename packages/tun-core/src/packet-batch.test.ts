@@ -44,6 +44,22 @@ describe('PacketBatch', () => {
     assert.deepEqual([...batch.packet(0)], [5, 4, 3, 2, 1]);
   });
 
+  it('reserveAt gives the offset of the reserved bytes, with the layout reserve and push use, and -1 when full', () => {
+    const batch = new PacketBatch({ capacity: 3, headroom: 16, tailroom: 8, byteCapacity: 136 });
+    const first = batch.reserveAt(5);
+    assert.equal(first, 16);
+    batch.buffer.set([1, 2, 3, 4, 5], first);
+    assert.deepEqual([...batch.packet(0)], [1, 2, 3, 4, 5]);
+    assert.equal(batch.reserveAt(40), 16 + 32); // align8(16 + 5 + 8) = 32, then headroom
+    assert.equal(batch.reserveAt(17), -1, 'bytes run out (16 left): nothing reserved');
+    assert.equal(batch.length, 2);
+    assert.equal(batch.reserveAt(-1), -1);
+    assert.equal(batch.reserveAt(8), 96 + 16); // align8(48 + 40 + 8) = 96, then headroom
+    assert.equal(batch.reserveAt(0), -1, 'capacity runs out, even for an empty packet');
+    assert.equal(batch.length, 3);
+    assert.deepEqual([...batch.lengths], [5, 40, 8]);
+  });
+
   it('validates options and packets with typed errors naming the value', () => {
     assert.throws(() => new PacketBatch({ capacity: 0 }), TunConfigError);
     assert.throws(() => new PacketBatch({ capacity: 1.5 }), /got 1.5/);

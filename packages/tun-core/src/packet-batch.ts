@@ -1,6 +1,6 @@
 // PacketBatch: many packets in one contiguous buffer plus an offsets/lengths table, so native
-// code can fill or drain a whole batch in one call and JS reads packets as views, with no
-// allocation per packet. Optional headroom before and tailroom after each packet let a
+// code can fill or drain a whole batch in one call, and JS reads and writes packets by offset
+// (reserveAt, offsets/lengths) with no allocation per packet, or as views where that is fine. Optional headroom before and tailroom after each packet let a
 // protocol layer add a header and trailer in place (wireguard-go's `offset` idea).
 
 import { TunConfigError, TunPacketError } from './errors.js';
@@ -92,18 +92,29 @@ export class PacketBatch {
   }
 
   /**
-   * Reserves room for a packet of `size` bytes and returns its view, to be filled by the caller
-   * (e.g. by a read). Returns undefined when the batch cannot hold it.
+   * Reserves room for a packet of `size` bytes and returns its offset in `buffer`, to be filled by
+   * the caller (`buffer[offset .. offset + size)`); -1 when the batch cannot hold it. Makes no
+   * view: the form for per-packet paths, which must not allocate.
    */
-  reserve(size: number): Uint8Array | undefined {
-    if (size > this.spaceForNext || size < 0) return undefined;
+  reserveAt(size: number): number {
+    // The length test first: spaceForNext is 0 for a full batch, which a 0-byte size would pass.
+    if (this.length >= this.capacity || size < 0 || size > this.spaceForNext) return -1;
     const start = this.bytesUsed + this.headroom;
     const i = this.length;
     this.offsets[i] = start;
     this.lengths[i] = size;
     this.length = i + 1;
     this.bytesUsed = align8(start + size + this.tailroom);
-    return this.buffer.subarray(start, start + size);
+    return start;
+  }
+
+  /**
+   * reserveAt, returning a view of the reserved bytes (e.g. for a read to fill); undefined when
+   * the batch cannot hold the packet.
+   */
+  reserve(size: number): Uint8Array | undefined {
+    const start = this.reserveAt(size);
+    return start < 0 ? undefined : this.buffer.subarray(start, start + size);
   }
 
   /** Copies `packet` in. Returns false when it does not fit (batch full); throws for an empty or oversize packet. */
@@ -114,9 +125,9 @@ export class PacketBatch {
         `packet length ${packet.length} is outside 1..${MAX_PACKET_SIZE}`,
       );
     }
-    const view = this.reserve(packet.length);
-    if (view === undefined) return false;
-    view.set(packet);
+    const start = this.reserveAt(packet.length);
+    if (start < 0) return false;
+    this.buffer.set(packet, start);
     return true;
   }
 

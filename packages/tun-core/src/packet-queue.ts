@@ -90,10 +90,10 @@ export class PacketQueue<Tag = undefined> {
       if (slot === undefined) break;
       const length = this.lengths[slot] as number;
       const index = batch.length;
-      const view = batch.reserve(length);
-      if (view === undefined) break;
+      const at = batch.reserveAt(length);
+      if (at < 0) break;
       const from = slot * this.slotSize;
-      view.set(this.slab.subarray(from, from + length));
+      batch.buffer.set(this.slab.subarray(from, from + length), at);
       if (tags !== undefined) tags[index] = this.tags[slot];
       this.tags[slot] = undefined;
       this.channel.tryRecv();
