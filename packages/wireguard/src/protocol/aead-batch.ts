@@ -118,8 +118,22 @@ export const nodeCryptoAead: AeadBackend = {
   },
 };
 
-function jobArgs(buffer: Uint8Array, jobs: AeadJobs): unknown[] {
-  return [buffer, jobs.offsets, jobs.lengths, jobs.counterLo, jobs.counterHi, jobs.keyIndex, jobs.keys, jobs.count];
+/**
+ * Calls an addon method with the jobs' tables as its arguments, spelled out rather than spread
+ * from an array, so that nothing is allocated per batch. The last, `ok`, is read by openMany only.
+ */
+function callWithJobs<T>(method: (...args: unknown[]) => T, buffer: Uint8Array, jobs: AeadJobs): T {
+  return method(
+    buffer,
+    jobs.offsets,
+    jobs.lengths,
+    jobs.counterLo,
+    jobs.counterHi,
+    jobs.keyIndex,
+    jobs.keys,
+    jobs.count,
+    jobs.ok,
+  );
 }
 
 /** The addon (packages/wireguard/native), or undefined when it is not built for this platform. */
@@ -128,8 +142,8 @@ export function loadNativeAead(): AeadBackend | undefined {
   const addon = native();
   return {
     name: `native (${addon.openssl})`,
-    seal: (buffer, jobs) => addon.sealMany(...jobArgs(buffer, jobs)),
-    open: (buffer, jobs) => addon.openMany(...jobArgs(buffer, jobs), jobs.ok),
+    seal: (buffer, jobs) => callWithJobs(addon.sealMany, buffer, jobs),
+    open: (buffer, jobs) => callWithJobs(addon.openMany, buffer, jobs),
   };
 }
 

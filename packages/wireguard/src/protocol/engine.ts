@@ -67,6 +67,8 @@ export class Engine {
   private readonly openSources: Endpoint[] = [];
   private readonly openCounters: number[] = [];
   private readonly openSizes: number[] = [];
+  /** receiveBatch in place: how many inner packets this call has pointed `datagrams`' table at. */
+  private deliveredInPlace = 0;
 
   constructor(options: EngineOptions) {
     this.allowPeerToPeer = options.allowPeerToPeer ?? true;
@@ -147,6 +149,14 @@ export class Engine {
    */
   sealBatch(packets: PacketBatch, to: Endpoint[], out: PacketBatch, outTo: Endpoint[]): void {
     this.context.begin(this.clock(), out, outTo);
+    try {
+      this.routeAndSeal(packets, to);
+    } finally {
+      this.context.outbox.seal(this.aead); // even after a throw: `out` never holds plaintext
+    }
+  }
+
+  private routeAndSeal(packets: PacketBatch, to: Endpoint[]): void {
     const inPlace = packets.headroom >= SEAL_HEADROOM && packets.tailroom >= SEAL_TAILROOM;
     if (this.sealJobs.capacity < packets.length) this.sealJobs = new AeadJobs(packets.capacity);
     const jobs = this.sealJobs;
@@ -172,7 +182,7 @@ export class Engine {
       }
       if (inPlace) {
         const counter = keypair.sendCounter;
-        const padded = prepareInPlace(packets.buffer, offset, length, keypair.keys.remoteIndex, counter, this.mtu);
+        const padded = prepareInPlace(packets.buffer, offset, length, keypair.keys, counter, this.mtu);
         jobs.add(keypair.keys.sendKey, counter, offset, padded);
         const size = SEAL_HEADROOM + padded + TAG_LENGTH;
         packets.offsets[kept] = offset - SEAL_HEADROOM;
@@ -180,8 +190,7 @@ export class Engine {
         to[kept] = peer.endpoint;
         kept++;
         this.sessions.afterSeal(peer, keypair, length, size);
-      } else if (!this.sessions.send(peer, keypair, packets.buffer.subarray(offset, offset + length))) {
-        // (the view above is on the copying path only, for batches without headroom)
+      } else if (!this.sessions.send(peer, keypair, packets.buffer, offset, length)) {
         this.sessions.stage(peer, packets.buffer, offset, length); // `out` is full: the packet waits like one without a session
         this.handshakes.initiate(peer, false);
         continue;
@@ -211,7 +220,9 @@ export class Engine {
    * Processes received datagrams: transport data is opened, checked and appended to `tunOut`;
    * handshake and cookie messages are answered into `out`/`to`. Anything that fails to parse or
    * authenticate is dropped and counted, never thrown, never answered (but for cookie replies to
-   * valid-MAC1 initiations under load).
+   * valid-MAC1 initiations under load). With `tunOut` the same batch as `datagrams`, packets are
+   * opened in place: on return `datagrams` holds just the inner packets (its offset/length table
+   * rewritten to them, no bytes moved), as the Device hands them to the Tun.
    */
   receiveBatch(
     datagrams: PacketBatch,
@@ -221,6 +232,16 @@ export class Engine {
     to: Endpoint[],
   ): void {
     this.context.begin(this.clock(), out, to);
+    this.deliveredInPlace = 0;
+    try {
+      this.sortAndOpen(datagrams, from, tunOut);
+    } finally {
+      this.context.outbox.seal(this.aead);
+    }
+    if (tunOut === datagrams) datagrams.length = this.deliveredInPlace;
+  }
+
+  private sortAndOpen(datagrams: PacketBatch, from: readonly Endpoint[], tunOut: PacketBatch): void {
     if (this.openJobs.capacity < datagrams.length) this.openJobs = new AeadJobs(datagrams.capacity);
     this.openJobs.clear();
     for (let i = 0; i < datagrams.length; i++) {
@@ -237,7 +258,7 @@ export class Engine {
         continue;
       }
       // Transport data queued so far is opened first: a handshake message may change the keys.
-      this.openQueued(datagrams.buffer, tunOut);
+      this.openQueued(datagrams, tunOut);
       // Handshake messages are rare and costly anyway: a view per message is fine here.
       const datagram = datagrams.buffer.subarray(offset, offset + length);
       switch (type) {
@@ -254,13 +275,17 @@ export class Engine {
           this.context.drop('malformed');
       }
     }
-    this.openQueued(datagrams.buffer, tunOut);
+    this.openQueued(datagrams, tunOut);
   }
 
   /** Runs the timers (timers.ts): retransmissions, keepalives, rekeys, key expiry. Call every ~100 ms. */
   tick(out: PacketBatch, to: Endpoint[]): void {
     this.context.begin(this.clock(), out, to);
-    this.timerRules.run();
+    try {
+      this.timerRules.run();
+    } finally {
+      this.context.outbox.seal(this.aead);
+    }
   }
 
   // ---- transport data ----
@@ -297,13 +322,13 @@ export class Engine {
     this.openSizes[i] = length;
   }
 
-  /** Opens every queued transport message of `buffer` at once, then handles each in order. */
-  private openQueued(buffer: Uint8Array, tunOut: PacketBatch): void {
+  /** Opens every queued transport message of `datagrams` at once, then handles each in order. */
+  private openQueued(datagrams: PacketBatch, tunOut: PacketBatch): void {
     const jobs = this.openJobs;
     if (jobs.count === 0) return;
-    this.aead.open(buffer, jobs);
+    this.aead.open(datagrams.buffer, jobs);
     for (let job = 0; job < jobs.count; job++) {
-      if (jobs.ok[job] === 1) this.receiveOpened(job, buffer, tunOut);
+      if (jobs.ok[job] === 1) this.receiveOpened(job, datagrams, tunOut);
       else this.context.drop('decrypt-failed');
     }
     jobs.clear();
@@ -311,9 +336,10 @@ export class Engine {
 
   /**
    * Open job `job` authenticated: replay check, roaming, timers, then its inner packet (at
-   * jobs.offsets[job] in `buffer`, jobs.lengths[job] long) goes to `tunOut`.
+   * jobs.offsets[job] in `datagrams`, jobs.lengths[job] long) goes to `tunOut`.
    */
-  private receiveOpened(job: number, buffer: Uint8Array, tunOut: PacketBatch): void {
+  private receiveOpened(job: number, datagrams: PacketBatch, tunOut: PacketBatch): void {
+    const buffer = datagrams.buffer;
     const peer = this.openPeers[job] as Peer;
     const keypair = this.openKeypairs[job] as Keypair;
     if (!keypair.replay.accept(this.openCounters[job] as number)) {
@@ -348,12 +374,10 @@ export class Engine {
       this.context.drop('peer-to-peer');
       return;
     }
-    const view = tunOut.reserve(length);
-    if (view === undefined) {
+    if (!this.deliver(datagrams, plainOffset, length, tunOut)) {
       this.context.drop('tun-batch-full');
       return;
     }
-    copyBytes(buffer, plainOffset, length, view);
     peer.lastDataReceivedAt = now;
     peer.owesKeepalive = true;
     // As initiator, start the next handshake before the current keypair expires (whitepaper 6.2).
@@ -366,19 +390,31 @@ export class Engine {
       this.handshakes.initiate(peer, false);
     }
   }
+
+  /**
+   * Hands the inner packet at `offset` of `datagrams` to `tunOut`: in place, by pointing the next
+   * slot of `datagrams`' table at it (slots are rewritten only behind the datagram being read), or
+   * by copying it into `tunOut`. False when `tunOut` is full.
+   */
+  private deliver(datagrams: PacketBatch, offset: number, length: number, tunOut: PacketBatch): boolean {
+    if (tunOut === datagrams) {
+      const slot = this.deliveredInPlace++;
+      datagrams.offsets[slot] = offset;
+      datagrams.lengths[slot] = length;
+      return true;
+    }
+    const at = tunOut.reserveAt(length);
+    if (at < 0) return false;
+    // One view, as TypedArray#set needs a source array (Buffer#copy makes the same view inside,
+    // on Node 20): a copy across buffers without one would be a JS loop, several times slower.
+    // The Device opens in place and copies nothing.
+    tunOut.buffer.set(datagrams.buffer.subarray(offset, offset + length), at);
+    return true;
+  }
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
-}
-
-/**
- * Copies `length` bytes at `offset` of `from` to the start of `to` without making a view of the
- * source (Buffer's copy takes any Uint8Array as source: one memcpy, no allocation).
- */
-const bufferCopy = Buffer.prototype.copy;
-function copyBytes(from: Uint8Array, offset: number, length: number, to: Uint8Array): void {
-  bufferCopy.call(from, to, 0, offset, offset + length);
 }

@@ -20,6 +20,11 @@ export function paddedLength(length: number, mtu: number): number {
 
 const NO_AAD = Buffer.alloc(0);
 
+/** Whom a transport datagram is for: the receiver index it carries (the peer's, from SessionKeys). */
+export interface Receiver {
+  readonly remoteIndex: number;
+}
+
 /** Headroom and tailroom a PacketBatch needs for sealInPlace (header; tag plus up to 15 bytes of padding). */
 export const SEAL_HEADROOM = TRANSPORT_HEADER_LENGTH;
 export const SEAL_TAILROOM = TAG_LENGTH + 15;
@@ -34,12 +39,12 @@ export function prepareInPlace(
   buffer: Uint8Array,
   offset: number,
   length: number,
-  receiverIndex: number,
+  receiver: Receiver,
   counter: number,
   mtu: number,
 ): number {
   const padded = paddedLength(length, mtu);
-  writeHeader(buffer, offset - TRANSPORT_HEADER_LENGTH, receiverIndex, counter); // in place: no view per packet
+  writeHeader(buffer, offset - TRANSPORT_HEADER_LENGTH, receiver, counter); // in place: no view per packet
   buffer.fill(0, offset + length, offset + padded);
   return padded;
 }
@@ -55,19 +60,27 @@ export function sealInPlace(
   mtu: number,
   nonce: Buffer,
 ): number {
-  const padded = prepareInPlace(buffer, offset, length, receiverIndex, counter, mtu);
+  const padded = prepareInPlace(buffer, offset, length, { remoteIndex: receiverIndex }, counter, mtu);
   const datagram = buffer.subarray(offset - TRANSPORT_HEADER_LENGTH, offset + padded + TAG_LENGTH);
   encrypt(datagram, buffer.subarray(offset, offset + padded), key, counter, padded, nonce);
   return datagram.length;
 }
 
-/** Writes the 16-byte transport header at `at` in `buffer`. */
-function writeHeader(buffer: Uint8Array, at: number, receiverIndex: number, counter: number): void {
+/**
+ * Writes the 16-byte transport header at `at` in `buffer`. The receiver index is read from
+ * `receiver` here and written byte by byte: an index of 2^30 or more is no small integer to V8, so
+ * handing it on as a number to a call that is not inlined would box it, once per packet.
+ */
+function writeHeader(buffer: Uint8Array, at: number, receiver: Receiver, counter: number): void {
+  const index = receiver.remoteIndex;
   buffer[at] = MESSAGE_TRANSPORT;
   buffer[at + 1] = 0;
   buffer[at + 2] = 0;
   buffer[at + 3] = 0;
-  writeUint32LE(buffer, at + 4, receiverIndex);
+  buffer[at + 4] = index & 0xff;
+  buffer[at + 5] = (index >>> 8) & 0xff;
+  buffer[at + 6] = (index >>> 16) & 0xff;
+  buffer[at + 7] = index >>> 24;
   writeUint32LE(buffer, at + 8, counter >>> 0);
   writeUint32LE(buffer, at + 12, Math.floor(counter / 2 ** 32));
 }
@@ -103,7 +116,7 @@ export function sealInto(
   const padded = paddedLength(plaintext.length, mtu);
   const datagram = out.reserve(TRANSPORT_HEADER_LENGTH + padded + TAG_LENGTH);
   if (datagram === undefined) return false;
-  writeHeader(datagram, 0, receiverIndex, counter);
+  writeHeader(datagram, 0, { remoteIndex: receiverIndex }, counter);
   const body = datagram.subarray(TRANSPORT_HEADER_LENGTH, TRANSPORT_HEADER_LENGTH + padded);
   body.set(plaintext);
   body.fill(0, plaintext.length);

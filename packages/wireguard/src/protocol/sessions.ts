@@ -17,6 +17,14 @@ export interface IndexEntry {
 
 const EMPTY = new Uint8Array(0);
 
+/**
+ * Local indices are random below 2^30 (30 bits, where WireGuard allows 32): V8 keeps integers
+ * below 2^30 unboxed, so looking up the index of every received transport message allocates
+ * nothing (a larger one is boxed for the lookup, once per packet). The peer treats the index as
+ * any 32-bit value; an index at or above the limit cannot be ours.
+ */
+export const LOCAL_INDEX_LIMIT = 2 ** 30;
+
 export class Sessions {
   private readonly indices = new Map<number, IndexEntry>();
 
@@ -25,14 +33,14 @@ export class Sessions {
   // ---- local indices ----
 
   lookup(index: number): IndexEntry | undefined {
-    return this.indices.get(index);
+    return index < LOCAL_INDEX_LIMIT ? this.indices.get(index) : undefined;
   }
 
-  /** A random local index not in use. */
+  /** A random local index below LOCAL_INDEX_LIMIT, not in use. */
   allocateIndex(): number {
     for (;;) {
       const bytes = this.context.random(4);
-      const index = readUint32LE(bytes, 0);
+      const index = readUint32LE(bytes, 0) % LOCAL_INDEX_LIMIT;
       if (!this.indices.has(index)) return index;
     }
   }
@@ -112,18 +120,16 @@ export class Sessions {
     return k;
   }
 
-  /** Seals `packet` on `keypair` into the Outbox, for the peer's endpoint; false when the Outbox is full. */
-  send(peer: Peer, keypair: Keypair, packet: Uint8Array): boolean {
+  /**
+   * Seals the `length`-byte packet at `offset` of `source` on `keypair` into the Outbox, for the
+   * peer's endpoint; false when the Outbox is full.
+   */
+  send(peer: Peer, keypair: Keypair, source: Uint8Array, offset: number, length: number): boolean {
     const { outbox, mtu } = this.context;
-    const sealedLength = outbox.sealTransport(
-      keypair.keys,
-      keypair.sendCounter,
-      packet,
-      mtu,
-      peer.endpoint as Endpoint,
-    );
-    if (sealedLength === 0) return false;
-    this.afterSeal(peer, keypair, packet.length, sealedLength);
+    const to = peer.endpoint as Endpoint;
+    const size = outbox.addTransport(keypair.keys, keypair.sendCounter, source, offset, length, mtu, to);
+    if (size === 0) return false;
+    this.afterSeal(peer, keypair, length, size);
     return true;
   }
 
@@ -140,7 +146,7 @@ export class Sessions {
   }
 
   sendKeepalive(peer: Peer, keypair: Keypair): void {
-    if (this.send(peer, keypair, EMPTY)) {
+    if (this.send(peer, keypair, EMPTY, 0, 0)) {
       peer.owesKeepalive = false;
       this.context.counters.keepalivesSent++;
     }
@@ -159,7 +165,7 @@ export class Sessions {
   sendStaged(peer: Peer, keypair: Keypair): void {
     let sent = 0;
     for (const packet of peer.staged) {
-      if (!this.send(peer, keypair, packet)) break;
+      if (!this.send(peer, keypair, packet, 0, packet.length)) break;
       sent++;
     }
     peer.staged.splice(0, sent);

@@ -4,6 +4,7 @@
 import { PacketBatch } from '@tunkit/tun-core';
 import { sequencePacket } from '@tunkit/tun-core/testing';
 import type { Endpoint } from '../bind/bind.js';
+import type { AeadBackend } from '../protocol/aead-batch.js';
 import type { TimerSettings } from '../protocol/constants.js';
 import { Engine } from '../protocol/engine.js';
 import { generatePrivateKey, publicKeyFrom } from '../protocol/keys.js';
@@ -21,10 +22,18 @@ export interface EnginePairOptions {
   timersB?: Partial<TimerSettings>;
   mtuB?: number;
   random?: (n: number) => Uint8Array;
+  /**
+   * The fake clock's first reading in ms (default 1000). A fraction makes every reading a double,
+   * as performance.now's are, which integer readings would not show (a double passed from call
+   * to call is boxed each time).
+   */
+  startAt?: number;
+  /** Both engines' AEAD backend (default: the Engine's default). */
+  aead?: AeadBackend;
 }
 
 export function enginePair(options: EnginePairOptions = {}) {
-  let now = 1_000;
+  let now = options.startAt ?? 1_000;
   const clock = () => now;
   const aKey = generatePrivateKey();
   const bKey = generatePrivateKey();
@@ -35,6 +44,7 @@ export function enginePair(options: EnginePairOptions = {}) {
     now: clock,
     timers: { ...timers, ...options.timersA },
     ...(options.random ? { random: options.random } : {}),
+    ...(options.aead ? { aead: options.aead } : {}),
   });
   const b = new Engine({
     privateKey: bKey,
@@ -42,6 +52,7 @@ export function enginePair(options: EnginePairOptions = {}) {
     now: clock,
     timers: { ...timers, ...options.timersB },
     underLoad: () => options.underLoad ?? false,
+    ...(options.aead ? { aead: options.aead } : {}),
   });
   a.addPeer({ publicKey: publicKeyFrom(bKey), endpoint: ENDPOINT_B }, ['10.9.0.2/32']);
   b.addPeer({ publicKey: publicKeyFrom(aKey) }, ['10.9.0.1/32']);
