@@ -41,15 +41,18 @@ export interface TunStats extends TunQueueStats {
  * `txDropped`).
  *
  * Ends by itself: a device can end without `close()`: its interface deleted (`ip link del`), its
- * adapter removed, its VPN revoked. Every platform turns its own way of saying so (EBADFD on a
- * Linux queue, ERROR_HANDLE_EOF from WinTun, a dead or disconnected fd) into this one rule, and
- * nothing above the Tun checks for a platform's signal: the device closes itself, so from then on
- * it behaves exactly as after `close()` (a pending `recvMany` resolves 0, `send`/`sendMany` throw
- * `TunClosedError`, a pending `sendReady` resolves, `closed` is true, its fds and threads are
- * released), and `endedBy` holds the OS error that ended it. A consumer therefore learns of it as
- * `recvMany` resolving 0 while it did not call `close()` itself. The device notices the end
- * while a `recvMany` is pending (or, on devices that read ahead on their own threads, at once),
- * and at the latest on the next `recvMany`. A later `close()` is a no-op and keeps `endedBy`.
+ * WinTun adapter removed, its utun socket disconnected. Every platform turns its own way of saying
+ * so (EBADFD on a Linux or Android TUN fd, ERROR_HANDLE_EOF from WinTun, a dead or disconnected
+ * fd) into this one rule, and nothing above the Tun checks for a platform's signal. The device
+ * closes itself, so from then on it behaves exactly as after `close()` (a pending `recvMany`
+ * resolves 0, `send`/`sendMany` throw `TunClosedError`, a pending `sendReady` resolves, `closed` is
+ * true, its fds and threads are released), and `endedBy` holds the OS error that ended it. A
+ * consumer therefore learns of it as `recvMany` resolving 0 while it did not call `close()`
+ * itself. The device notices the end while a `recvMany` is pending (devices that read on threads
+ * of their own: at once), and at the latest on the next `recvMany`. A later `close()` is a no-op
+ * and keeps `endedBy`. An end the OS reports only outside the device (Android's
+ * VpnService.onRevoke, which leaves the fd open and the interface down) is the host's to pass on
+ * by calling `close()`.
  */
 export interface Tun extends AsyncIterable<PacketBatch> {
   /** The interface name (e.g. "tunkit0", "utun4", "mem0"). */

@@ -5,12 +5,13 @@
 // A ticker drives the protocol timers. The UAPI socket (wg show / wg set) plugs into uapiGet/uapiSet.
 // No loop ever ends on an error but close: an unexpected error is counted (`loopErrors`), reported
 // through `log`, and the loop carries on with the next batch.
-// The Tun ending under it (tun-core's "Ends by itself": the interface deleted, the adapter removed,
-// the VPN revoked; or the Tun closed by someone else) ends the Device, as wireguard-go's device
-// closes itself when its TUN read fails: loops and ticker stop and the Bind closes, so peers no
-// longer see handshakes and keepalives from a tunnel that forwards nothing; `endedBy` says why and
-// `ended` resolves with it. Undoing what the host was given (routes, rules) is left to the owner,
-// which awaits `ended`. The Device only sees recvMany resolve 0, never a platform's signal.
+// The Tun ending under it (tun-core's "Ends by itself": the interface deleted, the adapter
+// removed, the utun disconnected; or the Tun closed by someone else) ends the Device, as
+// wireguard-go's device closes itself when its TUN read fails: loops and ticker stop and the Bind
+// closes, so peers no longer see handshakes and keepalives from a tunnel that forwards nothing;
+// `endedBy` says why and `ended` resolves with it. Undoing what the host was given (routes, rules)
+// is left to the owner, which awaits `ended`. The Device only sees recvMany resolve 0, never a
+// platform's signal.
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PacketBatch, type Tun, TunClosedError, type TunError } from '@tunkit/tun-core';
