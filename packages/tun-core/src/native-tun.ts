@@ -36,9 +36,10 @@ export interface NativeBatchDevice {
   /**
    * Undefined while the device runs; once it ended by itself (the interface deleted, the adapter
    * removed, the fd dead), an Error whose `errno` and `syscall` say what the OS reported. The
-   * addon maps its platform's signal to this at its edge and then wakes JS (even when no wake-up
-   * was armed); from then on `drain` returns 0, `send`/`sendMany` take packets and drop them
-   * (counted), and `hasSpace` is true. Stays readable after `close()`.
+   * addon maps its platform's signal to this at its edge, then wakes JS even when no wake-up was
+   * armed, and NativeTun closes the device on that wake-up. Until then a send may still be taken
+   * (then dropped and counted); the addon must never make a producer spin (refuse while
+   * `hasSpace` says true). Stays readable after `close()`.
    */
   readonly endedBy: (Error & NativeOsErrorFields) | undefined;
 }
