@@ -1,10 +1,15 @@
 // Configuring a utun interface on macOS through ioctls on ordinary sockets, as ifconfig(8) does:
 // MTU (SIOCSIFMTU), up (SIOCSIFFLAGS), IPv4 addresses (SIOCAIFADDR) and IPv6 addresses
-// (SIOCAIFADDR_IN6). Darwin-only (binding.gyp: OS=="mac"). NOT compiled in tunkit's CI, which has
-// no Mac: written from the netintro(4) documentation and the SDK's headers.
+// (SIOCAIFADDR_IN6). Darwin-only (binding.gyp: OS=="mac"). Compiled and linked for x64 and
+// arm64 in CI by the prebuild builder (Zig's macOS headers), never run there (CI has no Mac):
+// written from the netintro(4) documentation and the SDK's headers.
 #include <net/if.h>
 #include <netinet/in.h>
+#if __has_include(<netinet6/in6_var.h>)
 #include <netinet6/in6_var.h>
+#else
+#include "darwin_sdk_gaps.hh"  // Zig's macOS headers lack it
+#endif
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/sockio.h>

@@ -1,8 +1,8 @@
 // Adding routes on macOS through a PF_ROUTE socket, as route(8) does: one RTM_ADD message with
 // the destination, the interface as the gateway (a link-level sockaddr naming its index: an
 // interface route, like `route add -net ... -interface utunN`) and the netmask. Darwin-only
-// (binding.gyp: OS=="mac"). NOT compiled in tunkit's CI, which has no Mac: written from route(4)
-// and xnu's net/route.h.
+// (binding.gyp: OS=="mac"). Compiled and linked for x64 and arm64 in CI by the prebuild builder,
+// never run there (CI has no Mac): written from route(4) and xnu's net/route.h.
 #include <net/if.h>
 #include <net/if_dl.h>
 #include <net/route.h>

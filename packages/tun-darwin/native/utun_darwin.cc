@@ -1,13 +1,18 @@
 // Opening a utun interface on macOS: a PF_SYSTEM kernel-control socket connected to
 // "com.apple.net.utun_control" is the interface; closing the socket destroys it. Darwin-only
-// (binding.gyp: OS=="mac"). NOT compiled in tunkit's CI, which has no Mac: written from the
-// kern_control(4)/utun documentation and xnu's headers.
+// (binding.gyp: OS=="mac"). Compiled and linked for x64 and arm64 in CI by the prebuild builder,
+// never run there (CI has no Mac): written from the kern_control(4)/utun documentation and xnu's
+// headers.
 #include <fcntl.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/kern_control.h>
 #include <sys/socket.h>
+#if __has_include(<sys/sys_domain.h>)
 #include <sys/sys_domain.h>
+#else
+#include "darwin_sdk_gaps.hh"  // Zig's macOS headers lack it
+#endif
 #include <unistd.h>
 
 #include <cerrno>

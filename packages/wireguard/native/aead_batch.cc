@@ -70,6 +70,17 @@ void nonceFor(const Jobs& jobs, uint32_t i, uint8_t nonce[12]) {
   }
 }
 
+// The cipher, fetched once by name. Not EVP_chacha20_poly1305(): node.exe does not export that
+// function (Node's Windows export list leaves it out, while it does export EVP_CIPHER_fetch), so a
+// Windows addon calling it cannot load; found by the Wine run of the win32 prebuild
+// (scripts/test/prebuilds-wine.test.ts). A fetched cipher also spares OpenSSL 3 the implicit
+// fetch on every init.
+const EVP_CIPHER* chacha20Poly1305(Napi::Env env) {
+  static EVP_CIPHER* const cipher = EVP_CIPHER_fetch(nullptr, "ChaCha20-Poly1305", nullptr);
+  if (cipher == nullptr) throw Napi::Error::New(env, "this OpenSSL has no ChaCha20-Poly1305");
+  return cipher;
+}
+
 EVP_CIPHER_CTX* context(Napi::Env env) {
   thread_local EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
   if (ctx == nullptr) throw Napi::Error::New(env, "EVP_CIPHER_CTX_new failed");
@@ -79,6 +90,7 @@ EVP_CIPHER_CTX* context(Napi::Env env) {
 Napi::Value SealMany(const Napi::CallbackInfo& info) {
   const Jobs jobs = jobsFrom(info);
   EVP_CIPHER_CTX* ctx = context(info.Env());
+  const EVP_CIPHER* cipher = chacha20Poly1305(info.Env());
   uint8_t nonce[12];
   for (uint32_t i = 0; i < jobs.count; ++i) {
     uint8_t* body = jobs.buffer + jobs.offsets[i];
@@ -86,7 +98,7 @@ Napi::Value SealMany(const Napi::CallbackInfo& info) {
     nonceFor(jobs, i, nonce);
     int written = 0;
     int last = 0;
-    if (EVP_EncryptInit_ex(ctx, EVP_chacha20_poly1305(), nullptr, jobs.keys + 32 * jobs.keyIndex[i], nonce) != 1 ||
+    if (EVP_EncryptInit_ex(ctx, cipher, nullptr, jobs.keys + 32 * jobs.keyIndex[i], nonce) != 1 ||
         EVP_EncryptUpdate(ctx, body, &written, body, length) != 1 || EVP_EncryptFinal_ex(ctx, body + written, &last) != 1 ||
         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, kTagLength, body + length) != 1) {
       throw Napi::Error::New(info.Env(), "ChaCha20-Poly1305 sealing failed in OpenSSL");
@@ -100,6 +112,7 @@ Napi::Value OpenMany(const Napi::CallbackInfo& info) {
   const Jobs jobs = jobsFrom(info);
   uint8_t* ok = data<uint8_t>(info[8], jobs.count, "ok");
   EVP_CIPHER_CTX* ctx = context(info.Env());
+  const EVP_CIPHER* cipher = chacha20Poly1305(info.Env());
   uint8_t nonce[12];
   uint32_t opened = 0;
   for (uint32_t i = 0; i < jobs.count; ++i) {
@@ -108,7 +121,7 @@ Napi::Value OpenMany(const Napi::CallbackInfo& info) {
     nonceFor(jobs, i, nonce);
     int written = 0;
     int last = 0;
-    ok[i] = EVP_DecryptInit_ex(ctx, EVP_chacha20_poly1305(), nullptr, jobs.keys + 32 * jobs.keyIndex[i], nonce) == 1 &&
+    ok[i] = EVP_DecryptInit_ex(ctx, cipher, nullptr, jobs.keys + 32 * jobs.keyIndex[i], nonce) == 1 &&
             EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, kTagLength, body + length) == 1 &&
             EVP_DecryptUpdate(ctx, body, &written, body, length) == 1 && EVP_DecryptFinal_ex(ctx, body + written, &last) == 1;
     opened += ok[i];
