@@ -3,8 +3,9 @@
 // packets by allowed IPs and seals them, sorts received datagrams by message type, and opens
 // transport data in one AEAD call per batch. The rest is by concern, each its own file:
 // handshake messages (engine-handshake.ts), keypairs and sending on them (sessions.ts), the timers
-// (timers.ts), and what they share (engine-context.ts). The Device (../device/device.ts) feeds it
-// from a Tun and a Bind; tests feed it directly.
+// (timers.ts), and what they share (engine-context.ts: settings, counters, and each call's time and
+// Outbox, outbox.ts). The Device (../device/device.ts) feeds it from a Tun and a Bind; tests feed
+// it directly.
 
 import { randomBytes } from 'node:crypto';
 import { ipTotalLengthAt, type PacketBatch } from '@tunkit/tun-core';
