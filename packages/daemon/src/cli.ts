@@ -58,6 +58,7 @@ export const OPTIONS: Record<string, OptionSpec> = {
     commandOnly: true,
     help: 'undo what a killed daemon left behind (rules, forwarding, nft) and exit',
   },
+  version: { type: 'boolean', commandOnly: true, help: 'print the version and exit' },
   help: { type: 'boolean', commandOnly: true, help: 'show this help' },
 };
 

@@ -33,6 +33,8 @@ export interface MainOptions {
   role: Role;
   argv: readonly string[];
   env?: NodeJS.ProcessEnv;
+  /** The app's version (its package.json), printed by --version. */
+  version?: string;
   /** Imports the platform package from the app's own dependencies (see loadPlatformTun). */
   importer?: LoadPlatformTunOptions['importer'];
   /** Where --help, --print-config and startup errors go (default process.stdout / process.stderr). */
@@ -56,6 +58,10 @@ export async function main(options: MainOptions): Promise<number> {
     const values = parseCommandLine(options.role, options.argv, env);
     if (values.help) {
       out(helpText(options.role));
+      return 0;
+    }
+    if (values.version) {
+      out(`${program} ${options.version ?? 'unknown'}`);
       return 0;
     }
     const configPath = values.config as string | undefined;

@@ -117,6 +117,20 @@ describe('daemon options', () => {
     assert.ok(!printed.out.includes(privateKey) && !printed.out.includes(presharedKey), 'secret keys never printed');
   });
 
+  it('--version prints the version the app passes (its package.json) and exits 0', async () => {
+    const out: string[] = [];
+    const code = await main({
+      role: 'gateway',
+      argv: ['--version'],
+      version: '9.8.7',
+      env: {},
+      out: (l) => out.push(l),
+    });
+    assert.equal(code, 0);
+    assert.deepEqual(out, ['tunkit-gateway 9.8.7']);
+    assert.match((await run('headless', ['--help'])).out, /--version/);
+  });
+
   it('print-config shows our public key for the peer to use', () => {
     const s = resolveSettings('gateway', {}, '/x/wg0.conf', config);
     assert.match(
