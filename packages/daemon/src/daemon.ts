@@ -4,14 +4,13 @@
 
 import { type LoadPlatformTunOptions, loadPlatformTun, type Tun, type TunPlatform } from '@tunkit/tun-core';
 import {
-  type Bind,
   DEFAULT_UAPI_DIR,
   Device,
   defaultAead,
-  LinuxUdpBind,
+  nativeBindUnavailable,
+  openBind,
   type UapiHandler,
   UapiServer,
-  UdpBind,
   type WgQuickConfig,
 } from '@tunkit/wireguard';
 import { helpText, parseCommandLine, type Role } from './cli.js';
@@ -129,30 +128,6 @@ interface Running {
   done: Promise<number>;
 }
 
-interface BindFactory {
-  open(options: { port: number; ipv6?: boolean }): Promise<Bind>;
-}
-
-/** The native Linux UDP bind when it is wanted there, else node:dgram's. */
-function bindFactory(kind: 'native' | 'dgram'): BindFactory {
-  return kind === 'native' && process.platform === 'linux' ? LinuxUdpBind : UdpBind;
-}
-
-async function openBind(factory: BindFactory, port: number): Promise<Bind> {
-  try {
-    return await factory.open({ port });
-  } catch (error) {
-    const errno = (error as { errno?: string }).errno;
-    if (errno === 'EAFNOSUPPORT' || errno === 'EADDRNOTAVAIL') return await factory.open({ port, ipv6: false });
-    if (errno === 'EADDRINUSE') {
-      throw new StartupError(
-        `UDP port ${port} is in use by another process: pick another with --listen-port or ListenPort=`,
-      );
-    }
-    throw error;
-  }
-}
-
 function addPeers(device: Device, config: WgQuickConfig): void {
   for (const peer of config.peers) {
     device.addPeer(
@@ -200,8 +175,9 @@ async function start(settings: DaemonSettings, options: MainOptions, log: Logger
       addresses: config.interface.addresses,
       ...(process.platform === 'linux' ? { queues: settings.tunQueues, offload: settings.offload } : {}),
     });
-    const factory = bindFactory(settings.udpBind);
-    let bind = await openBind(factory, settings.listenPort);
+    // --udp-bind native (the default) is the native Linux bind where it runs, else node:dgram.
+    const openUdp = (port: number) => openBind({ port, backend: settings.udpBind });
+    let bind = await openUdp(settings.listenPort);
     let routes: InstalledRoutes | undefined;
     device = new Device({
       tun,
@@ -215,7 +191,7 @@ async function start(settings: DaemonSettings, options: MainOptions, log: Logger
       rebind: async (port, adopt) => {
         routes?.useUdpPorts([bind.port, port]);
         try {
-          const next = await openBind(factory, port);
+          const next = await openUdp(port);
           await adopt(next);
           bind = next;
         } finally {
@@ -269,7 +245,8 @@ async function start(settings: DaemonSettings, options: MainOptions, log: Logger
         queues: settings.tunQueues,
         // Which UDP backend and which AEAD run: a user of the npm package can see that the native
         // fast paths (the benchmarks' figures) are the ones in use, or that a fallback is.
-        udpBind: factory === UdpBind ? 'node:dgram' : 'native',
+        udpBind: bind.backend,
+        ...(bind.backend !== settings.udpBind ? { udpBindFallback: nativeBindUnavailable() } : {}),
         aead: defaultAead().name,
         offload: (tun as { offload?: unknown }).offload,
         uapi: uapi?.path,

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TunOsError } from '@tunkit/tun-core';
+import { BindPortInUseError } from '@tunkit/wireguard';
 import { Journal } from './journal.js';
 import { StartupError, startupErrorLine, uapiStartupError } from './startup-error.js';
 
@@ -31,6 +32,15 @@ describe('startup errors', () => {
   it('leave other UAPI errors (a live socket) as they are', () => {
     const live = new TunOsError('EADDRINUSE', 'bind', 'the UAPI socket /var/run/wireguard/tk0.sock is in use');
     assert.equal(uapiStartupError(live, '/var/run/wireguard', 'tk0'), live);
+  });
+
+  it('name the daemon option that moves a UDP port in use, and only for the UDP port', () => {
+    assert.equal(
+      startupErrorLine('tunkit-gateway', new BindPortInUseError(51820)),
+      'tunkit-gateway: UDP port 51820 is in use by another process: pick another with --listen-port or ListenPort=',
+    );
+    const uapi = new TunOsError('EADDRINUSE', 'bind', 'the UAPI socket /var/run/wireguard/tk0.sock is in use');
+    assert.equal(startupErrorLine('tunkit-gateway', uapi), `tunkit-gateway: ${uapi.message}`);
   });
 
   it('still hint at CAP_NET_ADMIN when the TUN itself is refused', () => {

@@ -2,6 +2,7 @@
 // (bad option, bad config, missing privileges or platform package, port in use) ends up here.
 
 import { TunConfigError, TunOsError } from '@tunkit/tun-core';
+import { BindPortInUseError } from '@tunkit/wireguard';
 
 /** An error whose message is already the one line to print. */
 export class StartupError extends Error {
@@ -29,6 +30,9 @@ export function startupErrorLine(program: string, error: unknown): string {
   let message: string;
   if (error instanceof StartupError || error instanceof TunConfigError) {
     message = error.message;
+  } else if (error instanceof BindPortInUseError) {
+    // The bind names the port; the daemon knows which of its own options moves it.
+    message = `UDP port ${error.port} is in use by another process: pick another with --listen-port or ListenPort=`;
   } else if (error instanceof TunOsError) {
     message = error.message;
     if ((error.errno === 'EPERM' || error.errno === 'EACCES') && !/root|CAP_NET_ADMIN/.test(message)) {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PacketBatch, TunClosedError, TunOsError } from '@tunkit/tun-core';
-import type { Endpoint } from './bind.js';
+import { PacketBatch, TunClosedError, type TunOsError } from '@tunkit/tun-core';
+import { waitUntil } from '@tunkit/tun-core/testing';
+import { BindPortInUseError, type Endpoint } from './bind.js';
 import { MemoryNetwork } from './memory-bind.js';
 import { UdpBind } from './udp-bind.js';
 
@@ -94,12 +95,21 @@ describe('UdpBind (loopback)', () => {
     }
   });
 
-  it('reports a port in use with a typed error, and closes cleanly', async () => {
+  it('reports a port in use with a typed error, leaving no socket behind, and closes cleanly', async () => {
     const a = await UdpBind.open({ address: '127.0.0.1', ipv6: false });
+    // Sockets of this test file's process (libuv frees a closed one an iteration after its close callback).
+    const onlyA = () => process.getActiveResourcesInfo().filter((r) => r === 'UDPWrap').length === 1;
+    await waitUntil('the earlier tests’ sockets to be freed', onlyA);
     await assert.rejects(
       UdpBind.open({ address: '127.0.0.1', ipv6: false, port: a.port }),
-      (e: TunOsError) => e instanceof TunOsError && e.errno === 'EADDRINUSE' && e.message.includes(String(a.port)),
+      (e: TunOsError) =>
+        e instanceof BindPortInUseError &&
+        e.errno === 'EADDRINUSE' &&
+        e.port === a.port &&
+        e.message.includes(String(a.port)),
     );
+    // The failed socket is closed: it kept the event loop, and so the process, alive.
+    await waitUntil('the refused socket to be freed', onlyA, 2000);
     const pending = a.recvMany(new PacketBatch(), []);
     await a.close();
     assert.equal(await pending, 0);

@@ -2,7 +2,7 @@
 // only sees this interface, so a native sendmmsg/recvmmsg/GSO implementation can replace the
 // node:dgram one without touching the protocol (wireguard-go's conn.Bind idea).
 
-import type { PacketBatch } from '@tunkit/tun-core';
+import { type PacketBatch, TunOsError } from '@tunkit/tun-core';
 
 /** A UDP peer address. `address` is an IPv4 or IPv6 literal (no brackets). */
 export interface Endpoint {
@@ -50,6 +50,23 @@ export interface Bind {
   stats(): BindStats;
 
   close(): Promise<void>;
+}
+
+/**
+ * A bind's UDP port is taken by another socket: what every Bind's open throws for EADDRINUSE (a
+ * TunOsError with errno EADDRINUSE and syscall bind), naming the port.
+ */
+export class BindPortInUseError extends TunOsError {
+  readonly port: number;
+  constructor(port: number, options?: ErrorOptions) {
+    super(
+      'EADDRINUSE',
+      'bind',
+      `UDP port ${port} is in use by another process: pick another ListenPort or stop it`,
+      options,
+    );
+    this.port = port;
+  }
 }
 
 export function emptyBindStats(): BindStats {

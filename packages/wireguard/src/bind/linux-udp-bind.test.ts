@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PacketBatch, TunOsError } from '@tunkit/tun-core';
-import type { Bind, Endpoint } from './bind.js';
+import { type Bind, BindPortInUseError, type Endpoint } from './bind.js';
 import { LinuxUdpBind, type LinuxUdpBindOptions } from './linux-udp-bind.js';
 import { UdpBind } from './udp-bind.js';
 
@@ -167,7 +167,11 @@ describe('LinuxUdpBind', { skip: linux ? false : 'Linux only' }, () => {
     try {
       await assert.rejects(open({ address: '127.0.0.1', ipv6: false, port: a.port }), (e: TunOsError) => {
         return (
-          e instanceof TunOsError && e.errno === 'EADDRINUSE' && e.message.includes(`UDP port ${a.port} is in use`)
+          e instanceof BindPortInUseError &&
+          e instanceof TunOsError &&
+          e.errno === 'EADDRINUSE' &&
+          e.port === a.port &&
+          e.message.includes(`UDP port ${a.port} is in use`)
         );
       });
     } finally {

@@ -15,7 +15,7 @@ import {
   TunOsError,
 } from '@tunkit/tun-core';
 import { callNative, type NativeUdpSocket, native } from '../native.js';
-import type { Bind, BindStats, Endpoint } from './bind.js';
+import { type Bind, BindPortInUseError, type BindStats, type Endpoint } from './bind.js';
 
 export interface LinuxUdpBindOptions {
   /** Local port; 0 picks an ephemeral one (default 0). */
@@ -50,6 +50,8 @@ export interface LinuxUdpBindStats extends BindStats {
 const ADDRESS_BYTES = 20;
 
 export class LinuxUdpBind implements Bind {
+  /** Which implementation this is (openBind's choice, for logs). */
+  readonly backend = 'native';
   private readonly socket: NativeUdpSocket;
   private readonly maxDatagram: number;
   private readonly meta = new Uint32Array(8);
@@ -76,7 +78,10 @@ export class LinuxUdpBind implements Bind {
     rxMessages: 0,
   };
 
-  /** Opens and binds the socket. EADDRINUSE and the like become TunOsError naming the port. */
+  /**
+   * Opens and binds the socket. A taken port throws BindPortInUseError; other OS refusals TunOsError
+   * naming the port; off Linux, TunConfigError (ERR_BIND_UNSUPPORTED).
+   */
   static async open(options: LinuxUdpBindOptions = {}): Promise<LinuxUdpBind> {
     return new LinuxUdpBind(options);
   }
@@ -118,16 +123,8 @@ export class LinuxUdpBind implements Bind {
           ),
       );
     } catch (error) {
-      if (error instanceof TunOsError && error.errno === 'EADDRINUSE') {
-        throw new TunOsError(
-          'EADDRINUSE',
-          'bind',
-          `UDP port ${port} is in use by another program: pick another ListenPort or stop it`,
-          {
-            cause: error,
-          },
-        );
-      }
+      if (error instanceof TunOsError && error.errno === 'EADDRINUSE')
+        throw new BindPortInUseError(port, { cause: error });
       throw error;
     }
     this.boundPort = this.socket.port();

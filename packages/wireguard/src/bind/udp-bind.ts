@@ -7,7 +7,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { type PacketBatch, TunClosedError, TunConfigError, TunError, TunOsError } from '@tunkit/tun-core';
-import { type Bind, type BindStats, type Endpoint, emptyBindStats } from './bind.js';
+import { type Bind, BindPortInUseError, type BindStats, type Endpoint, emptyBindStats } from './bind.js';
 import { InboundDatagrams } from './inbound-datagrams.js';
 import { socketFd } from './socket-fd.js';
 
@@ -50,6 +50,8 @@ export interface UdpBindOptions {
 }
 
 export class UdpBind implements Bind {
+  /** Which implementation this is (openBind's choice, for logs). */
+  readonly backend = 'dgram';
   private socket: Socket;
   private readonly inbound: InboundDatagrams;
   private readonly sendSlab: Uint8Array;
@@ -63,10 +65,15 @@ export class UdpBind implements Bind {
   private boundPort = 0;
   private readonly dualStack: boolean;
 
-  /** Opens a UDP socket; resolves once it is bound. Errors such as EADDRINUSE become TunOsError. */
+  /** Opens a UDP socket; resolves once it is bound. A taken port throws BindPortInUseError, other errors TunOsError. */
   static async open(options: UdpBindOptions = {}): Promise<UdpBind> {
     const bind = new UdpBind(options);
-    await bind.listen(options);
+    try {
+      await bind.listen(options);
+    } catch (error) {
+      await bind.close(); // the unbound socket would keep the event loop alive
+      throw error;
+    }
     if (options.protect) await bind.runProtect(options.protect);
     return bind;
   }
@@ -122,12 +129,14 @@ export class UdpBind implements Bind {
     return new Promise((resolve, reject) => {
       const onError = (error: NodeJS.ErrnoException) => {
         reject(
-          new TunOsError(
-            error.code ?? 'EIO',
-            'bind',
-            `cannot listen on UDP ${address} port ${port}: ${error.code ?? error.message}${error.code === 'EADDRINUSE' ? ' (another program uses this port: pick another ListenPort or stop it)' : ''}`,
-            { cause: error },
-          ),
+          error.code === 'EADDRINUSE'
+            ? new BindPortInUseError(port, { cause: error })
+            : new TunOsError(
+                error.code ?? 'EIO',
+                'bind',
+                `cannot listen on UDP ${address} port ${port}: ${error.code ?? error.message}`,
+                { cause: error },
+              ),
         );
       };
       this.socket.once('error', onError);
