@@ -10,7 +10,6 @@ namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("TunDevice", tunkit::linux_tun::TunDevice::Define(env));
   tunkit::linux_tun::registerConfigExports(env, exports);
-  tunkit::linux_tun::registerCodecExports(env, exports);
   return exports;
 }
 

@@ -4,7 +4,6 @@
       "target_name": "tunkit_linux",
       "sources": [
         "addon.cc",
-        "codec_binding.cc",
         "config_binding.cc",
         "device.cc",
         "flow_hash.cc",

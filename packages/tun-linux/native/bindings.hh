@@ -8,7 +8,4 @@ namespace tunkit::linux_tun {
 /** linkIndex, getLink, setLink, changeAddress, changeRoute, changeRule, listAddresses, listRoutes, enterNetworkNamespace. JS thread. */
 void registerConfigExports(Napi::Env env, Napi::Object exports);
 
-/** flowHash, and the offload codecs for tests: splitFrame, coalesceRun. JS thread. */
-void registerCodecExports(Napi::Env env, Napi::Object exports);
-
 }  // namespace tunkit::linux_tun

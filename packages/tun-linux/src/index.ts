@@ -50,11 +50,6 @@ export async function openTun(options: LinuxTunOptions = {}): Promise<LinuxTun> 
   return tun;
 }
 
-/** The same flow hash the device uses to pick a packet's queue (tun-core's flowHash, in C++). */
-export function nativeFlowHash(packet: Uint8Array): number {
-  return native().flowHash(packet);
-}
-
 /**
  * Moves the calling JS thread into the named network namespace (`ip netns add NAME`): devices,
  * sockets, native threads and child processes created afterwards live there. For tests and tools.

@@ -59,10 +59,6 @@ export interface NativeDeviceOptions {
 
 interface Addon {
   TunDevice: new (options: NativeDeviceOptions, onWake: () => void) => NativeTunDevice;
-  flowHash(packet: Uint8Array): number;
-  /** Test hooks for the offload codecs (native/offload.cc). null: malformed frame. */
-  splitFrame(frame: Uint8Array): Uint8Array[] | null;
-  coalesceRun(packets: Uint8Array[], udp: boolean): [Uint8Array, number];
   enterNetworkNamespace(path: string): void;
   linkIndex(name: string): number;
   getLink(index: number): NativeLink;

@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:dgram';
 import { describe, it } from 'node:test';
-import { flowHash, PacketBatch, transportInfo } from '@tunkit/tun-core';
+import { PacketBatch, transportInfo } from '@tunkit/tun-core';
 import { readSequence, sequencePacket, sequencePayload } from '@tunkit/tun-core/testing';
-import { nativeFlowHash, openTun } from '../../src/index.js';
+import { openTun } from '../../src/index.js';
 import { enterTestNamespace, payloadSequence, sendUdp, udpSocket } from './kernel-side.js';
 
 const { skip } = enterTestNamespace('tun-linux multi-queue');
@@ -97,22 +97,5 @@ describe('LinuxTun multi-queue', { skip }, () => {
       for (const s of sockets) s.close();
       await tun.close();
     }
-  });
-
-  it('the native flow hash is tun-core flowHash, symmetric in both directions', () => {
-    for (let port = 0; port < 200; port++) {
-      const a = sequencePacket(port, 64, [10, 1, 2, 3], [10, 9, 8, 7]);
-      a[20] = port >> 8;
-      a[21] = port & 0xff;
-      assert.equal(nativeFlowHash(a), flowHash(a));
-    }
-    const there = sequencePacket(1, 64, [10, 0, 0, 1], [10, 0, 0, 2]);
-    const back = sequencePacket(1, 64, [10, 0, 0, 2], [10, 0, 0, 1]);
-    back[20] = there[22] as number;
-    back[21] = there[23] as number;
-    back[22] = there[20] as number;
-    back[23] = there[21] as number;
-    assert.equal(nativeFlowHash(there), nativeFlowHash(back));
-    assert.equal(nativeFlowHash(new Uint8Array(3)), 0);
   });
 });

@@ -1,10 +1,11 @@
-// JS bindings of the packet codecs: flowHash (the queue choice, checked against tun-core's TS
-// flowHash) and, for tests only, the offload codecs (offload.hh) over plain byte arrays, so the
-// split and coalesce rules are tested from JS against an independent parser. JS thread only;
-// these copy freely: none is on a hot path.
+// JS bindings of the packet codecs, for tests: flowHash (the queue choice, checked against
+// tun-core's TS flowHash) and the offload codecs (offload.hh) over plain byte arrays, so the split
+// and coalesce rules are tested from JS against an independent parser. JS thread only; these copy
+// freely: none is on a hot path.
+#include "codec_binding.hh"
+
 #include <vector>
 
-#include "bindings.hh"
 #include "flow_hash.hh"
 #include "offload.hh"
 

@@ -1,9 +1,9 @@
-// The offload codecs (native/offload.cc) checked against an independent TypeScript parser: TCP and
+// The offload codecs (native/offload.cc, through the test addon) checked against an independent TypeScript parser: TCP and
 // UDP over IPv4 and IPv6 coalesce into one super-packet and split back byte for byte, with every
 // checksum verified here; runs stop where the kernel's GRO would; malformed frames never crash.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { native } from './native.js';
+import { codecAddon } from './codec-addon.js';
 
 const HEADER = 10;
 
@@ -167,8 +167,8 @@ function flow(sizes: number[], base: Omit<Spec, 'payload'> = {}): Uint8Array[] {
   });
 }
 
-const coalesce = (packets: Uint8Array[], udp = false) => native().coalesceRun(packets, udp);
-const split = (frame: Uint8Array) => native().splitFrame(frame);
+const coalesce = (packets: Uint8Array[], udp = false) => codecAddon().coalesceRun(packets, udp);
+const split = (frame: Uint8Array) => codecAddon().splitFrame(frame);
 
 describe('offload codecs', () => {
   for (const v6 of [false, true]) {

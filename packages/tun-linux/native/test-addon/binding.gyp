@@ -1,0 +1,28 @@
+{
+  "targets": [
+    {
+      "target_name": "tunkit_linux_test",
+      "sources": [
+        "test_addon.cc",
+        "codec_binding.cc",
+        "../flow_hash.cc",
+        "../offload.cc"
+      ],
+      "include_dirs": [
+        "..",
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "<!(node -p \"require('@tunkit/tun-core/native').include\")"
+      ],
+      "defines": [
+        "NAPI_VERSION=8",
+        "NODE_ADDON_API_DISABLE_DEPRECATED",
+        "NAPI_CPP_EXCEPTIONS",
+        "NODE_ADDON_API_CPP_EXCEPTIONS_ALL",
+        "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"
+      ],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++20"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-Wall", "-Wextra", "-O2"]
+    }
+  ]
+}
