@@ -3,6 +3,7 @@
 // value or a value given to a switch is a StartupError naming it.
 
 import { parseArgs } from 'node:util';
+import { showValue } from '@tunkit/wireguard';
 import { StartupError } from './startup-error.js';
 
 export type Role = 'gateway' | 'headless';
@@ -117,7 +118,7 @@ export function parseCommandLine(role: Role, argv: readonly string[], env: NodeJ
     } else if (FALSE.has(fromEnv.toLowerCase())) {
       values[name] = false;
     } else {
-      throw new StartupError(`${envName(name)}='${fromEnv}' is not a switch value: use 1 or 0`);
+      throw new StartupError(`${envName(name)}=${showValue(fromEnv)} is not a switch value: use 1 or 0`);
     }
   }
   return values;

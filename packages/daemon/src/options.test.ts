@@ -65,8 +65,8 @@ describe('daemon options', () => {
       assert.throws(() => resolveSettings('gateway', values, '/x/wg0.conf', config), pattern);
     bad({ mtu: '9x' }, /--mtu \(or TUNKIT_MTU\) '9x' is not an integer in 68\.\.65535/);
     bad({ 'tun-queues': '65' }, /'65' is not an integer in 1\.\.64/);
-    bad({ 'log-level': 'loud' }, /--log-level 'loud' is not one of/);
-    bad({ 'metrics-listen': 'nowhere' }, /--metrics-listen 'nowhere' is not host:port/);
+    bad({ 'log-level': 'loud' }, /--log-level \(or TUNKIT_LOG_LEVEL\) 'loud' is not one of/);
+    bad({ 'metrics-listen': 'nowhere' }, /--metrics-listen \(or TUNKIT_METRICS_LISTEN\) 'nowhere' is not host:port/);
     bad({ name: 'a-name-longer-than-15' }, /interface name 'a-name-longer-than-15' is not valid/);
   });
 

@@ -1,8 +1,10 @@
 // --print-config: the effective configuration, wg-quick text with the daemon's own settings as
 // comments. Secret keys (PrivateKey, PresharedKey) are redacted; public keys are not secret and
-// are shown, our own included, since that is what a peer's config needs.
+// are shown, our own included, since that is what a peer's config needs. Hook commands are free
+// text that may carry a key on purpose (`PostUp = wg set %i private-key <(echo …)`): any key-shaped
+// word in them is redacted too.
 
-import { formatKey, publicKeyFrom, serializeWgQuick } from '@tunkit/wireguard';
+import { formatKey, publicKeyFrom, redactKeys, serializeWgQuick } from '@tunkit/wireguard';
 import type { DaemonSettings } from './settings.js';
 
 export const REDACTED = '(redacted)';
@@ -14,6 +16,7 @@ export function printableConfig(settings: DaemonSettings): string {
   };
   const text = serializeWgQuick(config)
     .replace(/^(PrivateKey|PresharedKey) = .*$/gm, `$1 = ${REDACTED}`)
+    .replace(/^(PreUp|PostUp|PreDown|PostDown) = .*$/gm, (line) => redactKeys(line, REDACTED))
     .replace(
       /^PrivateKey = .*$/m,
       (line) => `${line}\n# PublicKey = ${formatKey(publicKeyFrom(settings.config.interface.privateKey))}`,

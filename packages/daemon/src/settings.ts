@@ -1,8 +1,10 @@
 // The effective settings: flags over TUNKIT_* variables over the wg-quick file over defaults.
+// A bad value is named through showValue: a key pasted into the wrong flag or variable is not echoed.
 
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
-import type { WgQuickConfig } from '@tunkit/wireguard';
+import { showValue, type WgQuickConfig } from '@tunkit/wireguard';
 import { type CliValues, envName, type Role } from './cli.js';
 import { StartupError } from './startup-error.js';
 
@@ -31,11 +33,18 @@ export interface DaemonSettings {
 }
 
 const NAME = /^[A-Za-z0-9_=+.-]{1,15}$/;
+/** A host to listen on by name (localhost): DNS labels, which no key can be taken for. */
+const HOST_NAME = /^[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})*$/;
+
+/** "--mtu (or TUNKIT_MTU)": a value may come from either. */
+function where(option: string): string {
+  return `--${option} (or ${envName(option)})`;
+}
 
 function integer(option: string, value: string, min: number, max: number): number {
   const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isInteger(n) || n < min || n > max) {
-    throw new StartupError(`--${option} (or ${envName(option)}) '${value}' is not an integer in ${min}..${max}`);
+    throw new StartupError(`${where(option)} ${showValue(value)} is not an integer in ${min}..${max}`);
   }
   return n;
 }
@@ -49,8 +58,11 @@ export function nameFromConfigPath(path: string): string | undefined {
 /** "127.0.0.1:9586", "[::1]:9586" → host and port. */
 export function parseListen(value: string): { host: string; port: number } {
   const match = /^\[([^\]]+)\]:(\d+)$/.exec(value) ?? /^([^:]+):(\d+)$/.exec(value);
-  if (!match) throw new StartupError(`--metrics-listen '${value}' is not host:port (e.g. 127.0.0.1:9586)`);
-  return { host: match[1] as string, port: integer('metrics-listen', match[2] as string, 1, 65535) };
+  const host = match?.[1] as string;
+  if (!match || (isIP(host) === 0 && !HOST_NAME.test(host))) {
+    throw new StartupError(`${where('metrics-listen')} ${showValue(value)} is not host:port (e.g. 127.0.0.1:9586)`);
+  }
+  return { host, port: integer('metrics-listen', match[2] as string, 1, 65535) };
 }
 
 /** Settings from parsed options (see parseCommandLine) and the already-read wg-quick file. */
@@ -64,22 +76,31 @@ export function resolveSettings(
   const text = (option: string) => values[option] as string | undefined;
   const name = text('name') ?? nameFromConfigPath(configPath) ?? 'tunkit0';
   if (!NAME.test(name)) {
-    throw new StartupError(`interface name '${name}' is not valid: 1 to 15 of A-Z a-z 0-9 _ = + . - (use --name)`);
+    throw new StartupError(
+      `interface name ${showValue(name)} is not valid: 1 to 15 of A-Z a-z 0-9 _ = + . - (use ${where('name')})`,
+    );
   }
   const level = text('log-level') ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {
-    throw new StartupError(`--log-level '${level}' is not one of ${LOG_LEVELS.join(', ')}`);
+    throw new StartupError(`${where('log-level')} ${showValue(level)} is not one of ${LOG_LEVELS.join(', ')}`);
   }
   const format = text('log-format') ?? (facts.isTty ? 'pretty' : 'json');
   if (format !== 'json' && format !== 'pretty')
-    throw new StartupError(`--log-format '${format}' is not json or pretty`);
+    throw new StartupError(`${where('log-format')} ${showValue(format)} is not json or pretty`);
   const cpus = facts.cpus ?? availableParallelism();
   const udpBind = text('udp-bind') ?? 'native';
   if (udpBind !== 'native' && udpBind !== 'dgram')
-    throw new StartupError(`--udp-bind '${udpBind}' is not native or dgram`);
+    throw new StartupError(`${where('udp-bind')} ${showValue(udpBind)} is not native or dgram`);
   const offload = text('offload') ?? 'on';
-  if (offload !== 'on' && offload !== 'off') throw new StartupError(`--offload '${offload}' is not on or off`);
+  if (offload !== 'on' && offload !== 'off')
+    throw new StartupError(`${where('offload')} ${showValue(offload)} is not on or off`);
   const metrics = text('metrics-listen');
+  const masquerade = text('masquerade');
+  if (masquerade !== undefined && !NAME.test(masquerade)) {
+    throw new StartupError(
+      `${where('masquerade')} ${showValue(masquerade)} is not a network interface name (see 'ip link')`,
+    );
+  }
   return {
     role,
     configPath,
@@ -98,7 +119,7 @@ export function resolveSettings(
     metricsListen: metrics !== undefined ? parseListen(metrics) : undefined,
     uapi: values['no-uapi'] !== true,
     forward: values.forward === true,
-    masquerade: text('masquerade'),
+    masquerade,
     allowPeerToPeer: values['allow-peer-to-peer'] === true,
     config,
   };

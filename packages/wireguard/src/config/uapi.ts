@@ -1,11 +1,25 @@
 // The cross-platform userspace API text protocol (get=1 / set=1), as the stock `wg` tool speaks it:
 // keys in lowercase hex, one key=value per line. Pure text in, typed operations out, and a
-// snapshot formatted back; the socket is ../uapi/uapi-server.ts.
+// snapshot formatted back; the socket is ../uapi/uapi-server.ts. An error names the key, never
+// text that could be a key (values and unknown names go through secret-safe.ts).
 
 import { parseCidr } from '@tunkit/tun-core';
 import type { Endpoint } from '../bind/bind.js';
 import { formatEndpoint } from '../bind/bind.js';
 import { keyFromHex, keyToHex } from '../protocol/keys.js';
+import { showKeyName, showValue } from './secret-safe.js';
+
+const DEVICE_KEYS = ['private_key', 'listen_port', 'fwmark', 'replace_peers', 'public_key'] as const;
+const PEER_KEYS = [
+  'remove',
+  'update_only',
+  'preshared_key',
+  'endpoint',
+  'persistent_keepalive_interval',
+  'replace_allowed_ips',
+  'allowed_ip',
+  'protocol_version',
+] as const;
 
 export interface PeerSnapshot {
   publicKey: Uint8Array;
@@ -85,7 +99,7 @@ export class UapiError extends Error {
 
 function integer(key: string, value: string, max: number): number {
   if (!/^\d+$/.test(value) || Number(value) > max)
-    throw new UapiError(`${key}=${value} is not an integer in 0..${max}`);
+    throw new UapiError(`${key}: ${showValue(value)} is not an integer in 0..${max}`);
   return Number(value);
 }
 
@@ -93,24 +107,33 @@ function integer(key: string, value: string, max: number): number {
 export function parseEndpoint(text: string): Endpoint {
   const match = /^\[([0-9a-fA-F:.]+)\]:(\d{1,5})$/.exec(text) ?? /^([0-9.]+):(\d{1,5})$/.exec(text);
   const port = Number(match?.[2]);
-  if (!match || port > 65535) throw new UapiError(`endpoint=${text} is not ip:port or [ipv6]:port`);
-  parseCidr(match[1] as string); // validates the address
+  if (!match || port > 65535) throw new UapiError(`endpoint: ${showValue(text)} is not ip:port or [ipv6]:port`);
+  try {
+    parseCidr(match[1] as string); // validates the address
+  } catch {
+    throw new UapiError(`endpoint: ${showValue(text)} does not hold an IP address`);
+  }
   return { address: match[1] as string, port };
 }
 
-/** Invalid input found by another parser (a key, a CIDR) becomes EINVAL, not a handler failure (EIO). */
-function invalid<T>(what: string, parse: () => T): T {
+/**
+ * Invalid input found by another parser (a key, a CIDR) becomes EINVAL, not a handler failure
+ * (EIO). Its message is not passed on (a CIDR parser quotes what it got): `why` says what is wrong.
+ */
+function invalid<T>(what: string, why: string, parse: () => T): T {
   try {
     return parse();
   } catch (error) {
     if (error instanceof UapiError) throw error;
-    throw new UapiError(`${what}: ${(error as Error).message}`, EINVAL);
+    throw new UapiError(`${what}: ${why}`, EINVAL);
   }
 }
 
+const NOT_HEX_KEY = 'not 64 lowercase hex digits';
+
 /** `true` is the only value these keys take (wireguard-go refuses any other with EINVAL). */
 function onlyTrue(key: string, value: string): true {
-  if (value !== 'true') throw new UapiError(`${key}=${value}: ${key} takes only true`, EINVAL);
+  if (value !== 'true') throw new UapiError(`${key}: ${showValue(value)}: ${key} takes only true`, EINVAL);
   return true;
 }
 
@@ -121,12 +144,12 @@ export function parseUapiSet(body: string): UapiSet {
   for (const line of body.split('\n')) {
     if (line === '') continue;
     const eq = line.indexOf('=');
-    if (eq < 0) throw new UapiError(`line '${line}' is not key=value`);
+    if (eq < 0) throw new UapiError('a line is not key=value (its content is not shown: it may hold a key)');
     const key = line.slice(0, eq);
     const value = line.slice(eq + 1);
     if (key === 'public_key') {
       peer = {
-        publicKey: invalid(key, () => keyFromHex(value, 'public_key')),
+        publicKey: invalid(key, NOT_HEX_KEY, () => keyFromHex(value, 'public_key')),
         remove: false,
         updateOnly: false,
         replaceAllowedIps: false,
@@ -138,7 +161,7 @@ export function parseUapiSet(body: string): UapiSet {
     if (peer === undefined) {
       switch (key) {
         case 'private_key':
-          result.privateKey = invalid(key, () => keyFromHex(value, 'private_key'));
+          result.privateKey = invalid(key, NOT_HEX_KEY, () => keyFromHex(value, 'private_key'));
           break;
         case 'listen_port':
           result.listenPort = integer(key, value, 65535);
@@ -150,7 +173,7 @@ export function parseUapiSet(body: string): UapiSet {
           result.replacePeers = onlyTrue(key, value);
           break;
         default:
-          throw new UapiError(`unknown device key ${key}`);
+          throw unknownKey('device', key, DEVICE_KEYS);
       }
       continue;
     }
@@ -162,10 +185,10 @@ export function parseUapiSet(body: string): UapiSet {
         peer.updateOnly = onlyTrue(key, value);
         break;
       case 'preshared_key':
-        peer.presharedKey = invalid(key, () => keyFromHex(value, 'preshared_key'));
+        peer.presharedKey = invalid(key, NOT_HEX_KEY, () => keyFromHex(value, 'preshared_key'));
         break;
       case 'endpoint':
-        peer.endpoint = invalid(key, () => parseEndpoint(value));
+        peer.endpoint = invalid(key, 'not ip:port', () => parseEndpoint(value));
         break;
       case 'persistent_keepalive_interval':
         peer.persistentKeepalive = integer(key, value, 65535);
@@ -174,15 +197,21 @@ export function parseUapiSet(body: string): UapiSet {
         peer.replaceAllowedIps = onlyTrue(key, value);
         break;
       case 'allowed_ip':
-        invalid(key, () => parseCidr(value));
+        invalid(key, `${showValue(value)} is not a CIDR (10.0.0.0/24, ::/0)`, () => parseCidr(value));
         peer.allowedIps.push(value);
         break;
       case 'protocol_version':
-        if (value !== '1') throw new UapiError(`protocol_version ${value} is not supported`);
+        if (value !== '1') throw new UapiError(`protocol_version: ${showValue(value)} is not supported`);
         break;
       default:
-        throw new UapiError(`unknown peer key ${key}`);
+        throw unknownKey('peer', key, [...DEVICE_KEYS, ...PEER_KEYS]);
     }
   }
   return result;
+}
+
+function unknownKey(where: 'device' | 'peer', key: string, known: readonly string[]): UapiError {
+  const { name, meant } = showKeyName(key, known);
+  if (name !== undefined) return new UapiError(`unknown ${where} key '${name}' (did you mean ${meant}?)`);
+  return new UapiError(`unknown ${where} key (its name is not shown: it may be part of a key)`);
 }

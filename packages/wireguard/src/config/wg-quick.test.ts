@@ -49,7 +49,11 @@ endpoint = vpn.example.com:443
     const cases: [string, RegExp][] = [
       [`[Interface]\nPrivateKey = nope`, /line 2: PrivateKey/],
       [`[Interface]\nPrivateKey = ${priv}\nListenPort = 70000`, /line 3: ListenPort: '70000'/],
-      [`[Interface]\nPrivateKey = ${priv}\nBogus = 1`, /line 3: Bogus: unknown key/],
+      [`[Interface]\nPrivateKey = ${priv}\nBogus = 1`, /line 3: unknown key in \[Interface\] \(its name is not shown/],
+      [
+        `[Interface]\nPrivateKey = ${priv}\nListenPrt = 1`,
+        /line 3: 'ListenPrt': unknown key in \[Interface\] \(did you mean ListenPort\?\)/,
+      ],
       [`[Interface]\nPrivateKey = ${priv}\n[Peer]\nAllowedIPs = 10.0.0.0/8`, /line 3: Peer: PublicKey is required/],
       [
         `[Interface]\nPrivateKey = ${priv}\n[Peer]\nPublicKey = ${pub}\nAllowedIPs = 10.0.0.0/33`,

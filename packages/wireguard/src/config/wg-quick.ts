@@ -1,11 +1,15 @@
 // The wg-quick INI format: [Interface] and [Peer] sections, as wg-quick(8) reads them. Parsing is
 // strict: an unknown key, a bad value or a missing required key is a TunConfigError (code
-// ERR_WG_CONFIG) naming the line and the key — never echoing a key's value, which may be secret.
+// ERR_WG_CONFIG) naming the line and the key. Nothing is quoted that could be a private or
+// preshared key, whatever the file looks like: values and key names go through secret-safe.ts, a
+// line without '=' is reported by its line number (and its key name when it starts with one), and
+// a secret key that also sits in a PublicKey field is refused without showing either.
 
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { parseCidr, TunConfigError } from '@tunkit/tun-core';
-import { formatKey, parseKey } from '../protocol/keys.js';
+import { formatKey, parseKey, publicKeyFrom } from '../protocol/keys.js';
+import { leadingKeyName, showKeyName, showValue } from './secret-safe.js';
 
 export interface WgQuickEndpoint {
   /** An IP literal or a DNS name (resolved by resolveEndpoints). */
@@ -48,6 +52,26 @@ export interface WgQuickConfig {
   peers: WgQuickPeer[];
 }
 
+const INTERFACE_KEYS = [
+  'PrivateKey',
+  'ListenPort',
+  'Address',
+  'MTU',
+  'DNS',
+  'FwMark',
+  'Table',
+  'PreUp',
+  'PostUp',
+  'PreDown',
+  'PostDown',
+  'SaveConfig',
+] as const;
+const PEER_KEYS = ['PublicKey', 'PresharedKey', 'AllowedIPs', 'Endpoint', 'PersistentKeepalive'] as const;
+const ALL_KEYS: readonly string[] = [...INTERFACE_KEYS, ...PEER_KEYS];
+
+/** A DNS= entry that is not an IP address: a search domain (labels of letters, digits and '-'). */
+const DOMAIN = /^(?=.{1,253}\.?$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}))*\.?$/;
+
 function fail(line: number, key: string, why: string): never {
   throw new TunConfigError('ERR_WG_CONFIG', `line ${line}: ${key}: ${why}`);
 }
@@ -65,7 +89,8 @@ function integer(line: number, key: string, value: string, min: number, max: num
     : /^\d+$/.test(value)
       ? Number(value)
       : Number.NaN;
-  if (!Number.isInteger(n) || n < min || n > max) fail(line, key, `'${value}' is not an integer in ${min}..${max}`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    fail(line, key, `${showValue(value)} is not an integer in ${min}..${max}`);
   return n;
 }
 
@@ -74,10 +99,12 @@ export function parseWgEndpoint(value: string, line = 0, key = 'Endpoint'): WgQu
   const bracketed = /^\[([^\]]+)\]:(\d+)$/.exec(value);
   const plain = /^([^:[\]]+):(\d+)$/.exec(value);
   const match = bracketed ?? plain;
-  if (!match) fail(line, key, `'${value}' is not host:port (IPv6 in brackets: [fd00::1]:51820)`);
+  if (!match) fail(line, key, `${showValue(value)} is not host:port (IPv6 in brackets: [fd00::1]:51820)`);
   const host = match[1] as string;
-  if (bracketed && isIP(host) !== 6) fail(line, key, `'${host}' in brackets is not an IPv6 address`);
-  if (!bracketed && !/^[A-Za-z0-9.-]+$/.test(host)) fail(line, key, `'${host}' is not an IPv4 address or a DNS name`);
+  if (bracketed && isIP(host) !== 6) fail(line, key, `${showValue(host)} in brackets is not an IPv6 address`);
+  // DNS labels are at most 63 characters, so no key (44 base64 characters with '=', or 64 hex) passes.
+  if (!bracketed && !/^[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})*\.?$/.test(host))
+    fail(line, key, `${showValue(host)} is not an IPv4 address or a DNS name`);
   return { host, port: integer(line, key, match[2] as string, 1, 65535) };
 }
 
@@ -94,14 +121,16 @@ export function parseWgQuick(text: string): WgQuickConfig {
     postDown: [],
   };
   const peers: WgQuickPeer[] = [];
-  let peer: (Partial<WgQuickPeer> & { allowedIps: string[]; line: number }) | undefined;
+  let peer: (Partial<WgQuickPeer> & { allowedIps: string[]; line: number; publicKeyLine?: number }) | undefined;
   let sawInterface = false;
 
+  const peerLines: number[] = [];
   const finishPeer = () => {
     if (peer === undefined) return;
     if (peer.publicKey === undefined) fail(peer.line, 'Peer', 'PublicKey is required');
-    const { line: _line, ...rest } = peer;
+    const { line: _line, publicKeyLine, ...rest } = peer;
     peers.push(rest as WgQuickPeer);
+    peerLines.push(publicKeyLine ?? peer.line);
     peer = undefined;
   };
 
@@ -121,16 +150,47 @@ export function parseWgQuick(text: string): WgQuickConfig {
         section = 'peer';
         peer = { allowedIps: [], line };
       } else {
-        fail(line, content, 'unknown section (expected [Interface] or [Peer])');
+        fail(line, showValue(content), 'unknown section (expected [Interface] or [Peer])');
       }
       return;
     }
+    // A key name, then '='. Anything else ("PrivateKey <key>", where the key's own trailing '='
+    // is the only one; a bare key on its own line) is reported by line and known name only.
     const eq = content.indexOf('=');
-    if (eq < 0) fail(line, content.slice(0, 20), 'expected Key = Value');
-    const key = content.slice(0, eq).trim();
+    const rawKey = eq < 0 ? '' : content.slice(0, eq).trim();
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(rawKey)) {
+      const name = leadingKeyName(content, ALL_KEYS);
+      if (name !== undefined)
+        fail(line, name, `expected '${name} = value' (this line is not; its content is not shown)`);
+      throw new TunConfigError(
+        'ERR_WG_CONFIG',
+        `line ${line}: expected 'Key = value' (this line is not; its content is not shown: it may hold a key)`,
+      );
+    }
     const value = content.slice(eq + 1).trim();
-    const k = key.toLowerCase();
-    if (section === undefined) fail(line, key, 'appears before any [Interface] or [Peer] section');
+    const k = rawKey.toLowerCase();
+    const known = ALL_KEYS.find((name) => name.toLowerCase() === k);
+    // Only a known name is echoed as is: the text before '=' may be a key (a bare base64 key ends in '=').
+    const key = known ?? rawKey;
+    const unknown = (where: '[Interface]' | '[Peer]', names: readonly string[]): never => {
+      if (known !== undefined)
+        fail(line, key, `belongs in ${where === '[Peer]' ? '[Interface]' : '[Peer]'}, not in ${where}`);
+      const { name, meant } = showKeyName(rawKey, names);
+      if (name !== undefined) fail(line, `'${name}'`, `unknown key in ${where} (did you mean ${meant}?)`);
+      throw new TunConfigError(
+        'ERR_WG_CONFIG',
+        `line ${line}: unknown key in ${where} (its name is not shown: it may be part of a key; ${where} takes ${names.join(', ')})`,
+      );
+    };
+    if (section === undefined) {
+      const name = known ?? showKeyName(rawKey, ALL_KEYS).name;
+      if (name === undefined)
+        throw new TunConfigError(
+          'ERR_WG_CONFIG',
+          `line ${line}: a key (its name is not shown: it may be part of a key) appears before any [Interface] or [Peer] section`,
+        );
+      fail(line, name, 'appears before any [Interface] or [Peer] section');
+    }
     if (section === 'interface') {
       switch (k) {
         case 'privatekey':
@@ -144,7 +204,7 @@ export function parseWgQuick(text: string): WgQuickConfig {
             try {
               parseCidr(a);
             } catch {
-              fail(line, key, `'${a}' is not an address with a prefix (10.0.0.2/24, fd00::2/64)`);
+              fail(line, key, `${showValue(a)} is not an address with a prefix (10.0.0.2/24, fd00::2/64)`);
             }
             iface.addresses.push(a);
           }
@@ -153,13 +213,18 @@ export function parseWgQuick(text: string): WgQuickConfig {
           iface.mtu = integer(line, key, value, 68, 65535);
           break;
         case 'dns':
-          iface.dns.push(...list(value));
+          for (const d of list(value)) {
+            if (isIP(d) === 0 && !DOMAIN.test(d))
+              fail(line, key, `${showValue(d)} is not an IP address or a search domain`);
+            iface.dns.push(d);
+          }
           break;
         case 'fwmark':
           iface.fwmark = value.toLowerCase() === 'off' ? 0 : integer(line, key, value, 0, 2 ** 32 - 1);
           break;
         case 'table':
-          if (!/^(off|auto|\d+)$/i.test(value)) fail(line, key, `'${value}' is not off, auto or a table number`);
+          if (!/^(off|auto|\d+)$/i.test(value))
+            fail(line, key, `${showValue(value)} is not off, auto or a table number`);
           iface.table = value.toLowerCase();
           break;
         case 'preup':
@@ -175,10 +240,11 @@ export function parseWgQuick(text: string): WgQuickConfig {
           iface.postDown.push(value);
           break;
         case 'saveconfig':
+          if (!/^(true|false)$/i.test(value)) fail(line, key, `${showValue(value)} is not true or false`);
           iface.saveConfig = value.toLowerCase() === 'true';
           break;
         default:
-          fail(line, key, 'unknown key in [Interface]');
+          unknown('[Interface]', INTERFACE_KEYS);
       }
       return;
     }
@@ -186,6 +252,7 @@ export function parseWgQuick(text: string): WgQuickConfig {
     switch (k) {
       case 'publickey':
         p.publicKey = parseKey(value, `line ${line}: PublicKey`);
+        p.publicKeyLine = line;
         break;
       case 'presharedkey':
         p.presharedKey = parseKey(value, `line ${line}: PresharedKey`);
@@ -195,7 +262,7 @@ export function parseWgQuick(text: string): WgQuickConfig {
           try {
             parseCidr(a);
           } catch {
-            fail(line, key, `'${a}' is not a CIDR (10.0.0.0/24, ::/0)`);
+            fail(line, key, `${showValue(a)} is not a CIDR (10.0.0.0/24, ::/0)`);
           }
           p.allowedIps.push(a);
         }
@@ -207,13 +274,36 @@ export function parseWgQuick(text: string): WgQuickConfig {
         p.persistentKeepalive = value.toLowerCase() === 'off' ? 0 : integer(line, key, value, 0, 65535);
         break;
       default:
-        fail(line, key, 'unknown key in [Peer]');
+        unknown('[Peer]', PEER_KEYS);
     }
   });
   finishPeer();
   if (!sawInterface) fail(0, '[Interface]', 'the file has no [Interface] section');
   if (privateKey === undefined) fail(0, 'PrivateKey', 'the [Interface] section needs a PrivateKey');
+  refuseSecretsAsPublicKeys(privateKey, peers, peerLines);
   return { interface: { ...iface, privateKey }, peers };
+}
+
+/**
+ * A PublicKey is shown (wg show, --print-config); a secret key pasted into that field would be
+ * too. So a PublicKey equal to the PrivateKey or to a PresharedKey of the file is refused, and so
+ * is our own public key (a peer cannot be this interface). Neither key is quoted.
+ */
+function refuseSecretsAsPublicKeys(privateKey: Uint8Array, peers: WgQuickPeer[], lines: number[]): void {
+  const hex = (key: Uint8Array) => Buffer.from(key).toString('hex');
+  const secrets = new Set([hex(privateKey), ...peers.flatMap((p) => (p.presharedKey ? [hex(p.presharedKey)] : []))]);
+  const own = hex(publicKeyFrom(privateKey));
+  peers.forEach((peer, i) => {
+    const key = hex(peer.publicKey);
+    const line = lines[i] as number;
+    if (secrets.has(key))
+      fail(
+        line,
+        'PublicKey',
+        "is a secret key of this file (the PrivateKey or a PresharedKey): use the peer's public key ('wg pubkey')",
+      );
+    if (key === own) fail(line, 'PublicKey', "is this interface's own public key: use the peer's");
+  });
 }
 
 /** Refuses PreUp/PostUp/PreDown/PostDown and SaveConfig: tunkit runs no shell hooks. */
@@ -252,6 +342,7 @@ export async function resolveEndpoints(
       } catch (error) {
         throw new TunConfigError(
           'ERR_WG_CONFIG',
+          // The host is quoted: parseWgEndpoint took it only as a DNS name, which no key can be.
           `cannot resolve Endpoint host '${peer.endpoint.host}': ${(error as Error).message}`,
           {
             cause: error,
