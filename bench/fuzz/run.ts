@@ -4,6 +4,7 @@
 // Run: node --import tsx bench/fuzz/run.ts [--inputs 1000000]
 import { parseArgs } from 'node:util';
 import { fuzzEngine } from '@tunkit/wireguard/testing';
+import { calibrationLine } from '../lib/calibration.js';
 
 const { values } = parseArgs({ options: { inputs: { type: 'string', default: '1000000' } } });
 const started = performance.now();
@@ -13,3 +14,4 @@ console.log(
 );
 console.log('inputs by kind:', result.kinds, `under load: ${result.underLoad}`);
 console.log('drop reasons:', result.reasons);
+console.log(calibrationLine());

@@ -3,19 +3,21 @@
 // is measured the same way, one after another, in one invocation (so ratios compare like with like).
 
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 // @ts-expect-error: plain ESM module without types, shared with the demo and the app tests.
 import { waitFor } from '../../scripts/lab/topology.mjs';
 // @ts-expect-error: plain ESM module without types, shared with the demo and the app tests.
 import { startDaemon, tunnelConfigs, writeConfigs } from '../../scripts/lab/tunnel.mjs';
+import { IFF_VNET_HDR, upstreamWireguardGo } from '../lib/upstream-wireguard-go.js';
 
 export interface Lab {
   id: string;
   ns: { client: string; gateway: string; server: string };
   addresses: Record<string, string>;
   exec(where: string, command: string, args?: string[]): string;
+  onDestroy?(step: () => void): void;
   spawn(where: string, command: string, args?: string[], options?: object): import('node:child_process').ChildProcess;
   destroy(): void;
 }
@@ -122,64 +124,92 @@ export function tunkitPair(
   };
 }
 
-/** Debian's wireguard-go on both ends (client and gateway), configured with wg from wireguard-tools. */
-export const wireguardGo: Contender = {
-  name: 'wireguard-go ↔ wireguard-go',
-  async setup(lab) {
-    const client = wgKeyPair();
-    const gateway = wgKeyPair();
-    const dir = mkdtempSync(join(tmpdir(), 'tunkit-bench-'));
-    const keyFile = (name: string, key: string) => {
-      const path = join(dir, name);
-      writeFileSync(path, `${key}\n`, { mode: 0o600 });
-      return path;
-    };
-    // The UAPI socket path (/var/run/wireguard/NAME.sock) is shared across namespaces: unique names.
-    const names = { client: `wgc${lab.id}`.slice(0, 15), gateway: `wgg${lab.id}`.slice(0, 15) };
-    const pids: DaemonProcess[] = [];
-    for (const side of ['client', 'gateway'] as const) {
-      const child = lab.spawn(side, 'wireguard-go', ['-f', names[side]], {
-        env: { ...process.env, WG_PROCESS_FOREGROUND: '1', LOG_LEVEL: 'error' },
+/**
+ * wireguard-go on both ends (client and gateway), configured with wg from wireguard-tools: `binary`
+ * is Debian's (`wireguard-go` on PATH, the 2022 release without offloads) or upstream's. `tag`
+ * keeps the interface and UAPI socket names apart. After setup, `offloads` says whether the
+ * interfaces carry virtio-net headers (IFF_VNET_HDR in tun_flags: upstream's GSO/GRO are on).
+ */
+export function wireguardGoPair(name: string, binary: string, tag: string): Contender & { offloads?: boolean } {
+  const contender: Contender & { offloads?: boolean } = {
+    name,
+    async setup(lab) {
+      const client = wgKeyPair();
+      const gateway = wgKeyPair();
+      const dir = mkdtempSync(join(tmpdir(), 'tunkit-bench-'));
+      const keyFile = (file: string, key: string) => {
+        const path = join(dir, file);
+        writeFileSync(path, `${key}\n`, { mode: 0o600 });
+        return path;
+      };
+      // The UAPI socket path (/var/run/wireguard/NAME.sock) is shared across namespaces: unique names.
+      const names = { client: `${tag}c${lab.id}`.slice(0, 15), gateway: `${tag}g${lab.id}`.slice(0, 15) };
+      lab.onDestroy?.(() => {
+        rmSync(dir, { recursive: true, force: true });
+        // wireguard-go killed with the lab leaves its UAPI socket behind.
+        for (const n of Object.values(names)) rmSync(`/var/run/wireguard/${n}.sock`, { force: true });
       });
-      pids.push({ role: side, pid: child.pid as number });
-      await waitFor(`${names[side]} UAPI socket`, () => {
-        try {
-          lab.exec(side, 'wg', ['show', names[side]]);
-          return true;
-        } catch {
-          return false;
-        }
-      });
-    }
-    lab.exec('gateway', 'wg', [
-      'set',
-      names.gateway,
-      'listen-port',
-      '51820',
-      'private-key',
-      keyFile('gateway.key', gateway.privateKey),
-      'peer',
-      client.publicKey,
-      'allowed-ips',
-      '10.99.0.2/32',
-    ]);
-    lab.exec('client', 'wg', [
-      'set',
-      names.client,
-      'private-key',
-      keyFile('client.key', client.privateKey),
-      'peer',
-      gateway.publicKey,
-      'endpoint',
-      `${lab.addresses.gatewayClientSide}:51820`,
-      'allowed-ips',
-      '10.99.0.0/24,10.88.2.0/24',
-    ]);
-    lab.exec('gateway', 'ip', ['addr', 'add', '10.99.0.1/24', 'dev', names.gateway]);
-    lab.exec('gateway', 'ip', ['link', 'set', names.gateway, 'up']);
-    lab.exec('client', 'ip', ['addr', 'add', '10.99.0.2/24', 'dev', names.client]);
-    lab.exec('client', 'ip', ['link', 'set', names.client, 'up']);
-    lab.exec('client', 'ip', ['route', 'add', '10.88.2.0/24', 'dev', names.client]);
-    return pids;
-  },
-};
+      const pids: DaemonProcess[] = [];
+      for (const side of ['client', 'gateway'] as const) {
+        const child = lab.spawn(side, binary, ['-f', names[side]], {
+          env: { ...process.env, WG_PROCESS_FOREGROUND: '1', LOG_LEVEL: 'error' },
+        });
+        pids.push({ role: side, pid: child.pid as number });
+        await waitFor(`${names[side]} UAPI socket`, () => {
+          try {
+            lab.exec(side, 'wg', ['show', names[side]]);
+            return true;
+          } catch {
+            return false;
+          }
+        });
+      }
+      lab.exec('gateway', 'wg', [
+        'set',
+        names.gateway,
+        'listen-port',
+        '51820',
+        'private-key',
+        keyFile('gateway.key', gateway.privateKey),
+        'peer',
+        client.publicKey,
+        'allowed-ips',
+        '10.99.0.2/32',
+      ]);
+      lab.exec('client', 'wg', [
+        'set',
+        names.client,
+        'private-key',
+        keyFile('client.key', client.privateKey),
+        'peer',
+        gateway.publicKey,
+        'endpoint',
+        `${lab.addresses.gatewayClientSide}:51820`,
+        'allowed-ips',
+        '10.99.0.0/24,10.88.2.0/24',
+      ]);
+      lab.exec('gateway', 'ip', ['addr', 'add', '10.99.0.1/24', 'dev', names.gateway]);
+      lab.exec('gateway', 'ip', ['link', 'set', names.gateway, 'up']);
+      lab.exec('client', 'ip', ['addr', 'add', '10.99.0.2/24', 'dev', names.client]);
+      lab.exec('client', 'ip', ['link', 'set', names.client, 'up']);
+      lab.exec('client', 'ip', ['route', 'add', '10.88.2.0/24', 'dev', names.client]);
+      // /proc/PID/fdinfo of a TUN fd names the interface only ("iff:"); its flags are in sysfs.
+      contender.offloads = (['client', 'gateway'] as const).every(
+        (side) =>
+          (Number(lab.exec(side, 'cat', [`/sys/class/net/${names[side]}/tun_flags`]).trim()) & IFF_VNET_HDR) !== 0,
+      );
+      return pids;
+    },
+  };
+  return contender;
+}
+
+/** Debian's wireguard-go (the 2022 release, no offloads). */
+export const wireguardGo = wireguardGoPair('wireguard-go ↔ wireguard-go (Debian)', 'wireguard-go', 'wg');
+
+/** Upstream wireguard-go with its offloads, or why it cannot run here. */
+export function upstreamWireguardGoPair(): (Contender & { offloads?: boolean }) | { skipped: string } {
+  const binary = upstreamWireguardGo();
+  if ('skipped' in binary) return binary;
+  return wireguardGoPair('upstream wireguard-go ↔ upstream wireguard-go', binary.path, 'wu');
+}

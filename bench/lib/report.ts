@@ -1,10 +1,12 @@
 // Shared benchmark reporting: medians over repeated runs, a markdown table on stdout, and a
-// JSON file in bench/results/ with the machine facts needed to compare runs.
+// JSON file in bench/results/ with the machine facts needed to compare runs, the calibration line
+// (calibration.ts) among them: writeResults prints it under the table and stores it.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { calibrate, calibrationLine } from './calibration.js';
 
 export const RESULTS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
 
@@ -34,8 +36,14 @@ function formatNumber(v: number): string {
   return v.toFixed(2);
 }
 
-/** Writes `bench/results/<name>-<timestamp>.json` and returns its path. */
+/**
+ * Writes `bench/results/<name>-<timestamp>.json` with the machine facts and the calibration, prints
+ * the calibration line (measured now unless the bench called calibrate() before its runs, as one
+ * that keeps processes busy in the background must), and returns the path.
+ */
 export function writeResults(name: string, data: unknown): string {
+  const calibration = calibrate();
+  console.log(`\n${calibrationLine(calibration)}`);
   mkdirSync(RESULTS_DIR, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const path = join(RESULTS_DIR, `${name}-${stamp}.json`);
@@ -45,6 +53,7 @@ export function writeResults(name: string, data: unknown): string {
     cpuModel: cpus()[0]?.model,
     totalMemory: totalmem(),
     loadavg: loadavg(),
+    calibration,
   };
   writeFileSync(
     path,
