@@ -69,6 +69,27 @@ export const startDaemon: (
   options?: { env?: NodeJS.ProcessEnv; echo?: boolean },
 ) => Daemon = tunnel.startDaemon;
 
+/**
+ * tunkit-gateway in the gateway namespace, then tunkit-headless in the client namespace, each
+ * with its config file and extra options, resolved once both logged "up"; `stop()` ends both
+ * with SIGTERM, the client first.
+ */
+export async function startGatewayAndClient(
+  lab: Lab,
+  configs: { gateway: string; client: string },
+  args: { gateway?: string[]; client?: string[] } = {},
+): Promise<{ gateway: Daemon; client: Daemon; stop(): Promise<void> }> {
+  const gateway = startDaemon(lab, 'gateway', 'gateway', configs.gateway, args.gateway);
+  await gateway.waitForLog('gateway up');
+  const client = startDaemon(lab, 'client', 'headless', configs.client, args.client);
+  await client.waitForLog('headless up');
+  const stop = async () => {
+    await client.stop('SIGTERM');
+    await gateway.stop('SIGTERM');
+  };
+  return { gateway, client, stop };
+}
+
 /** Runs a node script in a namespace and returns its stdout. */
 export function nodeIn(lab: Lab, where: string, script: string, args: string[] = []): string {
   return lab.exec(where, process.execPath, ['--input-type=module', '-e', script, ...args]);

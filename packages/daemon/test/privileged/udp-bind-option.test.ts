@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { privilegedSuite } from '@tunkit/tun-core/testing';
-import { createLab, type Daemon, type Lab, startDaemon, TUNNEL, tunnelConfigs, writeConfigs } from './lab.js';
+import { createLab, type Lab, startGatewayAndClient, TUNNEL, tunnelConfigs, writeConfigs } from './lab.js';
 
 const { skip } = privilegedSuite('tunkit daemons with --udp-bind dgram and native');
 const id = process.pid % 10000;
@@ -11,30 +11,30 @@ const names = { gateway: `tkbg${id}`, client: `tkbc${id}` };
 
 describe('--udp-bind', { skip }, () => {
   let lab: Lab;
-  let gateway: Daemon;
-  let client: Daemon;
+  let daemons: Awaited<ReturnType<typeof startGatewayAndClient>> | undefined;
 
   before(async () => {
     lab = createLab();
     const keys = tunnelConfigs({ keepalive: 1 });
     const files = writeConfigs({ [names.gateway]: keys.gatewayText, [names.client]: keys.clientText }, lab);
-    gateway = startDaemon(lab, 'gateway', 'gateway', files.paths[names.gateway] as string, ['--udp-bind', 'dgram']);
-    await gateway.waitForLog('gateway up');
-    client = startDaemon(lab, 'client', 'headless', files.paths[names.client] as string);
-    await client.waitForLog('headless up');
+    daemons = await startGatewayAndClient(
+      lab,
+      { gateway: files.paths[names.gateway] as string, client: files.paths[names.client] as string },
+      { gateway: ['--udp-bind', 'dgram'] },
+    );
   });
 
   after(async () => {
-    await client?.stop('SIGTERM');
-    await gateway?.stop('SIGTERM');
+    await daemons?.stop();
     lab?.destroy();
   });
 
   it('runs the backend asked for, says so, and the two backends talk', async () => {
-    const up = (daemon: Daemon, role: string) => daemon.logs.find((l) => l.msg === `${role} up`);
-    assert.equal(up(gateway, 'gateway')?.udpBind, 'dgram');
-    assert.equal(up(gateway, 'gateway')?.udpBindFallback, undefined, 'dgram was asked for: no fallback to explain');
-    assert.equal(up(client, 'headless')?.udpBind, 'native');
+    const { gateway, client } = daemons as NonNullable<typeof daemons>;
+    const gatewayUp = gateway.logs.find((l) => l.msg === 'gateway up');
+    assert.equal(gatewayUp?.udpBind, 'dgram');
+    assert.equal(gatewayUp?.udpBindFallback, undefined, 'dgram was asked for: no fallback to explain');
+    assert.equal(client.logs.find((l) => l.msg === 'headless up')?.udpBind, 'native');
     await client.waitForLog('handshake completed');
     assert.match(lab.exec('client', 'ping', ['-c', '3', '-i', '0.2', '-W', '2', TUNNEL.gateway]), / 0% packet loss/);
     assert.match(lab.exec('gateway', 'ping', ['-c', '3', '-i', '0.2', '-W', '2', TUNNEL.client]), / 0% packet loss/);
