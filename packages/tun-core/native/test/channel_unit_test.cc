@@ -3,6 +3,8 @@
 #include <tunkit/batch_channel.hh>
 #include <tunkit/device_end.hh>
 #include <tunkit/errno_name.hh>
+
+#include "check.hh"
 #include <tunkit/os_error.hh>
 
 #include <atomic>
@@ -16,18 +18,6 @@
 using namespace tunkit;
 
 namespace {
-
-int failures = 0;
-int checks = 0;
-
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    ++checks;                                                                  \
-    if (!(cond)) {                                                             \
-      ++failures;                                                              \
-      std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-    }                                                                          \
-  } while (0)
 
 struct Batch {
   std::vector<uint8_t> buffer;
@@ -241,6 +231,5 @@ int main() {
   testRingDiscardAll();
   testErrnoName();
   testDeviceEndKeepsTheFirst();
-  std::printf("channel_unit: %d checks, %d failed\n", checks, failures);
-  return failures == 0 ? 0 : 1;
+  return tunkit::testing::checkSummary("channel_unit");
 }

@@ -11,6 +11,8 @@
 
 #include <tunkit/batch_channel.hh>
 
+#include "check.hh"
+
 #include "../adapter.hh"
 #include "../fake/fake_table.hh"
 #include "../fake/fake_wintun.hh"
@@ -21,18 +23,6 @@ using namespace tunkit;
 using namespace tunkit::windows_tun;
 
 namespace {
-
-int failures = 0;
-int checks = 0;
-
-#define CHECK(cond)                                                                  \
-  do {                                                                               \
-    ++checks;                                                                        \
-    if (!(cond)) {                                                                   \
-      ++failures;                                                                    \
-      std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-    }                                                                                \
-  } while (0)
 
 std::vector<uint8_t> packet(uint32_t seq, uint32_t size = 100) {
   std::vector<uint8_t> p(size, 0);
@@ -231,10 +221,5 @@ int main() {
   testSendOverflowQueueAndRecovery();
   testAdapterRemovedEndsTheDevice();
   testSendEofEndsTheDevice();
-  if (failures > 0) {
-    std::fprintf(stderr, "wintun_thread_test: %d of %d checks failed\n", failures, checks);
-    return 1;
-  }
-  std::printf("wintun_thread_test: %d checks passed\n", checks);
-  return 0;
+  return tunkit::testing::checkSummary("wintun_thread_test");
 }

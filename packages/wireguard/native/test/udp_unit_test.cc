@@ -13,6 +13,8 @@
 
 #include <tunkit/os_error.hh>
 
+#include "check.hh"
+
 #include "../linux/gro_split.hh"
 #include "../linux/gso_runs.hh"
 #include "../linux/udp_address.hh"
@@ -22,18 +24,6 @@ using namespace tunkit;
 using namespace tunkit::wireguard;
 
 namespace {
-
-int failures = 0;
-int checks = 0;
-
-#define CHECK(cond)                                                                  \
-  do {                                                                               \
-    ++checks;                                                                        \
-    if (!(cond)) {                                                                   \
-      ++failures;                                                                    \
-      std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-    }                                                                                \
-  } while (0)
 
 const uint8_t kLoopback4[4] = {127, 0, 0, 1};
 const uint8_t kLoopback6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
@@ -435,6 +425,5 @@ int main() {
   testGroMessage();
   testSocketOnLoopback();
   testSocketRefusesOtherFamily();
-  std::printf("udp_unit: %d checks, %d failed\n", checks, failures);
-  return failures == 0 ? 0 : 1;
+  return tunkit::testing::checkSummary("udp_unit");
 }
