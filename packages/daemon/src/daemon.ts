@@ -1,32 +1,21 @@
-// The daemon's life: options and config → Tun (the platform's, loaded at run time) + UDP Bind +
-// WireGuard Device → host routes, rules, forwarding, DNS → UAPI socket and metrics → running
-// until SIGINT/SIGTERM → undo everything, close, exit 0 within 2 s.
+// The daemon's life: options and config → start() acquires the Tun, the UDP socket, the WireGuard
+// Device, the host's routes, rules, forwarding and DNS, the UAPI socket and metrics, in order, on
+// one ResourceStack → running until a stop reason (a signal, the device ending by itself, an
+// uncaught exception; see lifecycle.ts) → the stack unwinds → exit 0 (asked to stop) or 1, within
+// 2 s. A start that fails part-way unwinds the same stack, prints one line and exits 1.
 
-import { type LoadPlatformTunOptions, loadPlatformTun, type Tun, type TunPlatform } from '@tunkit/tun-core';
-import {
-  DEFAULT_UAPI_DIR,
-  Device,
-  defaultAead,
-  nativeBindUnavailable,
-  openBind,
-  type UapiHandler,
-  UapiServer,
-  type WgQuickConfig,
-} from '@tunkit/wireguard';
+import { type LoadPlatformTunOptions, loadPlatformTun } from '@tunkit/tun-core';
+import { hostApi, undoLeftovers } from './cleanup.js';
 import { helpText, parseCommandLine, type Role } from './cli.js';
 import { readConfigFile } from './config-file.js';
-import { applyDns } from './host/dns.js';
-import { ignoring, isLinuxHostApi, type LinuxHostApi } from './host/linux-api.js';
-import { addMasquerade, enableForwarding } from './host/linux-forwarding.js';
-import { chooseSlot, type InstalledRoutes, installRoutes, planRoutes } from './host/linux-routing.js';
-import { describeChange, undoLinuxChange } from './host/linux-undo.js';
-import { Journal, tablesInUse } from './journal.js';
+import { Journal } from './journal.js';
+import { describe, exitCodeOf, Lifecycle, type StopReason } from './lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
-import { MetricsServer, renderMetrics } from './metrics.js';
 import { printableConfig } from './print-config.js';
+import { ResourceStack, StartCancelled } from './resource-stack.js';
 import { type DaemonSettings, nameFromConfigPath, resolveSettings } from './settings.js';
-import { StartupError, startupErrorLine, uapiStartupError } from './startup-error.js';
-import { watchHandshakes } from './watcher.js';
+import { start } from './start.js';
+import { StartupError, startupErrorLine } from './startup-error.js';
 
 export interface MainOptions {
   role: Role;
@@ -41,11 +30,14 @@ export interface MainOptions {
   err?: (line: string) => void;
 }
 
-/** See TimerSettings.unansweredDataTimeout: REKEY_TIMEOUT for the client role. */
-const CLIENT_UNANSWERED_DATA_MS = 5_000;
-
-/** Milliseconds a shutdown may take before the process exits anyway. */
+/** Milliseconds a stop (releasing everything) may take before the process exits anyway. */
 const SHUTDOWN_DEADLINE_MS = 1800;
+/**
+ * Milliseconds the process may live on after main() resolved. Everything was released by then,
+ * so nothing should keep it alive; if something does (a bug), the process still exits, and logs
+ * what was left open.
+ */
+const EXIT_GRACE_MS = 150;
 
 /** Runs the daemon to completion; resolves the process exit code. */
 export async function main(options: MainOptions): Promise<number> {
@@ -90,215 +82,87 @@ export async function main(options: MainOptions): Promise<number> {
       return 0;
     }
     const log = createLogger({ level: settings.logLevel, format: settings.logFormat, name: program });
-    const running = await start(settings, options, log);
-    return await running.done;
+    return await run(settings, options, log, (error) => err(startupErrorLine(program, error)));
   } catch (error) {
     err(startupErrorLine(program, error));
     return 1;
   }
 }
 
-function hostApi(platform: TunPlatform): LinuxHostApi | undefined {
-  return isLinuxHostApi(platform) ? platform : undefined;
-}
-
 /**
- * Undoes the host changes a previous run of `name` left in `journal` (it did not exit cleanly).
- * Works on the caller's Journal object, so what it records next holds only the new changes.
+ * Starts the daemon and runs it until a stop reason; then releases everything it acquired and
+ * resolves the exit code. `startFailed` prints the one line of a start that failed.
  */
-async function undoLeftovers(
-  journal: Journal,
-  name: string,
-  api: LinuxHostApi | undefined,
-  say: (line: string) => void,
-): Promise<string> {
-  if (!api) throw new StartupError('--cleanup of host changes is implemented for Linux only');
-  const count = journal.pending.length;
-  await journal.undoAll(
-    (change) => {
-      undoLinuxChange(api, change);
-      say(`removed ${describeChange(change)}`);
-    },
-    (change, error) => say(`could not undo ${describeChange(change)}: ${(error as Error).message}`),
-  );
-  return `cleaned up ${count} change(s) left by ${name}`;
-}
-
-interface Running {
-  done: Promise<number>;
-}
-
-function addPeers(device: Device, config: WgQuickConfig): void {
-  for (const peer of config.peers) {
-    device.addPeer(
-      {
-        publicKey: peer.publicKey,
-        presharedKey: peer.presharedKey,
-        endpoint: peer.endpoint ? { address: peer.endpoint.host, port: peer.endpoint.port } : undefined,
-        persistentKeepalive: peer.persistentKeepalive,
-      },
-      peer.allowedIps,
-    );
-  }
-}
-
-async function start(settings: DaemonSettings, options: MainOptions, log: Logger): Promise<Running> {
-  const platform = await loadPlatformTun({ importer: options.importer });
-  const api = hostApi(platform);
-  const journal = Journal.open(settings.name);
-  if (journal.ownerAlive()) {
-    throw new StartupError(
-      `tunkit process ${journal.ownerPid} already runs interface ${settings.name}: stop it first, or pick another --name`,
-    );
-  }
-  if (journal.pending.length > 0) {
-    log.warn({ journal: journal.path }, 'a previous run did not exit cleanly: undoing what it left');
-    if (api) log.warn(await undoLeftovers(journal, settings.name, api, (line) => log.warn(line)));
-  }
-  const undo: (() => void | Promise<void>)[] = []; // run in reverse on the way out
-  const stopHost = async () => {
-    for (const step of undo.reverse()) await step();
-    if (api) {
-      await journal.undoAll(
-        (change) => undoLinuxChange(api, change),
-        (change, error) => log.error({ error: (error as Error).message }, `could not undo ${describeChange(change)}`),
-      );
-    }
-  };
-  let tun: Tun | undefined;
-  let device: Device | undefined;
+async function run(
+  settings: DaemonSettings,
+  options: MainOptions,
+  log: Logger,
+  startFailed: (error: unknown) => void,
+): Promise<number> {
+  const lifecycle = new Lifecycle(log);
+  const stack = new ResourceStack(lifecycle.cancel.signal);
+  let code: number;
   try {
-    const config = settings.config;
-    tun = await platform.openTun({
-      name: settings.name,
-      mtu: settings.mtu,
-      addresses: config.interface.addresses,
-      ...(process.platform === 'linux' ? { queues: settings.tunQueues, offload: settings.offload } : {}),
+    await start(settings, {
+      log,
+      stack,
+      importer: options.importer,
+      onDeviceEnded: (error) => lifecycle.stop({ kind: 'device-ended', error }),
     });
-    // --udp-bind native (the default) is the native Linux bind where it runs, else node:dgram.
-    const openUdp = (port: number) => openBind({ port, backend: settings.udpBind });
-    let bind = await openUdp(settings.listenPort);
-    let routes: InstalledRoutes | undefined;
-    device = new Device({
-      tun,
-      bind,
-      privateKey: config.interface.privateKey,
-      allowPeerToPeer: settings.role === 'headless' || settings.allowPeerToPeer,
-      // A client finds a restarted or moved gateway after 5 s of unanswered data, not 15 s.
-      ...(settings.role === 'headless' ? { timers: { unansweredDataTimeout: CLIENT_UNANSWERED_DATA_MS } } : {}),
-      // `wg set <name> listen-port N`: the source-port rule that keeps the encrypted UDP out of the
-      // tunnel covers N before the socket moves there, and leaves the old port once it is closed.
-      rebind: async (port, adopt) => {
-        routes?.useUdpPorts([bind.port, port]);
-        try {
-          const next = await openUdp(port);
-          await adopt(next);
-          bind = next;
-        } finally {
-          routes?.useUdpPorts([bind.port]);
-        }
-      },
-    });
-    addPeers(device, config);
-    const plan = planRoutes(config);
-    if (api) {
-      const name = tun.name;
-      const slot = plan.table === 'own' && plan.routes.length > 0 ? chooseSlot(tablesInUse(settings.name)) : 0;
-      const installed = installRoutes(api, name, plan, device.listenPort, slot, journal, log);
-      routes = installed;
-      undo.push(installed.remove, () => {
-        for (const address of config.interface.addresses)
-          ignoring(['EADDRNOTAVAIL', 'ENODEV'], () => api.removeAddress(name, address));
-      });
-      if (settings.forward) enableForwarding(journal);
-      if (settings.masquerade) addMasquerade(name, settings.masquerade, journal);
-      applyDns(name, config.interface.dns, journal, log);
-    } else if (plan.routes.length > 0 || settings.forward || settings.masquerade) {
-      throw new StartupError(
-        `routes, forwarding and masquerade are implemented for Linux only (platform ${process.platform})`,
-      );
+    const reason = await lifecycle.stopped;
+    logStop(log, settings, reason);
+    code = exitCodeOf(reason);
+  } catch (error) {
+    if (error instanceof StartCancelled && lifecycle.stopping) {
+      const reason = await lifecycle.stopped;
+      logStop(log, settings, reason, 'before it was up');
+      code = exitCodeOf(reason);
+    } else {
+      startFailed(error);
+      code = 1;
     }
-    device.start();
-    const running = device;
-    const uapi = settings.uapi ? await listenUapi(tun.name, running.uapiHandler) : undefined;
-    const openedTun = tun;
-    const metrics = settings.metricsListen
-      ? await MetricsServer.listen(settings.metricsListen.host, settings.metricsListen.port, (lag) =>
-          renderMetrics(running, openedTun, lag),
-        )
-      : undefined;
-    const watcher = watchHandshakes(running, openedTun, log);
-    // The signal handlers go in before "up" is logged: whoever waits for that line (a test, the
-    // demo, a supervisor) may send SIGTERM at once, and it must find them.
-    const done = waitForSignal(log, async () => {
-      clearInterval(watcher);
-      await uapi?.close();
-      await metrics?.close();
-      await stopHost();
-      await running.close();
-    });
-    log.info(
-      {
-        interface: tun.name,
-        listenPort: running.listenPort,
-        peers: config.peers.length,
-        queues: settings.tunQueues,
-        // Which UDP backend and which AEAD run: a user of the npm package can see that the native
-        // fast paths (the benchmarks' figures) are the ones in use, or that a fallback is.
-        udpBind: bind.backend,
-        ...(bind.backend !== settings.udpBind ? { udpBindFallback: nativeBindUnavailable() } : {}),
-        aead: defaultAead().name,
-        offload: (tun as { offload?: unknown }).offload,
-        uapi: uapi?.path,
-        metrics: metrics ? `http://${metrics.address}/metrics` : undefined,
-      },
-      `${settings.role} up`,
-    );
-    return { done };
-  } catch (error) {
-    await stopHost().catch(() => {});
-    if (device) await device.close();
-    else await tun?.close();
-    throw error;
   }
-}
-
-/** The UAPI socket, or a one-line StartupError saying what to do when it cannot be made. */
-async function listenUapi(name: string, handler: UapiHandler): Promise<UapiServer> {
-  try {
-    return await UapiServer.listen({ name, handler });
-  } catch (error) {
-    throw uapiStartupError(error, DEFAULT_UAPI_DIR, name);
-  }
-}
-
-/** Resolves 0 after SIGINT/SIGTERM and a clean stop; exits the process if the stop overruns. */
-function waitForSignal(log: Logger, stop: () => Promise<void>): Promise<number> {
-  return new Promise((resolve) => {
-    let stopping = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) return;
-      stopping = true;
-      log.info({ signal }, 'stopping');
-      const deadline = setTimeout(() => {
-        log.error(`did not stop within ${SHUTDOWN_DEADLINE_MS} ms; exiting anyway`);
-        process.exit(1);
-      }, SHUTDOWN_DEADLINE_MS);
-      deadline.unref();
-      stop()
-        .then(() => {
-          clearTimeout(deadline);
-          process.off('SIGINT', onSignal);
-          process.off('SIGTERM', onSignal);
-          log.info('stopped');
-          resolve(0);
-        })
-        .catch((error) => {
-          log.error({ error: (error as Error).message }, 'error while stopping');
-          resolve(1);
-        });
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+  const deadline = lifecycle.deadline(SHUTDOWN_DEADLINE_MS, code || 1);
+  await lifecycle.reloadsSettled();
+  await stack.unwind(({ what, error }) => {
+    if (error) log.error({ error: describe(error) }, `could not release the ${what}`);
+    else log.debug(`released the ${what}`);
   });
+  clearTimeout(deadline);
+  lifecycle.dispose();
+  if (code === 0) log.info('stopped');
+  exitSoon(code, log);
+  return code;
+}
+
+/** The one line that says why the daemon stops: info when asked to, error or fatal otherwise. */
+function logStop(log: Logger, settings: DaemonSettings, reason: StopReason, when?: string): void {
+  const suffix = when ? ` ${when}` : '';
+  switch (reason.kind) {
+    case 'signal':
+      log.info({ signal: reason.signal }, `stopping${suffix}`);
+      return;
+    case 'device-ended': {
+      const { errno, syscall } = reason.error as { errno?: string; syscall?: string };
+      log.error(
+        { interface: settings.name, error: reason.error.message, errno, syscall },
+        `the TUN device ended by itself${suffix}: undoing the host changes and exiting`,
+      );
+      return;
+    }
+    case 'fatal':
+      log.fatal(
+        { error: describe(reason.error), stack: (reason.error as Error | undefined)?.stack },
+        `uncaught exception${suffix}: undoing the host changes and exiting`,
+      );
+      return;
+  }
+}
+
+/** Exits with `code` once EXIT_GRACE_MS passed, if anything still keeps the process alive then. */
+function exitSoon(code: number, log: Logger): void {
+  setTimeout(() => {
+    log.warn({ open: process.getActiveResourcesInfo() }, 'still running after the stop: exiting');
+    process.exit(code);
+  }, EXIT_GRACE_MS).unref();
 }

@@ -1,11 +1,14 @@
 // Startup errors: one line each, saying what to do — here the UAPI socket and the journal, which
 // fail without root even when CAP_NET_ADMIN (setcap) lets the TUN open.
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { TunOsError } from '@tunkit/tun-core';
 import { BindPortInUseError } from '@tunkit/wireguard';
 import { Journal } from './journal.js';
-import { StartupError, startupErrorLine, uapiStartupError } from './startup-error.js';
+import { hasNetAdmin, StartupError, startupErrorLine, uapiStartupError } from './startup-error.js';
 
 const nodeError = (code: string, syscall: string, path: string) =>
   Object.assign(new Error(`${code}: permission denied, ${syscall} '${path}'`), { code, errno: -13, syscall, path });
@@ -43,9 +46,47 @@ describe('startup errors', () => {
     assert.equal(startupErrorLine('tunkit-gateway', uapi), `tunkit-gateway: ${uapi.message}`);
   });
 
-  it('still hint at CAP_NET_ADMIN when the TUN itself is refused', () => {
-    const line = startupErrorLine('tunkit-gateway', new TunOsError('EPERM', 'ioctl', 'TUNSETIFF tk0: EPERM'));
+  it('still hint at CAP_NET_ADMIN when the TUN itself is refused, to a process without it', () => {
+    const refused = new TunOsError('EPERM', 'ioctl', 'TUNSETIFF tk0: EPERM');
+    const line = startupErrorLine('tunkit-gateway', refused, false);
     assert.match(line, /run as root, or grant CAP_NET_ADMIN/);
+    // With CAP_NET_ADMIN the kernel refused for another reason (IPv6 disabled on a device, ...).
+    assert.equal(startupErrorLine('tunkit-gateway', refused, true), 'tunkit-gateway: TUNSETIFF tk0: EPERM');
+  });
+
+  it('read CAP_NET_ADMIN from a status file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tunkit-status-'));
+    try {
+      const status = (capEff: string) => {
+        const path = join(dir, 'status');
+        writeFileSync(path, `Name:\tnode\nCapInh:\t0000000000000000\nCapEff:\t${capEff}\nCapBnd:\t000001ffffffffff\n`);
+        return path;
+      };
+      assert.equal(hasNetAdmin(status('0000000000001000')), true);
+      assert.equal(hasNetAdmin(status('000001ffffffffff')), true);
+      assert.equal(hasNetAdmin(status('0000000000000000')), false);
+      assert.equal(hasNetAdmin(status('0000000000002fff')), false);
+      assert.equal(hasNetAdmin(join(dir, 'absent')), undefined);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('say what is in the UAPI socket’s place when it is not a socket, and leave a live socket’s error alone', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tunkit-uapi-'));
+    try {
+      const inUse = new TunOsError('EADDRINUSE', 'bind', `cannot listen on ${dir}/tk0.sock: EADDRINUSE`);
+      assert.equal(uapiStartupError(inUse, dir, 'tk0'), inUse, 'nothing there: passed through');
+      mkdirSync(join(dir, 'tk0.sock'));
+      assert.equal(
+        startupErrorLine('tunkit-gateway', uapiStartupError(inUse, dir, 'tk0')),
+        `tunkit-gateway: cannot create the UAPI socket ${dir}/tk0.sock: a directory is in its place (not a socket, so not tunkit's to remove): remove it, pick another --name, or pass --no-uapi`,
+      );
+      writeFileSync(join(dir, 'tk1.sock'), '');
+      assert.match(String((uapiStartupError(inUse, dir, 'tk1') as Error).message), /a file is in its place/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('turn a journal directory it cannot make into one line naming TUNKIT_STATE_DIR', () => {

@@ -21,6 +21,7 @@ import { cidrNetwork, formatCidr, parseCidr } from '@tunkit/tun-core';
 import type { WgQuickConfig } from '@tunkit/wireguard';
 import type { HostChange, Journal } from '../journal.js';
 import type { Logger } from '../logger.js';
+import { StartupError } from '../startup-error.js';
 import { ignoring, type LinuxHostApi } from './linux-api.js';
 
 /** The tunnel's own table (wg-quick's default too); a second daemon in the namespace takes the next. */
@@ -154,7 +155,7 @@ export function installRoutes(
     ignoring(['EEXIST'], () => api.addRule(rule));
   }
   for (const prefix of plan.routes) {
-    if (ignoring(['EEXIST'], () => api.addRoute(name, prefix, { table })) === undefined) {
+    if (ignoring(['EEXIST'], () => addRouteExplained(api, name, prefix, table)) === undefined) {
       log.debug({ prefix }, 'route already present');
     }
   }
@@ -199,6 +200,22 @@ export function installRoutes(
         ignoring(['ENOENT', 'ESRCH', 'ENODEV'], () => api.removeRoute(name, prefix, { table }));
     },
   };
+}
+
+/**
+ * Adds one route; an IPv6 route the kernel refuses with EACCES (what it answers while IPv6 is
+ * disabled on the device) becomes a StartupError saying so, instead of a hint about privileges.
+ */
+function addRouteExplained(api: LinuxHostApi, name: string, prefix: string, table: number): void {
+  try {
+    api.addRoute(name, prefix, { table });
+  } catch (error) {
+    if ((error as { errno?: string }).errno !== 'EACCES' || !prefix.includes(':')) throw error;
+    throw new StartupError(
+      `the kernel refused the route ${prefix} through ${name} (EACCES), as it does when IPv6 is disabled ` +
+        `on it (sysctl net.ipv6.conf.${name}.disable_ipv6, set from net.ipv6.conf.default): enable IPv6, or remove the IPv6 AllowedIPs`,
+    );
+  }
 }
 
 function stripKind(rule: PolicyRuleChange) {

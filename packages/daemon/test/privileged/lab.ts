@@ -1,6 +1,7 @@
 // Typed access to the lab scripts (scripts/lab/*.mjs, shared with the demo and the benchmarks),
 // plus small network tools run inside the lab's namespaces with node itself.
 import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 // @ts-expect-error: plain ESM module without types
 import * as topology from '../../../../scripts/lab/topology.mjs';
 // @ts-expect-error: plain ESM module without types
@@ -49,6 +50,8 @@ export const tunnelConfigs: (options?: {
   clientKeys?: KeyPair;
   clientAllowedIps?: string[];
   keepalive?: number;
+  gatewayAddress?: string[];
+  clientAddress?: string[];
 }) => { gateway: KeyPair; client: KeyPair; gatewayText: string; clientText: string } = tunnel.tunnelConfigs;
 export const writeConfigs: (
   files: Record<string, string>,
@@ -131,3 +134,36 @@ for (let i = 0; i < ${count}; i++) {
   s.send(payload, ${port}, '${host}'); await got;
 }
 console.log(JSON.stringify({ received: seen.size, from })); s.close();`;
+
+/**
+ * What a daemon for interface `name` left in namespace `where` and on the file system: its
+ * device, policy rules (any family), routes in the tunkit tables (51820..51829) or through its device, nft tables,
+ * journal and UAPI socket. Empty when it cleaned up after itself.
+ */
+export function hostLeftovers(lab: Lab, where: string, name: string): string[] {
+  const left: string[] = [];
+  if (lab.exec(where, 'ip', ['-o', 'link']).includes(`${name}:`)) left.push(`link ${name}`);
+  for (const family of ['-4', '-6']) {
+    for (const rule of lab.exec(where, 'ip', [family, 'rule']).split('\n')) {
+      if (/sport|suppress_prefixlength|lookup 5182\d/.test(rule)) left.push(`rule ${family} ${rule.trim()}`);
+    }
+    for (const route of lab.exec(where, 'ip', [family, 'route', 'show', 'table', 'all']).split('\n')) {
+      if (/table 5182\d/.test(route) || route.includes(` dev ${name} `)) left.push(`route ${family} ${route.trim()}`);
+    }
+  }
+  const tables = lab.exec(where, 'nft', ['list', 'tables']).trim();
+  if (tables) left.push(`nft: ${tables}`);
+  for (const path of daemonLeftovers(name)) if (existsSync(path)) left.push(path);
+  return left;
+}
+
+/** A daemon's end: exit code, and milliseconds from its first stderr output (its one line) to its exit. */
+export async function exitAfterFailure(daemon: Daemon): Promise<{ code: number | string; afterFailureMs: number }> {
+  let failedAt: number | undefined;
+  daemon.child.stderr?.once('data', () => {
+    failedAt = performance.now();
+  });
+  const code = await daemon.exited;
+  const exitedAt = performance.now();
+  return { code, afterFailureMs: failedAt === undefined ? Number.NaN : exitedAt - failedAt };
+}

@@ -1,0 +1,229 @@
+// start(): the daemon's resources, acquired in this order, each held on the ResourceStack with the
+// step that releases it the moment it exists:
+//   1. the cleanup journal: every host change below is recorded in it before it is made, and its
+//      release undoes them all (policy rules, forwarding sysctls, the nft table, DNS), newest
+//      first, after everything else is released;
+//   2. the TUN device (with its addresses);
+//   3. the UDP socket;
+//   4. the WireGuard Device, with its peers;
+//   5. the routes through the TUN (and its policy rules, forwarding, masquerade, DNS: journalled);
+//   6. the Device's loops; 7. the UAPI socket; 8. the metrics listener; 9. the handshake watcher.
+// A failure at any step leaves the stack holding exactly what was done: the caller unwinds it.
+
+import { type LoadPlatformTunOptions, loadPlatformTun, type Tun } from '@tunkit/tun-core';
+import {
+  DEFAULT_UAPI_DIR,
+  Device,
+  defaultAead,
+  nativeBindUnavailable,
+  type OpenedBind,
+  openBind,
+  type UapiHandler,
+  UapiServer,
+  type WgQuickConfig,
+} from '@tunkit/wireguard';
+import { hostApi, undoLeftovers, undoOwnChanges } from './cleanup.js';
+import { applyDns } from './host/dns.js';
+import { ignoring } from './host/linux-api.js';
+import { addMasquerade, enableForwarding } from './host/linux-forwarding.js';
+import { chooseSlot, type InstalledRoutes, installRoutes, planRoutes } from './host/linux-routing.js';
+import { Journal, tablesInUse } from './journal.js';
+import { describe } from './lifecycle.js';
+import type { Logger } from './logger.js';
+import { MetricsServer, renderMetrics } from './metrics.js';
+import type { ResourceStack } from './resource-stack.js';
+import type { DaemonSettings } from './settings.js';
+import { StartupError, uapiStartupError } from './startup-error.js';
+import { watchHandshakes } from './watcher.js';
+
+/** See TimerSettings.unansweredDataTimeout: REKEY_TIMEOUT for the client role. */
+const CLIENT_UNANSWERED_DATA_MS = 5_000;
+
+export interface StartContext {
+  log: Logger;
+  /** Where each resource is held as soon as it is acquired. */
+  stack: ResourceStack;
+  /** Imports the platform package from the app's own dependencies (see loadPlatformTun). */
+  importer?: LoadPlatformTunOptions['importer'];
+  /** Called once if the Device ends by itself (its Tun ended under it), during the start or after. */
+  onDeviceEnded(error: Error): void;
+}
+
+/** What a started daemon runs. */
+export interface RunningDaemon {
+  settings: DaemonSettings;
+  tun: Tun;
+  device: Device;
+}
+
+export async function start(settings: DaemonSettings, context: StartContext): Promise<RunningDaemon> {
+  const { log, stack } = context;
+  const config = settings.config;
+  const platform = await loadPlatformTun({ importer: context.importer });
+  const api = hostApi(platform);
+
+  const journal = await stack.acquire(
+    'host changes (cleanup journal)',
+    () => openJournal(settings.name, api, log),
+    (opened) =>
+      undoOwnChanges(opened, api, (change, error) => log.error({ error: describe(error) }, `could not undo ${change}`)),
+  );
+
+  const tun = await stack.acquire(
+    `TUN device ${settings.name}`,
+    () =>
+      platform.openTun({
+        name: settings.name,
+        mtu: settings.mtu,
+        addresses: config.interface.addresses,
+        ...(process.platform === 'linux' ? { queues: settings.tunQueues, offload: settings.offload } : {}),
+      }),
+    (opened) => opened.close(),
+  );
+
+  // --udp-bind native (the default) is the native Linux bind where it runs, else node:dgram.
+  const openUdp = (port: number) => openBind({ port, backend: settings.udpBind });
+  // The Device may move to another socket (`wg set … listen-port`); the release closes the current one.
+  let bind: OpenedBind = await stack.acquire(
+    'UDP socket',
+    () => openUdp(settings.listenPort),
+    () => bind.close(),
+  );
+  let routes: InstalledRoutes | undefined;
+
+  const device = await stack.acquire(
+    'WireGuard device',
+    () =>
+      new Device({
+        tun,
+        bind,
+        privateKey: config.interface.privateKey,
+        allowPeerToPeer: settings.role === 'headless' || settings.allowPeerToPeer,
+        // A client finds a restarted or moved gateway after 5 s of unanswered data, not 15 s.
+        ...(settings.role === 'headless' ? { timers: { unansweredDataTimeout: CLIENT_UNANSWERED_DATA_MS } } : {}),
+        // `wg set <name> listen-port N`: the source-port rule that keeps the encrypted UDP out of the
+        // tunnel covers N before the socket moves there, and leaves the old port once it is closed.
+        rebind: async (port, adopt) => {
+          routes?.useUdpPorts([bind.port, port]);
+          try {
+            const next = await openUdp(port);
+            await adopt(next);
+            bind = next;
+          } finally {
+            routes?.useUdpPorts([bind.port]);
+          }
+        },
+      }),
+    (opened) => opened.close(),
+  );
+  device.ended.then((why) => why && context.onDeviceEnded(why));
+  addPeers(device, config);
+
+  const plan = planRoutes(config);
+  if (api) {
+    const name = tun.name;
+    const slot = plan.table === 'own' && plan.routes.length > 0 ? chooseSlot(tablesInUse(settings.name)) : 0;
+    routes = await stack.acquire(
+      `routes and addresses of ${name}`,
+      () => installRoutes(api, name, plan, device.listenPort, slot, journal, log),
+      (installed) => {
+        // ENODEV: the device is gone already (it ended by itself), and its routes and addresses with it.
+        installed.remove();
+        for (const address of config.interface.addresses)
+          ignoring(['EADDRNOTAVAIL', 'ENODEV'], () => api.removeAddress(name, address));
+      },
+    );
+    // Each records itself in the journal before it changes anything: undone with the journal.
+    stack.throwIfCancelled('forwarding');
+    if (settings.forward) enableForwarding(journal);
+    if (settings.masquerade) addMasquerade(name, settings.masquerade, journal);
+    applyDns(name, config.interface.dns, journal, log);
+  } else if (plan.routes.length > 0 || settings.forward || settings.masquerade) {
+    throw new StartupError(
+      `routes, forwarding and masquerade are implemented for Linux only (platform ${process.platform})`,
+    );
+  }
+
+  stack.throwIfCancelled('the Device loops');
+  device.start();
+  const uapi = settings.uapi
+    ? await stack.acquire(
+        'UAPI socket',
+        () => listenUapi(tun.name, device.uapiHandler),
+        (server) => server.close(),
+      )
+    : undefined;
+  const listen = settings.metricsListen;
+  const metrics = listen
+    ? await stack.acquire(
+        'metrics listener',
+        () => MetricsServer.listen(listen.host, listen.port, (lag) => renderMetrics(device, tun, lag)),
+        (server) => server.close(),
+      )
+    : undefined;
+  await stack.acquire(
+    'handshake watcher',
+    () => watchHandshakes(device, tun, log),
+    (timer) => clearInterval(timer),
+  );
+
+  log.info(
+    {
+      interface: tun.name,
+      listenPort: device.listenPort,
+      peers: config.peers.length,
+      queues: settings.tunQueues,
+      // Which UDP backend and which AEAD run: a user of the npm package can see that the native
+      // fast paths (the benchmarks' figures) are the ones in use, or that a fallback is.
+      udpBind: bind.backend,
+      ...(bind.backend !== settings.udpBind ? { udpBindFallback: nativeBindUnavailable() } : {}),
+      aead: defaultAead().name,
+      offload: (tun as { offload?: unknown }).offload,
+      uapi: uapi?.path,
+      metrics: metrics ? `http://${metrics.address}/metrics` : undefined,
+    },
+    `${settings.role} up`,
+  );
+  return { settings, tun, device };
+}
+
+/**
+ * The journal of interface `name`, after undoing what a previous run left in it. Refuses to
+ * start while the process that wrote it still runs: two daemons must not share an interface.
+ */
+async function openJournal(name: string, api: ReturnType<typeof hostApi>, log: Logger): Promise<Journal> {
+  const journal = Journal.open(name);
+  if (journal.ownerAlive()) {
+    throw new StartupError(
+      `tunkit process ${journal.ownerPid} already runs interface ${name}: stop it first, or pick another --name`,
+    );
+  }
+  if (journal.pending.length > 0) {
+    log.warn({ journal: journal.path }, 'a previous run did not exit cleanly: undoing what it left');
+    if (api) log.warn(await undoLeftovers(journal, name, api, (line) => log.warn(line)));
+  }
+  return journal;
+}
+
+function addPeers(device: Device, config: WgQuickConfig): void {
+  for (const peer of config.peers) {
+    device.addPeer(
+      {
+        publicKey: peer.publicKey,
+        presharedKey: peer.presharedKey,
+        endpoint: peer.endpoint ? { address: peer.endpoint.host, port: peer.endpoint.port } : undefined,
+        persistentKeepalive: peer.persistentKeepalive,
+      },
+      peer.allowedIps,
+    );
+  }
+}
+
+/** The UAPI socket, or a one-line StartupError saying what to do when it cannot be made. */
+async function listenUapi(name: string, handler: UapiHandler): Promise<UapiServer> {
+  try {
+    return await UapiServer.listen({ name, handler });
+  } catch (error) {
+    throw uapiStartupError(error, DEFAULT_UAPI_DIR, name);
+  }
+}
