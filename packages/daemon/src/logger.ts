@@ -1,5 +1,6 @@
 // The daemon's structured logger (pino): JSON lines, or pretty text for a terminal. Keys are never
-// logged: nothing logs them on purpose, and any field named like one is censored anyway.
+// logged: nothing logs them on purpose, and any field named like one is censored anyway. The
+// WireGuard Device's own notices and loop errors come here too (deviceLog), not to console.warn.
 
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
@@ -23,4 +24,17 @@ export function createLogger(options: {
     );
   }
   return pino(base, options.destination ?? pino.destination({ dest: 1, sync: true }));
+}
+
+/** The error fields of a log line: message and, for an OS error, its code; never the stack's values. */
+export function errorFields(error: unknown): { error?: string; code?: string } {
+  if (error === undefined) return {};
+  if (!(error instanceof Error)) return { error: String(error) };
+  const code = (error as { errno?: unknown; code?: unknown }).errno ?? (error as { code?: unknown }).code;
+  return typeof code === 'string' ? { error: error.message, code } : { error: error.message };
+}
+
+/** The Device's `log` option: its notices and unexpected loop errors as warn lines of `log`. */
+export function deviceLog(log: Pick<Logger, 'warn'>): (message: string, error?: unknown) => void {
+  return (message, error) => log.warn({ component: 'device', ...errorFields(error) }, message);
 }

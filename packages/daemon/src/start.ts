@@ -29,7 +29,7 @@ import { addMasquerade, enableForwarding } from './host/linux-forwarding.js';
 import { chooseSlot, type InstalledRoutes, installRoutes, planRoutes } from './host/linux-routing.js';
 import { Journal, tablesInUse } from './journal.js';
 import { describe } from './lifecycle.js';
-import type { Logger } from './logger.js';
+import { deviceLog, type Logger } from './logger.js';
 import { MetricsServer, renderMetrics } from './metrics.js';
 import type { ResourceStack } from './resource-stack.js';
 import type { DaemonSettings } from './settings.js';
@@ -98,6 +98,8 @@ export async function start(settings: DaemonSettings, context: StartContext): Pr
         tun,
         bind,
         privateKey: config.interface.privateKey,
+        log: deviceLog(log),
+        fwmark: config.interface.fwmark,
         allowPeerToPeer: settings.role === 'headless' || settings.allowPeerToPeer,
         // A client finds a restarted or moved gateway after 5 s of unanswered data, not 15 s.
         ...(settings.role === 'headless' ? { timers: { unansweredDataTimeout: CLIENT_UNANSWERED_DATA_MS } } : {}),

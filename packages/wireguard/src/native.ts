@@ -39,6 +39,9 @@ export interface NativeUdpSocket {
     addresses: Uint8Array,
   ): [number, number, number];
   gro(): boolean;
+  /** SO_MARK; throws (TunOsError through callNative) EPERM without CAP_NET_ADMIN. */
+  setMark(mark: number): void;
+  mark(): number;
   poll(readable: boolean, writable: boolean): void;
   close(): void;
 }

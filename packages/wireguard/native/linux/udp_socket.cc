@@ -135,6 +135,19 @@ void UdpSocket::close() {
   }
 }
 
+void UdpSocket::setMark(uint32_t mark) {
+  if (fd_ < 0) throw osError(EBADF, "setsockopt", "setting SO_MARK on a closed UDP socket");
+  if (setsockopt(fd_, SOL_SOCKET, SO_MARK, &mark, sizeof mark) != 0)
+    throw osError(errno, "setsockopt", "setting SO_MARK " + std::to_string(mark) + " on UDP port " + std::to_string(port()));
+}
+
+uint32_t UdpSocket::mark() const {
+  uint32_t mark = 0;
+  socklen_t length = sizeof mark;
+  if (fd_ < 0 || getsockopt(fd_, SOL_SOCKET, SO_MARK, &mark, &length) != 0) return 0;
+  return mark;
+}
+
 uint16_t UdpSocket::port() const {
   sockaddr_storage local;
   socklen_t length = sizeof local;

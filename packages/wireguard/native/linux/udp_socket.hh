@@ -51,6 +51,13 @@ class UdpSocket {
   bool gro() const { return gro_; }
   /** Closes the fd. Idempotent. */
   void close();
+  /**
+   * Marks every packet the socket sends with `mark` (SO_MARK; 0 clears it), for policy routing by
+   * mark as wg-quick's FwMark. Needs CAP_NET_ADMIN: throws OsError (EPERM) without it.
+   */
+  void setMark(uint32_t mark);
+  /** The socket's SO_MARK, read back from the kernel (0 once closed). */
+  uint32_t mark() const;
 
   /** Whether recv() can put at least one datagram of `maxDatagram` bytes into an empty `batch`. */
   bool canHold(const PacketBatchView& batch, uint32_t maxDatagram) const;

@@ -35,6 +35,7 @@ Napi::Function UdpSocketObject::Define(Napi::Env env) {
   return DefineClass(env, "UdpSocket",
                      {InstanceMethod<&UdpSocketObject::Port>("port"), InstanceMethod<&UdpSocketObject::Recv>("recv"),
                       InstanceMethod<&UdpSocketObject::Send>("send"), InstanceMethod<&UdpSocketObject::Gro>("gro"),
+                      InstanceMethod<&UdpSocketObject::SetMark>("setMark"), InstanceMethod<&UdpSocketObject::Mark>("mark"),
                       InstanceMethod<&UdpSocketObject::Poll>("poll"), InstanceMethod<&UdpSocketObject::Close>("close")});
 }
 
@@ -158,6 +159,20 @@ Napi::Value UdpSocketObject::Send(const Napi::CallbackInfo& info) {
   result.Set(1u, r.errors);
   result.Set(2u, r.messages);
   return result;
+}
+
+// JS thread.
+Napi::Value UdpSocketObject::SetMark(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!socket_ || socket_->fd() < 0) throw Napi::Error::New(env, "the UDP socket is closed");
+  const uint32_t mark = info[0].As<Napi::Number>().Uint32Value();
+  translateOsError(env, kAddonName, [&] { socket_->setMark(mark); });
+  return env.Undefined();
+}
+
+// JS thread.
+Napi::Value UdpSocketObject::Mark(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), socket_ ? socket_->mark() : 0);
 }
 
 // JS thread. poll(readable, writable): arm the libuv poll for these events; onReady fires once per arming.

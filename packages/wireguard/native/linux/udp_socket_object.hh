@@ -29,6 +29,10 @@ class UdpSocketObject : public Napi::ObjectWrap<UdpSocketObject> {
   Napi::Value Gro(const Napi::CallbackInfo& info);
   /** send(buffer, offsets, lengths, start, end, addresses) → [taken, errors, messages], sendmmsg. JS thread. */
   Napi::Value Send(const Napi::CallbackInfo& info);
+  /** setMark(mark): SO_MARK on the socket; throws with errno (EPERM without CAP_NET_ADMIN). JS thread. */
+  Napi::Value SetMark(const Napi::CallbackInfo& info);
+  /** mark() → the socket's SO_MARK as the kernel has it. JS thread. */
+  Napi::Value Mark(const Napi::CallbackInfo& info);
   /** poll(readable, writable): arm the one-shot readiness callback. JS thread. */
   Napi::Value Poll(const Napi::CallbackInfo& info);
   /** close(). Idempotent. JS thread. */

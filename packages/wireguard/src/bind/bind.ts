@@ -49,6 +49,13 @@ export interface Bind {
 
   stats(): BindStats;
 
+  /**
+   * Marks every datagram the socket sends with `mark` (Linux SO_MARK; 0 clears it), so policy
+   * routing can match the tunnel's own UDP (wg-quick's FwMark). Throws TunOsError (EPERM without
+   * CAP_NET_ADMIN). Absent where the socket cannot be marked (node:dgram has no SO_MARK).
+   */
+  setFwmark?(mark: number): void;
+
   close(): Promise<void>;
 }
 

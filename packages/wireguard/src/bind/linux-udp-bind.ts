@@ -135,6 +135,20 @@ export class LinuxUdpBind implements Bind {
   }
 
   /** True when the socket receives with UDP GRO (asked for, and the kernel accepted it). */
+  /** SO_MARK on the socket (see Bind.setFwmark); throws TunOsError EPERM without CAP_NET_ADMIN. */
+  setFwmark(mark: number): void {
+    if (!Number.isInteger(mark) || mark < 0 || mark > 0xffff_ffff) {
+      throw new TunConfigError('ERR_BIND_OPTION', `fwmark must be an integer in 0..4294967295, got ${mark}`);
+    }
+    if (this.isClosed) throw new TunClosedError('UDP bind');
+    callNative(() => this.socket.setMark(mark));
+  }
+
+  /** The socket's SO_MARK, as the kernel reports it (getsockopt). */
+  get fwmark(): number {
+    return this.isClosed ? 0 : this.socket.mark();
+  }
+
   get gro(): boolean {
     return this.socket.gro();
   }

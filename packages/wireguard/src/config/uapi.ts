@@ -81,6 +81,7 @@ export interface UapiSet {
 }
 
 /** Linux errno values the UAPI answers with, as wireguard-go's ipc package does. */
+export const EPERM = 1;
 export const EIO = 5;
 export const EINVAL = 22;
 export const EADDRINUSE = 98;

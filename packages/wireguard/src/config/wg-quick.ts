@@ -31,12 +31,7 @@ export interface WgQuickInterface {
   addresses: string[];
   mtu?: number;
   dns: string[];
-  /**
-   * 0 means off. Kept, not applied: pass it to Device (`fwmark`), which reports it through UAPI
-   * get (`wg show`) and logs once that it is not applied, since no tunkit Bind sets SO_MARK (a
-   * node:dgram socket cannot). Refusing it would break configs written for wg-quick; applying it
-   * silently would be a lie. Route by the listen port instead.
-   */
+  /** 0 means off. The Device applies it to its UDP socket (SO_MARK); see DeviceOptions.fwmark. */
   fwmark?: number;
   /** "off", "auto" or a table number. */
   table?: string;

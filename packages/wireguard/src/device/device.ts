@@ -16,7 +16,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PacketBatch, type Tun, TunClosedError, type TunError } from '@tunkit/tun-core';
 import type { Bind, BindStats, Endpoint } from '../bind/bind.js';
-import { EADDRINUSE, formatUapiGet, parseUapiSet, UapiError } from '../config/uapi.js';
+import { EADDRINUSE, EIO, EPERM, formatUapiGet, parseUapiSet, UapiError } from '../config/uapi.js';
 import { Engine, type EngineOptions } from '../protocol/engine.js';
 import type { PeerConfig } from '../protocol/peer.js';
 import { SEAL_HEADROOM, SEAL_TAILROOM } from '../protocol/seal.js';
@@ -38,10 +38,12 @@ export interface DeviceOptions extends Omit<EngineOptions, 'mtu'> {
    */
   rebind?: (port: number, adopt: (bind: Bind) => Promise<void>) => Promise<void>;
   /**
-   * The fwmark to report (UAPI get, `wg show`). It is recorded, not applied: no tunkit Bind sets
-   * SO_MARK on its socket yet (node:dgram cannot). A non-zero mark is logged once as not applied,
-   * rather than refused, so `wg syncconf` with a config carrying FwMark still works; policy
-   * routing by mark must be replaced by a rule matching the listen port (see the daemon).
+   * The fwmark (wg-quick's FwMark, `wg set … fwmark`): every datagram the Device sends carries it
+   * (SO_MARK, Bind.setFwmark), on this Bind and on each it moves to; UAPI get (`wg show`) reports
+   * it. Setting it needs CAP_NET_ADMIN: the constructor throws the Bind's TunOsError (EPERM). A
+   * Bind that cannot mark (node:dgram) keeps the mark recorded and reported but not applied, and
+   * the Device says so through `log` once per value, rather than refusing it, so `wg syncconf`
+   * with a config carrying FwMark still works there.
    */
   fwmark?: number;
   /** Where unexpected errors and notices go (default console.warn). */
@@ -103,7 +105,7 @@ export class Device {
     this.rebindHook = options.rebind;
     this.log = options.log ?? ((message, error) => console.warn(`tunkit wireguard: ${message}`, error ?? ''));
     this.fwmark = 0;
-    this.setFwmark(options.fwmark ?? 0);
+    this.setFwmark(options.fwmark ?? 0); // throws when the Bind refuses (EPERM)
     const threshold = options.underLoadThreshold ?? 128;
     this.engine = new Engine({
       ...options,
@@ -312,7 +314,15 @@ export class Device {
     const request = parseUapiSet(body);
     // The same key again keeps every session (wg syncconf re-sends it each time).
     if (request.privateKey) this.engine.setPrivateKey(request.privateKey);
-    if (request.fwmark !== undefined) this.setFwmark(request.fwmark);
+    if (request.fwmark !== undefined) {
+      try {
+        this.setFwmark(request.fwmark);
+      } catch (error) {
+        // wg set … fwmark without CAP_NET_ADMIN: EPERM, as the kernel would answer setsockopt.
+        const errno = (error as { errno?: unknown }).errno === 'EPERM' ? EPERM : EIO;
+        throw new UapiError(`cannot set fwmark ${request.fwmark}: ${(error as Error).message}`, errno);
+      }
+    }
     if (request.listenPort !== undefined && request.listenPort !== this.bind.port) {
       await this.moveToPort(request.listenPort);
     }
@@ -339,6 +349,14 @@ export class Device {
     let adopted = false;
     const adopt = async (bind: Bind) => {
       if (adopted) throw new Error('rebind adopted a second Bind');
+      if (this.fwmark !== 0) {
+        try {
+          this.markBind(bind, this.fwmark); // the new socket's datagrams carry the mark too
+        } catch (error) {
+          await bind.close();
+          throw error;
+        }
+      }
       adopted = true;
       const old = this.bind;
       this.bind = bind;
@@ -355,14 +373,21 @@ export class Device {
     if (!adopted) throw new UapiError(`cannot listen on port ${port}: no Bind was opened`, EADDRINUSE);
   }
 
-  /** Records the fwmark (reported by UAPI get); says once per new value that it is not applied. */
+  /** Applies the fwmark to the Bind (see DeviceOptions.fwmark) and records it; throws what the Bind throws. */
   private setFwmark(mark: number): void {
-    if (mark !== 0 && mark !== this.fwmark) {
+    const changed = mark !== this.fwmark;
+    this.markBind(this.bind, mark);
+    if (changed && mark !== 0 && this.bind.setFwmark === undefined) {
       this.log(
-        `fwmark ${mark} is recorded (wg show lists it) but not applied: tunkit's Binds cannot set SO_MARK on their socket; route by the listen port instead`,
+        `fwmark ${mark} is recorded (wg show lists it) but not applied: this UDP bind cannot set SO_MARK on its socket (node:dgram cannot); use the native bind (Linux), or route by the listen port instead`,
       );
     }
     this.fwmark = mark;
+  }
+
+  /** SO_MARK on `bind`, where it can mark (a mark of 0 on a socket never marked needs no call). */
+  private markBind(bind: Bind, mark: number): void {
+    if (bind.setFwmark !== undefined && (mark !== 0 || this.fwmark !== 0)) bind.setFwmark(mark);
   }
 
   /** Stops the loops and the ticker, and closes the Tun and the Bind; then `ended` resolves. Idempotent. */
