@@ -6,7 +6,7 @@
 // @tunkit/tun-linux in a network namespace of its own.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -117,6 +117,27 @@ describe('the published packages, installed from their tarballs', { skip, timeou
       seen.path,
       join(project, 'node_modules/@tunkit/wireguard/native/prebuilds/linux-x64/tunkit_wireguard.napi.glibc.node'),
     );
+  });
+
+  it('builds the addon from the shipped sources where no prebuild fits (the install script, node-gyp)', () => {
+    // As on a platform without a prebuild: the prebuilds are gone, and `npm rebuild` runs the
+    // package's install script, which builds with node-gyp and the node-addon-api dependency.
+    const pkgDir = join(project, 'node_modules/@tunkit/wireguard');
+    rmSync(join(pkgDir, 'native/prebuilds'), { recursive: true });
+    const nodedir = existsSync('/usr/include/node/node_api.h') ? { npm_config_nodedir: '/usr' } : {};
+    execFileSync('npm', ['rebuild', '@tunkit/wireguard', '--foreground-scripts', '--loglevel=error'], {
+      cwd: project,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, ...nodedir },
+      timeout: 300_000,
+    });
+    const script = `
+      const wg = require('@tunkit/wireguard');
+      const path = require('node-gyp-build').resolve(require('node:path').join(require.resolve('@tunkit/wireguard/package.json'), '..', 'native'));
+      console.log(JSON.stringify({ aead: wg.defaultAead().name, path }));`;
+    const seen = JSON.parse(nodeIn(script));
+    assert.equal(seen.path, join(pkgDir, 'native/build/Release/tunkit_wireguard.node'));
+    assert.match(seen.aead, /^native \(OpenSSL /);
   });
 
   it('tunkit-gateway --version and tunkit-headless --version print the package version', () => {
