@@ -69,14 +69,20 @@ function declaredFiles(manifest) {
   return [...paths];
 }
 
-/** The C++ sources binding.gyp compiles on any of the package's platforms. */
+/**
+ * The C++ sources binding.gyp compiles for the shipped addon (package.json tunkit.addon; every
+ * target where none is named) on any of the package's platforms: a test-only target's are not.
+ */
 function neededSources(pkg) {
   const nativeDir = join(pkg.dir, 'native');
   if (!existsSync(join(nativeDir, 'binding.gyp'))) return new Set();
   const oses = (pkg.manifest.os ?? ['linux', 'darwin', 'win32']).map((os) => GYP_OS[os] ?? os);
+  const addon = pkg.manifest.tunkit?.addon;
   return new Set(
     [...new Set(oses)].flatMap((os) =>
-      readBindingGyp(nativeDir, os).flatMap((t) => t.sources.map((s) => `native/${s}`)),
+      readBindingGyp(nativeDir, os)
+        .filter((t) => addon === undefined || t.target_name === addon)
+        .flatMap((t) => t.sources.map((s) => `native/${s}`)),
     ),
   );
 }
