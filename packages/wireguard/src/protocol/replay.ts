@@ -6,9 +6,15 @@
 
 export const MAX_COUNTER = Number.MAX_SAFE_INTEGER;
 const BLOCK_BITS = 32;
-const BLOCKS = 128;
-/** Counters below the highest seen by more than this are refused as too old. */
-export const REPLAY_WINDOW = (BLOCKS - 1) * BLOCK_BITS; // 4064
+/** 256 words: an 8,192-bit ring, a power of two so that the slot of a block is one mask. */
+const BLOCKS = 256;
+/**
+ * Counters below the highest seen by more than this are refused as too old: 8,128, as
+ * wireguard-go and the Linux kernel (an 8,192-bit ring less one 64-bit word). The ring holds
+ * REPLAY_WINDOW / 32 + 1 = 255 words of live counters, one fewer than it has: a word is never
+ * reused while a counter it holds can still be accepted.
+ */
+export const REPLAY_WINDOW = 8192 - 64;
 
 export class ReplayWindow {
   private readonly bitmap = new Uint32Array(BLOCKS);
