@@ -70,6 +70,7 @@ function session(aead: AeadBackend): { a: Engine; b: Engine } {
   const step = (engine: Engine, datagrams: PacketBatch, from: Endpoint) => {
     const out = new PacketBatch({ capacity: 200 });
     engine.receiveBatch(datagrams, new Array(datagrams.length).fill(from), new PacketBatch({ capacity: 200 }), out, []);
+    engine.processHandshakes(out, []);
     return out;
   };
   const init = new PacketBatch({ capacity: 200 });

@@ -1,8 +1,12 @@
 // Device: joins a Tun, a Bind and the WireGuard Engine, and moves batches between them.
 //   TUN batch → route and seal (Engine.sealBatch) → UDP batch;
-//   UDP batch → open, check, answer handshakes (Engine.receiveBatch) → TUN batch, written with
-//   backpressure: while the Tun cannot take more, UDP is not read (so no queue grows without bound).
+//   UDP batch → open and check (Engine.receiveBatch) → TUN batch, written with backpressure: while
+//   the Tun cannot take more, UDP is not read (so no queue grows without bound). Initiations and
+//   responses wait in the Engine's bounded handshake queue;
+//   handshake turns → Engine.processHandshakes, a budget at a time → UDP batch.
 // A ticker drives the protocol timers. The UAPI socket (wg show / wg set) plugs into uapiGet/uapiSet.
+// Every loop gives way to the event loop after a bounded amount of work (turn-budget.ts), so
+// timers, keepalives, UAPI, /metrics and signals are served during any flood.
 // No loop ever ends on an error but close: an unexpected error is counted (`loopErrors`), reported
 // through `log`, and the loop carries on with the next batch.
 // The Tun ending under it (tun-core's "Ends by itself": the interface deleted, the adapter
@@ -13,7 +17,7 @@
 // is left to the owner, which awaits `ended`. The Device only sees recvMany resolve 0, never a
 // platform's signal.
 
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { PacketBatch, type Tun, TunClosedError, type TunError } from '@tunkit/tun-core';
 import type { Bind, BindStats, Endpoint } from '../bind/bind.js';
 import { EADDRINUSE, EIO, EPERM, formatUapiGet, parseUapiSet, UapiError } from '../config/uapi.js';
@@ -21,6 +25,7 @@ import { Engine, type EngineOptions } from '../protocol/engine.js';
 import type { PeerConfig } from '../protocol/peer.js';
 import { SEAL_HEADROOM, SEAL_TAILROOM } from '../protocol/seal.js';
 import type { UapiHandler } from '../uapi/uapi-server.js';
+import { TurnBudget } from './turn-budget.js';
 
 export interface DeviceOptions extends Omit<EngineOptions, 'mtu'> {
   tun: Tun;
@@ -48,15 +53,25 @@ export interface DeviceOptions extends Omit<EngineOptions, 'mtu'> {
   fwmark?: number;
   /** Where unexpected errors and notices go (default console.warn). */
   log?: (message: string, error?: unknown) => void;
-  /**
-   * Handshake initiations per second above which the device is "under load" and asks initiators
-   * for a cookie (MAC2) before doing any Diffie-Hellman work (default 128).
-   */
-  underLoadThreshold?: number;
 }
 
 /** Milliseconds a loop waits after its source (Tun or Bind) failed unexpectedly, so it cannot spin. */
 const ERROR_BACKOFF = 100;
+
+/**
+ * The Tun and UDP loops give way to the event loop after this many packets or milliseconds of
+ * work, whichever comes first (turn-budget.ts): a timer or a UAPI request then waits at most about
+ * 2 ms plus one batch behind a flood, and a busy loop yields about 500 times a second at most.
+ */
+const LOOP_TURN_PACKETS = 1024;
+const LOOP_TURN_MS = 2;
+/**
+ * Handshake messages processed per turn, and the time after which a turn ends early: an answered
+ * initiation costs four X25519 computations (a few hundred µs in Node), a cookie reply or a
+ * rate-limited one a few µs, so the time bound is what keeps a turn short under a flood.
+ */
+const HANDSHAKE_TURN_MESSAGES = 64;
+const HANDSHAKE_TURN_MS = 2;
 
 /** Sends every datagram of `batch` (to[i] each), waiting on sendReady when the bind is full. */
 async function sendAll(bind: Bind, batch: PacketBatch, to: readonly Endpoint[]): Promise<void> {
@@ -89,8 +104,8 @@ export class Device {
    * or with `endedBy` when its Tun ended under it. Never rejects.
    */
   readonly ended: Promise<TunError | undefined>;
-  private initiationsThisSecond = 0;
-  private secondStartedAt = 0;
+  /** Resolves the handshake loop's wait for queued handshakes. */
+  private handshakesWaiting: (() => void) | undefined;
 
   constructor(options: DeviceOptions) {
     let markEnded!: (reason: TunError | undefined) => void;
@@ -106,12 +121,7 @@ export class Device {
     this.log = options.log ?? ((message, error) => console.warn(`tunkit wireguard: ${message}`, error ?? ''));
     this.fwmark = 0;
     this.setFwmark(options.fwmark ?? 0); // throws when the Bind refuses (EPERM)
-    const threshold = options.underLoadThreshold ?? 128;
-    this.engine = new Engine({
-      ...options,
-      mtu: options.tun.mtu,
-      underLoad: options.underLoad ?? (() => this.initiationsThisSecond > threshold),
-    });
+    this.engine = new Engine({ ...options, mtu: options.tun.mtu });
   }
 
   /**
@@ -138,7 +148,7 @@ export class Device {
 
   /** Starts moving packets. */
   start(): void {
-    this.loops = [this.tunLoop(), this.bindLoop(this.bind), this.tickLoop()];
+    this.loops = [this.tunLoop(), this.bindLoop(this.bind), this.handshakeLoop(), this.tickLoop()];
   }
 
   private outBatch(): PacketBatch {
@@ -183,6 +193,7 @@ export class Device {
     const to: Endpoint[] = [];
     const out = this.outBatch();
     const outTo: Endpoint[] = [];
+    const budget = new TurnBudget(LOOP_TURN_PACKETS, LOOP_TURN_MS);
     while (!this.closed) {
       let count: number;
       try {
@@ -210,6 +221,7 @@ export class Device {
         if (this.closed) return;
         this.report('sending to UDP', error);
       }
+      await budget.spend(count);
     }
   }
 
@@ -223,6 +235,7 @@ export class Device {
     const tunOut = datagrams;
     const out = this.outBatch();
     const to: Endpoint[] = [];
+    const budget = new TurnBudget(LOOP_TURN_PACKETS, LOOP_TURN_MS);
     while (!this.closed && bind === this.bind) {
       let count: number;
       try {
@@ -235,11 +248,12 @@ export class Device {
       }
       if (count <= 0) return; // closed
       try {
-        this.countInitiations(datagrams);
         out.clear();
         this.engine.receiveBatch(datagrams, from, tunOut, out, to);
+        if (this.engine.handshakesQueued > 0) this.wakeHandshakes();
       } catch (error) {
         this.report('processing UDP', error);
+        await budget.spend(count);
         continue;
       }
       if (out.length > 0) {
@@ -263,19 +277,42 @@ export class Device {
         if (this.closed) return;
         this.report(`writing to the Tun (${tunOut.length - written} packets of this batch lost)`, error);
       }
+      await budget.spend(count);
     }
   }
 
-  /** Counts handshake initiations in a received batch, per second, for the under-load decision. */
-  private countInitiations(datagrams: PacketBatch): void {
-    const now = performance.now();
-    if (now - this.secondStartedAt >= 1000) {
-      this.secondStartedAt = now;
-      this.initiationsThisSecond = 0;
+  /**
+   * Processes the Engine's queued initiations and responses, one bounded turn at a time
+   * (HANDSHAKE_TURN_*), giving way to the event loop after each: a flood of handshakes costs the
+   * data path and the timers at most one short turn between theirs. Sleeps while none is queued.
+   */
+  private async handshakeLoop(): Promise<void> {
+    const out = this.outBatch();
+    const to: Endpoint[] = [];
+    while (!this.closed) {
+      if (this.engine.handshakesQueued === 0) {
+        await new Promise<void>((resolve) => {
+          this.handshakesWaiting = resolve;
+        });
+        continue;
+      }
+      try {
+        out.clear();
+        this.engine.processHandshakes(out, to, HANDSHAKE_TURN_MESSAGES, HANDSHAKE_TURN_MS);
+        if (out.length > 0) await sendAll(this.bind, out, to);
+      } catch (error) {
+        if (this.closed) return;
+        this.report('processing handshakes', error);
+      }
+      await nextTurn();
     }
-    for (let i = 0; i < datagrams.length; i++) {
-      if (datagrams.buffer[datagrams.offsets[i] as number] === 1) this.initiationsThisSecond++;
-    }
+  }
+
+  /** Wakes the handshake loop if it sleeps (handshakes were queued, or the Device closes). */
+  private wakeHandshakes(): void {
+    const resolve = this.handshakesWaiting;
+    this.handshakesWaiting = undefined;
+    resolve?.();
   }
 
   /** Answers UAPI requests for this device: pass it to UapiServer.listen as `handler`. */
@@ -395,6 +432,7 @@ export class Device {
     if (this.closed) return;
     this.closed = true;
     this.stopping.abort();
+    this.wakeHandshakes();
     try {
       await this.tun.close();
       await this.bind.close();

@@ -6,7 +6,10 @@ export const DROP_REASONS = [
   'no-source', // datagram handed over without its sender endpoint (a Bind bug; counted, not thrown)
   'bad-source', // sender address that does not parse (needed for the cookie under load)
   'bad-mac1', // MAC1 does not verify: not meant for us
+  'handshake-queue-full', // valid-MAC1 initiation or response that found the handshake queue full
   'needs-cookie', // under load without a valid MAC2 (a cookie reply was sent)
+  'ratelimited', // under load, valid cookie, but its source address sent more than 20/s (burst 5)
+  'ratelimit-table-full', // under load, valid cookie, from a new source while the rate limiter tracks its maximum
   'handshake-failed', // message 1/2 did not decrypt/authenticate
   'unknown-peer', // an authenticated initiation from a public key we do not know
   'stale-timestamp', // initiation not newer than the last accepted one (replay)

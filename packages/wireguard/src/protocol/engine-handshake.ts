@@ -1,10 +1,15 @@
 // The Engine's handshake messages: initiating (and retransmitting), answering an initiation,
 // completing on a response, taking a cookie reply, and confirming a responder's session when the
-// initiator first uses it. Cheap checks come first: MAC1, then under load a valid MAC2 (else a
-// cookie reply and nothing more), and only then the Diffie-Hellman work. The Noise messages
+// initiator first uses it. Cheap before expensive (whitepaper 5.3): a received initiation or
+// response is checked for MAC1 as it arrives and, if valid, waits in the bounded handshake queue
+// (handshake-queue.ts; dropped and counted when full). It is processed later, a few per turn:
+// under load (load-gauge.ts: the queue is deep, or was a second ago) it needs a valid MAC2 (else
+// the sender gets a cookie reply and nothing more), then its source address must have a token
+// left (ratelimiter.ts), and only then comes the Diffie-Hellman work. The Noise messages
 // themselves are built and read by handshake.ts; the keypairs they yield are rotated by sessions.ts.
 
 import type { Endpoint } from '../bind/bind.js';
+import { MESSAGE_INITIATION } from './constants.js';
 import { MacReceiver } from './cookie.js';
 import { endpointCookieSource } from './endpoint-address.js';
 import type { EngineContext } from './engine-context.js';
@@ -15,26 +20,86 @@ import {
   createResponse,
   type StaticIdentity,
 } from './handshake.js';
+import { HandshakeQueue } from './handshake-queue.js';
 import { keyToHex, publicKeyFrom } from './keys.js';
+import { LoadGauge } from './load-gauge.js';
 import { readUint32LE } from './messages.js';
 import type { Peer } from './peer.js';
+import { RateLimiter } from './ratelimiter.js';
 import type { Sessions } from './sessions.js';
 import { tai64nAfter } from './tai64n.js';
+
+export interface HandshakeLimits {
+  /** The handshake queue's capacity (default HANDSHAKE_QUEUE_CAPACITY, 1,024). */
+  queue?: number;
+  /** The per-source rate limiter used under load (default: 20/s, burst 5, 16,384 sources). */
+  rateLimiter?: RateLimiter;
+  /**
+   * A load signal of the host's own, or a test's: while it says true, the device is under load
+   * whatever its handshake queue holds.
+   */
+  extraLoad?: () => boolean;
+}
 
 export class Handshakes {
   private identityKeys: StaticIdentity;
   private macReceiver: MacReceiver;
+  private readonly queue: HandshakeQueue;
+  private readonly load: LoadGauge;
+  private readonly rateLimiter: RateLimiter;
+  private readonly extraLoad: () => boolean;
 
   constructor(
     private readonly context: EngineContext,
     private readonly sessions: Sessions,
     privateKey: Uint8Array,
-    /** True while the device is under load: initiations then need a valid MAC2 (a cookie). */
-    private readonly underLoad: () => boolean,
+    limits: HandshakeLimits,
     now: number,
   ) {
     this.identityKeys = { privateKey, publicKey: publicKeyFrom(privateKey) };
     this.macReceiver = new MacReceiver(this.identityKeys.publicKey, now, context.random);
+    this.queue = new HandshakeQueue(limits.queue);
+    this.load = new LoadGauge(this.queue.capacity);
+    this.rateLimiter = limits.rateLimiter ?? new RateLimiter();
+    this.extraLoad = limits.extraLoad ?? (() => false);
+  }
+
+  /** Initiations and responses waiting in the handshake queue. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** Whether the device is under load at `now` (the queue as it is; see load-gauge.ts). */
+  underLoad(now: number): boolean {
+    return this.load.check(this.queue.length, now) || this.extraLoad();
+  }
+
+  /**
+   * A received initiation or response (the `length` bytes at `offset` of `buffer`, framing
+   * already checked): MAC1 first, then into the handshake queue. Each is dropped and counted
+   * when it fails ('bad-mac1') or does not fit ('handshake-queue-full').
+   */
+  enqueue(buffer: Uint8Array, offset: number, length: number, source: Endpoint): void {
+    if (!this.macReceiver.mac1Valid(buffer.subarray(offset, offset + length))) {
+      this.context.drop('bad-mac1');
+      return;
+    }
+    if (!this.queue.push(buffer, offset, length, source)) this.context.drop('handshake-queue-full');
+  }
+
+  /**
+   * Processes the oldest queued message at the context's time (the caller checks that one is
+   * queued): the under-load checks (`admitted`), then the handshake itself.
+   */
+  processNext(): void {
+    const depth = this.queue.length;
+    const slot = this.queue.shift();
+    if (slot < 0) return;
+    const message = this.queue.messageAt(slot);
+    const source = this.queue.sourceAt(slot);
+    if (!this.admitted(message, source, depth)) return;
+    if (message[0] === MESSAGE_INITIATION) this.receiveInitiation(message, source);
+    else this.receiveResponse(message, source);
   }
 
   get identity(): StaticIdentity {
@@ -75,8 +140,8 @@ export class Handshakes {
     this.context.counters.handshakesInitiated++;
   }
 
-  receiveInitiation(message: Uint8Array, source: Endpoint): void {
-    if (!this.macsValid(message, source)) return;
+  /** An admitted initiation: the Diffie-Hellman work, and a response when it is from a peer we know. */
+  private receiveInitiation(message: Uint8Array, source: Endpoint): void {
     const consumed = consumeInitiation(this.identityKeys, message);
     if (consumed === undefined) {
       this.context.drop('handshake-failed');
@@ -115,8 +180,8 @@ export class Handshakes {
     this.context.counters.handshakesAnswered++;
   }
 
-  receiveResponse(message: Uint8Array, source: Endpoint): void {
-    if (!this.macsValid(message, source)) return;
+  /** An admitted response: completes our handshake in flight with that index, if any. */
+  private receiveResponse(message: Uint8Array, source: Endpoint): void {
     const index = readUint32LE(message, 8);
     const entry = this.sessions.lookup(index);
     const peer = entry?.peer;
@@ -162,27 +227,35 @@ export class Handshakes {
   }
 
   /**
-   * The checks before any Diffie-Hellman work: MAC1 (the message is meant for us), then, under
-   * load, MAC2 (a cookie bound to the sender's address; without one the sender gets a cookie reply
-   * and the message is dropped). True when the message may go on.
+   * The checks between the queue and any Diffie-Hellman work (MAC1 was checked on arrival). Not
+   * under load: none. Under load (`depth` is the queue's as the message was taken): a valid MAC2,
+   * that is a cookie bound to the sender's address (without one the sender gets a cookie reply
+   * and the message is dropped), then a token of the sender's address. True when it may go on.
    */
-  private macsValid(message: Uint8Array, source: Endpoint): boolean {
-    if (!this.macReceiver.mac1Valid(message)) {
-      this.context.drop('bad-mac1');
-      return false;
-    }
-    if (!this.underLoad()) return true;
+  private admitted(message: Uint8Array, source: Endpoint, depth: number): boolean {
+    const now = this.context.now;
+    if (!(this.load.check(depth, now) || this.extraLoad())) return true;
     const bytes = endpointCookieSource(source);
     if (bytes === undefined) {
       this.context.drop('bad-source');
       return false;
     }
-    const now = this.context.now;
-    if (this.macReceiver.mac2Valid(message, bytes, now)) return true;
-    if (this.context.outbox.push(this.macReceiver.cookieReply(message, bytes, now), source)) {
-      this.context.counters.cookiesSent++;
+    if (!this.macReceiver.mac2Valid(message, bytes, now)) {
+      if (this.context.outbox.push(this.macReceiver.cookieReply(message, bytes, now), source)) {
+        this.context.counters.cookiesSent++;
+      }
+      this.context.drop('needs-cookie');
+      return false;
     }
-    this.context.drop('needs-cookie');
-    return false;
+    switch (this.rateLimiter.allow(bytes.subarray(0, bytes.length - 2), now)) {
+      case 'allowed':
+        return true;
+      case 'limited':
+        this.context.drop('ratelimited');
+        return false;
+      case 'table-full':
+        this.context.drop('ratelimit-table-full');
+        return false;
+    }
   }
 }

@@ -35,7 +35,10 @@ describe('Engine.receiveBatch in place', () => {
     const replies = new PacketBatch({ capacity: 4 });
     b.receiveBatch(datagrams, from, datagrams, replies, []);
     assert.deepEqual(sequences(datagrams), [1, 2, 3, 4]);
-    assert.deepEqual(types(replies), [2], 'the initiation in the middle is answered');
+    assert.equal(replies.length, 0, 'the initiation in the middle waits in the handshake queue');
+    assert.equal(b.handshakesQueued, 1);
+    b.processHandshakes(replies, []);
+    assert.deepEqual(types(replies), [2], 'the initiation is answered by processHandshakes');
     assert.equal(b.drops.malformed, 1);
     assert.equal(b.drops.replayed, 1);
   });

@@ -1,7 +1,9 @@
 // The WireGuard engine, sans-IO: batches of TUN packets and UDP datagrams in, batches out, with an
 // injected clock and random source. This file is the dispatcher and the data path: it routes TUN
 // packets by allowed IPs and seals them, sorts received datagrams by message type, and opens
-// transport data in one AEAD call per batch. The rest is by concern, each its own file:
+// transport data in one AEAD call per batch. Handshake messages wait in a bounded queue and are
+// processed apart, a budget at a time (processHandshakes), so a flood of them never holds up the
+// data path. The rest is by concern, each its own file:
 // handshake messages (engine-handshake.ts), keypairs and sending on them (sessions.ts), the timers
 // (timers.ts), and what they share (engine-context.ts: settings, counters, and each call's time and
 // Outbox, outbox.ts). The Device (../device/device.ts) feeds it from a Tun and a Bind; tests feed
@@ -20,6 +22,7 @@ import { Handshakes } from './engine-handshake.js';
 import { keyToHex } from './keys.js';
 import { messageTypeAt, readUint32LE } from './messages.js';
 import { type Keypair, Peer, type PeerConfig } from './peer.js';
+import type { RateLimiter } from './ratelimiter.js';
 import { prepareInPlace, SEAL_HEADROOM, SEAL_TAILROOM } from './seal.js';
 import { Sessions } from './sessions.js';
 import { Timers } from './timers.js';
@@ -36,8 +39,16 @@ export interface EngineOptions {
   /** Wall-clock milliseconds, for handshake timestamps and `wg show` (default Date.now). */
   wallNow?: () => number;
   random?: (n: number) => Uint8Array;
-  /** True while the device is under load: initiations then need a valid MAC2 (a cookie). */
+  /**
+   * A load signal of the host's own, or a test's: while it says true the Engine is under load
+   * (handshakes then need a valid MAC2, a cookie, and are rate-limited per source) whatever its
+   * handshake queue holds. Without it, load is the queue's depth alone (load-gauge.ts).
+   */
   underLoad?: () => boolean;
+  /** Handshake messages that may wait to be processed (default 1,024); more are dropped, counted. */
+  handshakeQueue?: number;
+  /** The per-source rate limiter for handshakes under load (default: 20/s, burst 5, 16,384 sources). */
+  rateLimiter?: RateLimiter;
   /**
    * Deliver packets from one peer addressed to another peer's allowed IPs (default true, as
    * WireGuard does; the kernel then routes them back into the tunnel). A gateway that keeps its
@@ -81,8 +92,17 @@ export class Engine {
     this.drops = this.context.drops;
     this.counters = this.context.counters;
     this.sessions = new Sessions(this.context);
-    const underLoad = options.underLoad ?? (() => false);
-    this.handshakes = new Handshakes(this.context, this.sessions, options.privateKey, underLoad, this.clock());
+    this.handshakes = new Handshakes(
+      this.context,
+      this.sessions,
+      options.privateKey,
+      {
+        ...(options.handshakeQueue !== undefined ? { queue: options.handshakeQueue } : {}),
+        ...(options.rateLimiter !== undefined ? { rateLimiter: options.rateLimiter } : {}),
+        ...(options.underLoad !== undefined ? { extraLoad: options.underLoad } : {}),
+      },
+      this.clock(),
+    );
     this.timerRules = new Timers(this.context, this.sessions, this.handshakes);
   }
 
@@ -219,9 +239,11 @@ export class Engine {
 
   /**
    * Processes received datagrams: transport data is opened, checked and appended to `tunOut`;
-   * handshake and cookie messages are answered into `out`/`to`. Anything that fails to parse or
+   * initiations and responses with a valid MAC1 go to the handshake queue (processHandshakes
+   * answers them); cookie replies are taken at once. Anything that fails to parse or
    * authenticate is dropped and counted, never thrown, never answered (but for cookie replies to
-   * valid-MAC1 initiations under load). With `tunOut` the same batch as `datagrams`, packets are
+   * valid-MAC1 initiations under load). `out`/`to` receive what this call sends (nothing today
+   * but what the Outbox's users may add). With `tunOut` the same batch as `datagrams`, packets are
    * opened in place: on return `datagrams` holds just the inner packets (its offset/length table
    * rewritten to them, no bytes moved), as the Device hands them to the Tun.
    */
@@ -254,29 +276,64 @@ export class Engine {
       const offset = datagrams.offsets[i] as number;
       const length = datagrams.lengths[i] as number;
       const type = messageTypeAt(datagrams.buffer, offset, length);
-      if (type === 4) {
-        this.queueTransport(datagrams.buffer, offset, length, source);
-        continue;
-      }
-      // Transport data queued so far is opened first: a handshake message may change the keys.
-      this.openQueued(datagrams, tunOut);
-      // Handshake messages are rare and costly anyway: a view per message is fine here.
-      const datagram = datagrams.buffer.subarray(offset, offset + length);
       switch (type) {
-        case 1:
-          this.handshakes.receiveInitiation(datagram, source);
+        case 4:
+          this.queueTransport(datagrams.buffer, offset, length, source);
           break;
+        case 1:
         case 2:
-          this.handshakes.receiveResponse(datagram, source);
+          // MAC1 now, the rest later (processHandshakes): nothing here changes keys, so every
+          // transport message of the batch is still opened in one AEAD call below.
+          this.handshakes.enqueue(datagrams.buffer, offset, length, source);
           break;
         case 3:
-          this.handshakes.receiveCookieReply(datagram);
+          this.handshakes.receiveCookieReply(datagrams.buffer.subarray(offset, offset + length));
           break;
         default:
           this.context.drop('malformed');
       }
     }
     this.openQueued(datagrams, tunOut);
+  }
+
+  /** Initiations and responses waiting for processHandshakes. */
+  get handshakesQueued(): number {
+    return this.handshakes.queued;
+  }
+
+  /** Whether the Engine is under load now: handshakes then need a cookie and are rate-limited. */
+  get underLoad(): boolean {
+    return this.handshakes.underLoad(this.clock());
+  }
+
+  /**
+   * Processes queued initiations and responses, oldest first, appending responses, cookie replies
+   * and flushed staged packets to `out` (endpoints in `to`): at most `maxMessages` of them, and no
+   * more once `maxMs` have passed since the call began (at least one is processed). It also stops
+   * while `out` is more than half full, as a completed handshake may flush a peer's staged
+   * packets. Returns how many are still queued: the caller comes back for them on its next turn.
+   */
+  processHandshakes(
+    out: PacketBatch,
+    to: Endpoint[],
+    maxMessages = Number.POSITIVE_INFINITY,
+    maxMs = Number.POSITIVE_INFINITY,
+  ): number {
+    const started = this.clock();
+    this.context.begin(started, out, to);
+    try {
+      for (let done = 0; done < maxMessages && this.handshakes.queued > 0; done++) {
+        if (done > 0) {
+          const now = this.clock();
+          if (now - started >= maxMs || out.length > out.capacity / 2) break;
+          this.context.now = now;
+        }
+        this.handshakes.processNext();
+      }
+    } finally {
+      this.context.outbox.seal(this.aead);
+    }
+    return this.handshakes.queued;
   }
 
   /** Runs the timers (timers.ts): retransmissions, keepalives, rekeys, key expiry. Call every ~100 ms. */

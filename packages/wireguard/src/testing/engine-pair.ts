@@ -62,6 +62,7 @@ export function enginePair(options: EnginePairOptions = {}) {
     const tun = new PacketBatch({ capacity: 300 });
     const to: Endpoint[] = [];
     receiver.receiveBatch(out, new Array(out.length).fill(sender), tun, replies, to);
+    receiver.processHandshakes(replies, to); // what the Device's handshake turns do, all at once
     return { replies, tun };
   };
   const send = (engine: Engine, seqs: number[], size = 100) => {

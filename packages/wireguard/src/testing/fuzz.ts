@@ -61,6 +61,7 @@ export function fuzzEngine(inputs: number, seedMessages = 8): FuzzResult {
     tunOut.clear();
     replies.clear();
     engine.receiveBatch(batch, new Array(batch.length).fill(from), tunOut, replies, to);
+    engine.processHandshakes(replies, to);
     return replies;
   };
   const packets = (count: number) => {
