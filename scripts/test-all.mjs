@@ -53,6 +53,7 @@ if (process.env.CI === 'true' && process.getuid?.() === 0) {
     'wg',
     'wireguard-go',
     'nft',
+    'tcpdump',
     'iperf3',
     'x86_64-w64-mingw32-g++-posix',
     'wine',

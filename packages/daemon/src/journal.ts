@@ -1,6 +1,6 @@
 // The journal of host changes: every change the daemon makes outside its own TUN device (policy
-// rules, forwarding sysctls, nftables tables, DNS) is written to /run/tunkit/<name>.json before
-// it is made. A clean exit undoes them and removes the file; after a `kill -9`, the next start
+// rules, unreachable routes, forwarding sysctls, nftables tables, DNS) is written to
+// /run/tunkit/<name>.json before it is made. A clean exit undoes them and removes the file; after a `kill -9`, the next start
 // (or `--cleanup`) finds the file and undoes what it lists. Routes and addresses on the TUN
 // device need no entry: the kernel removes them with the device when the process dies.
 
@@ -17,6 +17,8 @@ export type HostChange =
       udpSourcePort?: number;
       suppressPrefixLength?: number;
     }
+  /** A route that refuses what the tunnel routed once the TUN is gone (see linux-routing.ts). */
+  | { kind: 'unreachable-route'; table: number; prefix: string }
   | { kind: 'sysctl'; path: string; previous: string }
   | { kind: 'nft-table'; family: 'inet'; table: string }
   | { kind: 'dns'; link: string };

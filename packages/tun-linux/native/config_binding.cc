@@ -104,6 +104,16 @@ void ChangeRoute(const Napi::CallbackInfo& info) {
   translateOsError(info.Env(), kAddonName, [&] { netlink::changeRoute(add, index, prefix, table, what); });
 }
 
+// JS thread: changeUnreachableRoute(add, addressBytes, prefixLength, table, metric, what).
+void ChangeUnreachableRoute(const Napi::CallbackInfo& info) {
+  const bool add = info[0].ToBoolean().Value();
+  const netlink::Prefix prefix = prefixFrom(info, 1);
+  const uint32_t table = info[3].As<Napi::Number>().Uint32Value();
+  const uint32_t metric = info[4].As<Napi::Number>().Uint32Value();
+  const std::string what = info[5].As<Napi::String>().Utf8Value();
+  translateOsError(info.Env(), kAddonName, [&] { netlink::changeUnreachableRoute(add, prefix, table, metric, what); });
+}
+
 // JS thread: changeRule(add, { family: 4 | 6, priority, table, ipProtocol, sourcePort, suppressPrefixLength }, what).
 void ChangeRule(const Napi::CallbackInfo& info) {
   const bool add = info[0].ToBoolean().Value();
@@ -141,6 +151,7 @@ void registerConfigExports(Napi::Env env, Napi::Object exports) {
   exports.Set("setLink", Napi::Function::New<SetLink>(env, "setLink"));
   exports.Set("changeAddress", Napi::Function::New<ChangeAddress>(env, "changeAddress"));
   exports.Set("changeRoute", Napi::Function::New<ChangeRoute>(env, "changeRoute"));
+  exports.Set("changeUnreachableRoute", Napi::Function::New<ChangeUnreachableRoute>(env, "changeUnreachableRoute"));
   exports.Set("changeRule", Napi::Function::New<ChangeRule>(env, "changeRule"));
   exports.Set("listAddresses", Napi::Function::New<ListAddresses>(env, "listAddresses"));
   exports.Set("listRoutes", Napi::Function::New<ListRoutes>(env, "listRoutes"));

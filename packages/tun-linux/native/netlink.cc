@@ -194,18 +194,34 @@ void changeAddress(bool add, int index, const Prefix& prefix, const std::string&
   Socket(what).transact(request, add ? "rtnetlink RTM_NEWADDR" : "rtnetlink RTM_DELADDR", what);
 }
 
-void changeRoute(bool add, int index, const Prefix& destination, uint32_t table, const std::string& what) {
+namespace {
+
+/** An RTM_NEWROUTE/RTM_DELROUTE request for `destination` in `table`, of `type` and `scope`. */
+Request routeRequest(bool add, const Prefix& destination, uint32_t table, uint8_t type, uint8_t scope) {
   Request request(add ? RTM_NEWROUTE : RTM_DELROUTE, NLM_F_ACK | (add ? (NLM_F_CREATE | NLM_F_EXCL) : 0));
   auto* message = request.body<rtmsg>();
   message->rtm_family = static_cast<uint8_t>(destination.family);
   message->rtm_dst_len = static_cast<uint8_t>(destination.length);
   message->rtm_table = table < 256 ? static_cast<uint8_t>(table) : static_cast<uint8_t>(RT_TABLE_UNSPEC);
   message->rtm_protocol = RTPROT_STATIC;
-  message->rtm_scope = RT_SCOPE_LINK;
-  message->rtm_type = RTN_UNICAST;
+  message->rtm_scope = scope;
+  message->rtm_type = type;
   request.attribute(RTA_DST, destination.address, addressSize(destination.family));
-  request.attribute32(RTA_OIF, static_cast<uint32_t>(index));
   request.attribute32(RTA_TABLE, table);
+  return request;
+}
+
+}  // namespace
+
+void changeRoute(bool add, int index, const Prefix& destination, uint32_t table, const std::string& what) {
+  Request request = routeRequest(add, destination, table, RTN_UNICAST, RT_SCOPE_LINK);
+  request.attribute32(RTA_OIF, static_cast<uint32_t>(index));
+  Socket(what).transact(request, add ? "rtnetlink RTM_NEWROUTE" : "rtnetlink RTM_DELROUTE", what);
+}
+
+void changeUnreachableRoute(bool add, const Prefix& destination, uint32_t table, uint32_t metric, const std::string& what) {
+  Request request = routeRequest(add, destination, table, RTN_UNREACHABLE, RT_SCOPE_UNIVERSE);
+  request.attribute32(RTA_PRIORITY, metric);
   Socket(what).transact(request, add ? "rtnetlink RTM_NEWROUTE" : "rtnetlink RTM_DELROUTE", what);
 }
 

@@ -52,6 +52,12 @@ void setUp(int index, bool up, const std::string& what);
 void changeAddress(bool add, int index, const Prefix& prefix, const std::string& what);
 /** A route through interface `index` in routing table `table` (RT_TABLE_MAIN is 254). */
 void changeRoute(bool add, int index, const Prefix& destination, uint32_t table, const std::string& what);
+/**
+ * An unreachable route (`ip route add unreachable <destination> table <table> metric <metric>`):
+ * through no interface, so it outlives any device; what it matches is refused
+ * (EHOSTUNREACH for IPv4, ENETUNREACH for IPv6).
+ */
+void changeUnreachableRoute(bool add, const Prefix& destination, uint32_t table, uint32_t metric, const std::string& what);
 void changeRule(bool add, const Rule& rule, const std::string& what);
 std::vector<Prefix> listAddresses(int index);
 std::vector<Prefix> listRoutes(int index, uint32_t table);

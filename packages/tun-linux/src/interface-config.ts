@@ -125,6 +125,42 @@ export function removeRoute(name: string, destination: string | Cidr, options: R
   changeRoute(false, name, destination, options);
 }
 
+/** The largest route metric: a route with it loses to any other route for the same prefix. */
+export const LAST_METRIC = 0xffff_ffff;
+
+export interface UnreachableRouteOptions extends RouteOptions {
+  /** Route metric, 0..2^32-1 (default LAST_METRIC: behind every other route for the prefix). */
+  metric?: number;
+}
+
+function changeUnreachableRoute(add: boolean, destination: string | Cidr, options: UnreachableRouteOptions): void {
+  const cidr = cidrNetwork(asCidr(destination));
+  const table = routeTable(options);
+  const metric = options.metric ?? LAST_METRIC;
+  if (!Number.isInteger(metric) || metric < 0 || metric > LAST_METRIC) {
+    throw new TunConfigError('ERR_TUN_ROUTE_METRIC', `route metric ${metric} is not an integer in 0..${LAST_METRIC}`);
+  }
+  const where = `${table === MAIN_TABLE ? '' : ` table ${table}`} metric ${metric}`;
+  const what = `${add ? 'adding' : 'removing'} route unreachable ${formatCidr(cidr)}${where}`;
+  callNative(() => native().changeUnreachableRoute(add, cidr.address, cidr.prefix, table, metric, what));
+}
+
+/**
+ * Adds an unreachable route to `destination` (`ip route add unreachable …`): it goes through no
+ * interface, so it outlives every device, and what it matches is refused (EHOSTUNREACH for
+ * IPv4 and ENETUNREACH for IPv6 to local senders, ICMP unreachable to forwarded packets) instead
+ * of falling through to another table. Behind a device's route for the same prefix (the default metric), it takes over when
+ * that device is deleted and its routes go with it.
+ */
+export function addUnreachableRoute(destination: string | Cidr, options: UnreachableRouteOptions = {}): void {
+  changeUnreachableRoute(true, destination, options);
+}
+
+/** Removes what addUnreachableRoute added (same destination, table and metric); ESRCH when absent. */
+export function removeUnreachableRoute(destination: string | Cidr, options: UnreachableRouteOptions = {}): void {
+  changeUnreachableRoute(false, destination, options);
+}
+
 /** The routes through the interface in one table (default main), as "10.0.0.0/8". */
 export function listRoutes(name: string, options: RouteOptions = {}): string[] {
   const table = routeTable(options);

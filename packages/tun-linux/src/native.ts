@@ -65,6 +65,14 @@ interface Addon {
   setLink(index: number, field: 'mtu' | 'txQueueLen' | 'up', value: number | boolean, what: string): void;
   changeAddress(add: boolean, index: number, address: Uint8Array, prefix: number, what: string): void;
   changeRoute(add: boolean, index: number, address: Uint8Array, prefix: number, table: number, what: string): void;
+  changeUnreachableRoute(
+    add: boolean,
+    address: Uint8Array,
+    prefix: number,
+    table: number,
+    metric: number,
+    what: string,
+  ): void;
   changeRule(add: boolean, rule: NativeRule, what: string): void;
   listAddresses(index: number): NativePrefix[];
   listRoutes(index: number, table: number): NativePrefix[];

@@ -5,7 +5,14 @@ import type * as TunLinux from '@tunkit/tun-linux';
 
 export type LinuxHostApi = Pick<
   typeof TunLinux,
-  'addRoute' | 'removeRoute' | 'addRule' | 'removeRule' | 'removeAddress' | 'interfaceState'
+  | 'addRoute'
+  | 'removeRoute'
+  | 'addUnreachableRoute'
+  | 'removeUnreachableRoute'
+  | 'addRule'
+  | 'removeRule'
+  | 'removeAddress'
+  | 'interfaceState'
 >;
 
 /** True when `module` (the loaded platform package) offers the Linux host API. */

@@ -130,7 +130,7 @@ describe('policyRules', () => {
 });
 
 describe('installRoutes', () => {
-  it('adds rules before routes, and moves the source-port rules when the listen port changes', () => {
+  it('adds the unreachable twins, then rules, then routes, and moves the source-port rules when the listen port changes', () => {
     const calls: string[] = [];
     const api = {
       addRule: (r: { priority: number; udpSourcePort?: number }) =>
@@ -139,6 +139,9 @@ describe('installRoutes', () => {
         calls.push(`-rule ${r.priority} ${r.udpSourcePort ?? ''}`),
       addRoute: (_: string, prefix: string, o: { table?: number }) => calls.push(`+route ${prefix} ${o.table}`),
       removeRoute: (_: string, prefix: string, o: { table?: number }) => calls.push(`-route ${prefix} ${o.table}`),
+      addUnreachableRoute: (prefix: string, o: { table?: number }) => calls.push(`+unreachable ${prefix} ${o.table}`),
+      removeUnreachableRoute: (prefix: string, o: { table?: number }) =>
+        calls.push(`-unreachable ${prefix} ${o.table}`),
       removeAddress: () => {},
       interfaceState: () => ({}),
     };
@@ -153,13 +156,19 @@ describe('installRoutes', () => {
     const { table, priority } = slotTable(1);
     assert.equal(installed.table, table);
     assert.deepEqual(calls, [
+      `+unreachable 0.0.0.0/1 ${table}`,
+      `+unreachable 128.0.0.0/1 ${table}`,
       `+rule ${priority} 51821`,
       `+rule ${priority + 1} `,
       `+rule ${priority + 2} `,
       `+route 0.0.0.0/1 ${table}`,
       `+route 128.0.0.0/1 ${table}`,
     ]);
-    assert.equal(recorded.length, 3);
+    // Journalled in that order, so undone newest first: the rules go before the twins.
+    assert.deepEqual(
+      recorded.map((c) => c.kind),
+      ['unreachable-route', 'unreachable-route', 'rule', 'rule', 'rule'],
+    );
     calls.length = 0;
     installed.useUdpPorts([51821, 51900]); // before the rebind: both ports covered
     installed.useUdpPorts([51900]); // after
@@ -171,6 +180,12 @@ describe('installRoutes', () => {
       [51900],
     );
     assert.equal(installed.rules.filter((r) => r.udpSourcePort === 51900).length, 1);
+    // Table = <number> is the user's policy: routes only, no rules and no twins.
+    calls.length = 0;
+    recorded.length = 0;
+    installRoutes(api as never, 'tk0', { routes: ['10.1.0.0/16'], table: 1234 }, 51821, 0, journal, log);
+    assert.deepEqual(calls, ['+route 10.1.0.0/16 1234']);
+    assert.deepEqual(recorded, []);
   });
   it('picks the first table no other live daemon of the namespace uses', () => {
     assert.equal(chooseSlot(new Set()), 0);

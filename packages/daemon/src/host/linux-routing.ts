@@ -14,6 +14,10 @@
 // Why not a host route to each endpoint via the original gateway: it goes stale when the peer
 // roams, when `wg set` moves the endpoint, when the underlay's gateway changes (DHCP, Wi-Fi),
 // and tun-linux's route API has no `via`. The source-port rule depends on none of these.
+// Each route in the daemon's table has an unreachable twin behind it (the largest metric), which
+// outlives the TUN: when the device is deleted under the daemon, or the daemon is killed, what the
+// tunnel routed is refused (ENETUNREACH, ICMP unreachable) rather than leaked through main in
+// plain text, until the rules are removed (the daemon's stop, the next start, or --cleanup).
 // Table = <number>: routes in that table, no rules (the user's policy, as wg-quick). Table = off:
 // nothing. Matching the source port needs no socket option on the bind (unlike wg-quick's fwmark).
 
@@ -148,7 +152,12 @@ export function installRoutes(
   const { table: ownTable, priority } = slotTable(slot);
   const table = plan.table === 'own' ? ownTable : plan.table;
   const rules = plan.table === 'own' ? policyRules(plan.routes, table, priority, udpPort) : [];
-  // Rules first: a tunnel route in the table is never reachable without its ladder, and the
+  // The unreachable twins before the rules (so undone after them, the journal going newest first):
+  // when the TUN goes, by itself or with a killed process, its routes go with it and the twins
+  // refuse what the tunnel routed, instead of the rules letting it fall through to main in plain
+  // text, until the rules are gone.
+  if (plan.table === 'own') for (const prefix of plan.routes) addUnreachableTwin(api, table, prefix, journal);
+  // Rules next: a tunnel route in the table is never reachable without its ladder, and the
   // source-port rule is in place before any route could catch the daemon's own UDP.
   for (const rule of rules) {
     journal.record(rule);
@@ -200,6 +209,12 @@ export function installRoutes(
         ignoring(['ENOENT', 'ESRCH', 'ENODEV'], () => api.removeRoute(name, prefix, { table }));
     },
   };
+}
+
+/** Records and adds the unreachable route behind the tunnel's route to `prefix` (see installRoutes). */
+function addUnreachableTwin(api: LinuxHostApi, table: number, prefix: string, journal: Journal): void {
+  journal.record({ kind: 'unreachable-route', table, prefix });
+  ignoring(['EEXIST'], () => api.addUnreachableRoute(prefix, { table }));
 }
 
 /**

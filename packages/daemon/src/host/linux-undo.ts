@@ -13,6 +13,9 @@ export function undoLinuxChange(api: LinuxHostApi, change: HostChange): void {
       ignoring(['ENOENT'], () => api.removeRule(rule));
       return;
     }
+    case 'unreachable-route':
+      ignoring(['ESRCH', 'ENOENT'], () => api.removeUnreachableRoute(change.prefix, { table: change.table }));
+      return;
     case 'sysctl':
       writeFileSync(change.path, `${change.previous}\n`);
       return;
@@ -32,6 +35,8 @@ export function describeChange(change: HostChange): string {
   switch (change.kind) {
     case 'rule':
       return `policy rule pref ${change.priority} (IPv${change.family})`;
+    case 'unreachable-route':
+      return `unreachable route ${change.prefix} in table ${change.table}`;
     case 'sysctl':
       return `${change.path} back to ${change.previous}`;
     case 'nft-table':

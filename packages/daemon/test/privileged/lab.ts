@@ -69,7 +69,7 @@ export const startDaemon: (
   role: 'gateway' | 'headless',
   configPath: string,
   args?: string[],
-  options?: { env?: NodeJS.ProcessEnv; echo?: boolean },
+  options?: { env?: NodeJS.ProcessEnv; echo?: boolean; nodeArgs?: string[] },
 ) => Daemon = tunnel.startDaemon;
 
 /**

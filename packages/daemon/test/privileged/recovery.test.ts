@@ -68,10 +68,14 @@ describe('tunkit daemons recover', { skip }, () => {
     assert.match(lab.exec('gateway', 'nft', ['list', 'tables']), new RegExp(`tunkit_${names.gateway}`));
     assert.equal(lab.exec('gateway', 'sysctl', ['-n', 'net.ipv4.ip_forward']).trim(), '1');
     assert.ok(!lab.exec('gateway', 'ip', ['link']).includes(names.gateway), 'the device went with the process');
+    // Its routes went with it; the unreachable twins stay, so the peer's address is refused, not leaked.
+    assert.match(lab.exec('gateway', 'ip', ['route', 'show', 'table', '51820']), /^unreachable 10\.99\.0\.2 /m);
+    assert.throws(() => lab.exec('gateway', 'ip', ['route', 'get', TUNNEL.client]), /No route to host/);
     const output = lab.exec('gateway', process.execPath, [...gatewayBinary, '--cleanup', '--name', names.gateway]);
     assert.match(output, /removed nftables table inet tunkit_/);
     assert.match(output, /removed policy rule pref 31000 \(IPv4\)/); // its peers' /32s sit behind rules too
-    assert.match(output, /cleaned up 6 change\(s\)/); // nft, forwarding, 2 rules per family
+    assert.match(output, /removed unreachable route 10\.99\.0\.2\/32 in table 51820/);
+    assert.match(output, /cleaned up 8 change\(s\)/); // nft, forwarding, 2 rules per family, 2 unreachable routes
     assert.equal(lab.exec('gateway', 'nft', ['list', 'tables']).trim(), '');
     assert.equal(lab.exec('gateway', 'sysctl', ['-n', 'net.ipv4.ip_forward']).trim(), '0');
     assert.ok(!existsSync(journal));
@@ -117,7 +121,7 @@ describe('tunkit daemons recover', { skip }, () => {
       'g1',
     ]);
     await gateway.waitForLog('gateway up');
-    await gateway.waitForLog(/cleaned up 6 change\(s\)/, 1000);
+    await gateway.waitForLog(/cleaned up 8 change\(s\)/, 1000);
     const now = JSON.parse(readFileSync(journal, 'utf8')) as { pid: number; changes: unknown[] };
     assert.equal(now.pid, gateway.child.pid, "the journal is the new run's");
     // The same changes once each: the leftovers were undone on the journal the new run records on.

@@ -166,6 +166,50 @@ describe('LinuxTun device', { skip }, () => {
     assert.ok(!ipRules('-6').some((r) => r.priority === 5103));
   });
 
+  it('keeps an unreachable route behind a device route: it takes over when the device goes, and is removed by its own call', async () => {
+    const tun = await openTun({ name: 'tkunr0', addresses: ['10.61.0.1/24', 'fd61::1/64'] });
+    const get = (address: string) =>
+      execFileSync('ip', ['route', 'get', address], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const table = (family: string) =>
+      execFileSync('ip', [family, 'route', 'show', 'table', '51998'], { encoding: 'utf8' }).trim();
+    try {
+      for (const prefix of ['10.62.0.0/16', 'fd62::/48']) {
+        config.addRoute('tkunr0', prefix, { table: 51998 });
+        config.addUnreachableRoute(prefix, { table: 51998 });
+      }
+      assert.throws(
+        () => config.addUnreachableRoute('10.62.0.0/16', { table: 51998 }),
+        (e: TunOsError) =>
+          e.errno === 'EEXIST' &&
+          e.message.includes('adding route unreachable 10.62.0.0/16 table 51998 metric 4294967295'),
+      );
+      assert.throws(
+        () => config.addUnreachableRoute('10.62.0.0/16', { table: 51998, metric: -1 }),
+        (e: TunConfigError) => e instanceof TunConfigError && e.message.includes('route metric -1'),
+      );
+      assert.match(table('-4'), /^10\.62\.0\.0\/16 dev tkunr0 .*\nunreachable 10\.62\.0\.0\/16 .*metric 4294967295/s);
+      assert.match(table('-6'), /unreachable fd62::\/48 .*metric 4294967295/);
+    } finally {
+      await tun.close(); // the device goes, and its routes with it
+    }
+    try {
+      assert.equal(table('-4'), 'unreachable 10.62.0.0/16 proto static metric 4294967295');
+      assert.match(table('-6'), /^unreachable fd62::\/48 dev lo proto static metric 4294967295/);
+      // Looked up in that table, the destination is refused, not routed elsewhere.
+      execFileSync('ip', ['rule', 'add', 'pref', '5201', 'to', '10.62.0.0/16', 'lookup', '51998']);
+      try {
+        assert.throws(() => get('10.62.1.1'), /No route to host/);
+      } finally {
+        execFileSync('ip', ['rule', 'del', 'pref', '5201']);
+      }
+    } finally {
+      config.removeUnreachableRoute('10.62.0.0/16', { table: 51998 });
+      config.removeUnreachableRoute('fd62::/48', { table: 51998 });
+    }
+    assert.equal(table('-4'), '');
+    assert.equal(table('-6'), '');
+  });
+
   it('refuses bad options with typed errors naming the value', async () => {
     const cases: [Parameters<typeof openTun>[0], RegExp][] = [
       [{ queues: 0 }, /queues must be an integer in 1..64, got 0/],
