@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, statSync } from 'node:fs';
+import fs, { mkdtempSync, statSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,5 +74,30 @@ describe('UapiServer', () => {
       UapiServer.listen({ name: '../etc', dir, handler: async () => ({ lines: '', errno: 0 }) }),
       TunConfigError,
     );
+  });
+
+  it('creates the socket owner-only: no moment between listen and chmod where others may connect', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tunkit-uapi-'));
+    // What the socket's mode is when chmod comes to narrow it: under a permissive umask, the old
+    // listen-then-chmod left it 0777 until then.
+    const modesBeforeChmod: number[] = [];
+    const chmodSync = fs.chmodSync;
+    fs.chmodSync = (path, mode) => {
+      modesBeforeChmod.push(statSync(path).mode & 0o777);
+      chmodSync(path, mode);
+    };
+    syncBuiltinESMExports();
+    const umask = process.umask(0);
+    let server: UapiServer | undefined;
+    try {
+      server = await UapiServer.listen({ name: 'tk-umask0', dir, handler: async () => ({ lines: '', errno: 0 }) });
+      assert.equal(process.umask(), 0, "the process's umask is given back");
+    } finally {
+      process.umask(umask);
+      fs.chmodSync = chmodSync;
+      syncBuiltinESMExports();
+      await server?.close();
+    }
+    assert.deepEqual(modesBeforeChmod, [0o700]);
   });
 });

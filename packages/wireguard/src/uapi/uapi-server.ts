@@ -7,6 +7,7 @@
 import { chmodSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import { TunConfigError, TunOsError } from '@tunkit/tun-core';
 
 export const DEFAULT_UAPI_DIR = '/var/run/wireguard';
@@ -54,7 +55,8 @@ export class UapiServer {
   }
 
   /**
-   * Listens on `<dir>/<name>.sock` (dir created 0755, socket 0600 — root-only like wireguard-go).
+   * Listens on `<dir>/<name>.sock` (dir created 0755, socket created under umask 077, then 0600 —
+   * root-only like wireguard-go).
    * A stale socket left by a crashed process is replaced; a live one (another process answers)
    * is an error: two daemons must not share an interface name.
    */
@@ -90,7 +92,16 @@ export class UapiServer {
           new TunOsError(error.code ?? 'EIO', 'bind', `cannot listen on ${path}: ${error.message}`, { cause: error }),
         ),
       );
-      server.listen(path, () => resolve());
+      // listen() binds, creating the socket file, before it returns: under umask 077 the file is
+      // owner-only from its first moment (wireguard-go sets the same umask around its listen),
+      // instead of open to every local user until the chmod below. A worker thread cannot change
+      // the umask; there the chmod alone narrows it.
+      const previous = isMainThread ? process.umask(0o077) : undefined;
+      try {
+        server.listen(path, () => resolve());
+      } finally {
+        if (previous !== undefined) process.umask(previous);
+      }
     });
     chmodSync(path, 0o600);
     return uapi;
