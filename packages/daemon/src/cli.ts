@@ -20,7 +20,11 @@ interface OptionSpec {
 export const OPTIONS: Record<string, OptionSpec> = {
   config: { type: 'string', value: 'path', help: 'wg-quick configuration file ([Interface] and [Peer]s)' },
   name: { type: 'string', value: 'name', help: 'interface name (default: the config file name, e.g. wg0.conf → wg0)' },
-  mtu: { type: 'string', value: 'bytes', help: 'tunnel MTU, 68..65535 (default: MTU= or 1420)' },
+  mtu: {
+    type: 'string',
+    value: 'bytes',
+    help: "tunnel MTU, 68..65535 (default: MTU=, else the endpoint route's MTU - 80, as wg-quick)",
+  },
   'listen-port': { type: 'string', value: 'port', help: 'UDP port (default: ListenPort= or any free port)' },
   'tun-queues': { type: 'string', value: 'n', help: 'Linux TUN queues, 1..64 (default 2 with 2+ CPUs, else 1)' },
   offload: {

@@ -1,9 +1,10 @@
-// Reading the wg-quick file: refuse one whose private key others can read, then parse it strictly
-// and resolve DNS-name endpoints once, at start (as wg-quick does).
+// Reading the wg-quick file: refuse one whose private key others can read, then parse it strictly.
+// Endpoint host names stay names here: the daemon resolves them at start, with retries, and again
+// when a peer's handshakes keep failing or on a reload (endpoints.ts).
 
 import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { TunConfigError } from '@tunkit/tun-core';
-import { parseWgQuick, refuseUnsupported, resolveEndpoints, type WgQuickConfig } from '@tunkit/wireguard';
+import { parseWgQuick, refuseUnsupported, type WgQuickConfig } from '@tunkit/wireguard';
 import { StartupError } from './startup-error.js';
 
 /** Throws StartupError when `path` is group- or world-accessible: it holds a private key. */
@@ -33,7 +34,7 @@ export async function readConfigFile(path: string): Promise<WgQuickConfig> {
     }
     const config = parseWgQuick(text);
     refuseUnsupported(config);
-    return await resolveEndpoints(config);
+    return config;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new StartupError(`config file ${path} does not exist: pass --config <wg-quick file>`);

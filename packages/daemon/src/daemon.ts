@@ -76,7 +76,7 @@ export async function main(options: MainOptions): Promise<number> {
         `no configuration: pass --config <wg-quick file> (or TUNKIT_CONFIG); see ${program} --help`,
       );
     const config = await readConfigFile(configPath);
-    const settings = resolveSettings(options.role, values, configPath, config, { isTty: process.stdout.isTTY });
+    const settings = resolveSettings(options.role, values, configPath, config, { isTty: process.stdout.isTTY, env });
     if (values['print-config']) {
       out(printableConfig(settings).trimEnd());
       return 0;

@@ -26,6 +26,9 @@ export function printableConfig(settings: DaemonSettings): string {
     `# name = ${settings.name}`,
     `# tun-queues = ${settings.tunQueues}, udp-bind = ${settings.udpBind}, offload = ${settings.offload ? 'on' : 'off'}`,
     `# log-level = ${settings.logLevel}, log-format = ${settings.logFormat}`,
+    ...(settings.mtu === undefined
+      ? ['# mtu = auto: the MTU of the routes to the endpoints - 80, at start (as wg-quick)']
+      : []),
     `# metrics-listen = ${settings.metricsListen ? `${settings.metricsListen.host}:${settings.metricsListen.port}` : 'off'}`,
     `# uapi = ${settings.uapi ? `/var/run/wireguard/${settings.name}.sock` : 'off'}`,
   ];

@@ -25,7 +25,7 @@ export class ResourceStack {
   private unwinding: Promise<void> | undefined;
 
   /** `cancel`: once aborted, the next acquire() throws StartCancelled instead of acquiring. */
-  constructor(private readonly cancel?: AbortSignal) {}
+  constructor(readonly cancel?: AbortSignal) {}
 
   /** What is held now, oldest first (for logs and tests). */
   get holding(): readonly string[] {

@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { showValue, type WgQuickConfig } from '@tunkit/wireguard';
 import { type CliValues, envName, type Role } from './cli.js';
+import { resolutionRetries } from './endpoints.js';
 import { StartupError } from './startup-error.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
@@ -16,7 +17,10 @@ export interface DaemonSettings {
   configPath: string;
   /** Interface name (also the UAPI socket's and the cleanup journal's). */
   name: string;
-  mtu: number;
+  /** --mtu or MTU =; undefined: derived at start from the routes to the endpoints (wg-quick's way). */
+  mtu: number | undefined;
+  /** Retries of a transiently failing endpoint host name at start (WG_ENDPOINT_RESOLUTION_RETRIES, as `wg`). */
+  endpointResolutionRetries: number;
   /** 0: any free port. */
   listenPort: number;
   tunQueues: number;
@@ -71,7 +75,7 @@ export function resolveSettings(
   values: CliValues,
   configPath: string,
   config: WgQuickConfig,
-  facts: { cpus?: number; isTty?: boolean } = {},
+  facts: { cpus?: number; isTty?: boolean; env?: NodeJS.ProcessEnv } = {},
 ): DaemonSettings {
   const text = (option: string) => values[option] as string | undefined;
   const name = text('name') ?? nameFromConfigPath(configPath) ?? 'tunkit0';
@@ -105,7 +109,8 @@ export function resolveSettings(
     role,
     configPath,
     name,
-    mtu: text('mtu') !== undefined ? integer('mtu', text('mtu') as string, 68, 65535) : (config.interface.mtu ?? 1420),
+    mtu: text('mtu') !== undefined ? integer('mtu', text('mtu') as string, 68, 65535) : config.interface.mtu,
+    endpointResolutionRetries: resolutionRetries(facts.env ?? {}),
     listenPort:
       text('listen-port') !== undefined
         ? integer('listen-port', text('listen-port') as string, 0, 65535)

@@ -23,10 +23,12 @@ import {
   type WgQuickConfig,
 } from '@tunkit/wireguard';
 import { hostApi, undoLeftovers, undoOwnChanges } from './cleanup.js';
+import { EndpointResolver } from './endpoints.js';
 import { applyDns } from './host/dns.js';
 import { ignoring } from './host/linux-api.js';
 import { addMasquerade, enableForwarding } from './host/linux-forwarding.js';
 import { chooseSlot, type InstalledRoutes, installRoutes, planRoutes } from './host/linux-routing.js';
+import { mtuFromRoutes } from './host/route-mtu.js';
 import { Journal, tablesInUse } from './journal.js';
 import { describe } from './lifecycle.js';
 import { deviceLog, type Logger } from './logger.js';
@@ -35,6 +37,15 @@ import type { ResourceStack } from './resource-stack.js';
 import type { DaemonSettings } from './settings.js';
 import { StartupError, uapiStartupError } from './startup-error.js';
 import { watchHandshakes } from './watcher.js';
+
+/** Without MTU = (or --mtu): wg-quick's (route MTU - 80) on Linux, its default 1420 elsewhere. */
+async function mtuOfRoutes(config: WgQuickConfig, log: Logger): Promise<number> {
+  if (process.platform !== 'linux') return 1420;
+  const addresses = config.peers.flatMap((peer) => (peer.endpoint ? [peer.endpoint.host] : []));
+  const derived = await mtuFromRoutes(addresses, (message) => log.warn(message));
+  log.info({ mtu: derived.mtu, from: derived.from }, 'MTU from the routes (MTU = not set)');
+  return derived.mtu;
+}
 
 /** See TimerSettings.unansweredDataTimeout: REKEY_TIMEOUT for the client role. */
 const CLIENT_UNANSWERED_DATA_MS = 5_000;
@@ -51,15 +62,23 @@ export interface StartContext {
 
 /** What a started daemon runs. */
 export interface RunningDaemon {
-  settings: DaemonSettings;
+  /** The settings it runs with: endpoint host names resolved, the MTU derived when none was set. */
+  settings: DaemonSettings & { mtu: number };
   tun: Tun;
   device: Device;
+  /** Resolves endpoint host names again: a reload passes the new file through resolveConfig. */
+  endpoints: EndpointResolver;
 }
 
 export async function start(settings: DaemonSettings, context: StartContext): Promise<RunningDaemon> {
   const { log, stack } = context;
-  const config = settings.config;
   const platform = await loadPlatformTun({ importer: context.importer });
+  // Before any resource: endpoint host names (retried while the network comes up), then the MTU
+  // from the routes to the endpoints when the config sets none (both as wg-quick does).
+  const endpoints = new EndpointResolver({ log, signal: stack.cancel });
+  const config = await endpoints.resolveConfig(settings.config, { retries: settings.endpointResolutionRetries });
+  stack.throwIfCancelled('the MTU');
+  const mtu = settings.mtu ?? (await mtuOfRoutes(config, log));
   const api = hostApi(platform);
 
   const journal = await stack.acquire(
@@ -74,7 +93,7 @@ export async function start(settings: DaemonSettings, context: StartContext): Pr
     () =>
       platform.openTun({
         name: settings.name,
-        mtu: settings.mtu,
+        mtu,
         addresses: config.interface.addresses,
         ...(process.platform === 'linux' ? { queues: settings.tunQueues, offload: settings.offload } : {}),
       }),
@@ -165,7 +184,11 @@ export async function start(settings: DaemonSettings, context: StartContext): Pr
     : undefined;
   await stack.acquire(
     'handshake watcher',
-    () => watchHandshakes(device, tun, log),
+    () =>
+      watchHandshakes(device, tun, log, {
+        // A peer whose handshakes keep failing may have moved: look its host name up again.
+        onFailing: (peer) => void endpoints.reresolve(device, peer),
+      }),
     (timer) => clearInterval(timer),
   );
 
@@ -186,7 +209,7 @@ export async function start(settings: DaemonSettings, context: StartContext): Pr
     },
     `${settings.role} up`,
   );
-  return { settings, tun, device };
+  return { settings: { ...settings, config, mtu }, tun, device, endpoints };
 }
 
 /**
