@@ -37,7 +37,7 @@ export interface NativeUdpSocket {
     start: number,
     end: number,
     addresses: Uint8Array,
-  ): [number, number, number];
+  ): [taken: number, errors: number, messages: number, badEndpoints: number];
   gro(): boolean;
   /** SO_MARK; throws (TunOsError through callNative) EPERM without CAP_NET_ADMIN. */
   setMark(mark: number): void;

@@ -1,6 +1,6 @@
 // UDP GRO on receive: the kernel hands over several datagrams from one sender as one message of
 // `segment`-byte datagrams (the last may be shorter); here they become packets of a PacketBatch,
-// laid out by its rule, each with its sender in the 20-byte address form. What does not fit the
+// laid out by its rule, each with its sender in the address form (udp_address.hh). What does not fit the
 // batch waits in PendingDatagrams for the next receive. Plain C++ (no N-API, no syscalls), tested
 // by native/test; udp_socket.cc does the receiving.
 #pragma once
@@ -34,12 +34,13 @@ struct PendingDatagrams {
   bool empty() const { return start == end; }
 };
 
-/** The batch being filled, with the sender of packet i at addresses + 20 * i. */
+/** The batch being filled, with the sender of packet i at addresses + kAddressBytes * i. */
 struct BatchFill {
   PacketBatchView view;
   uint8_t* addresses = nullptr;  // room for view.capacity addresses
   uint32_t maxDatagram = 0;      // larger datagrams are dropped and counted
   uint32_t dropped = 0;          // datagrams dropped: over maxDatagram, or with nowhere to go
+  uint32_t badSources = 0;       // datagrams dropped because their sender cannot be answered (source port 0)
 };
 
 /**

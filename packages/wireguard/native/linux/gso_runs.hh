@@ -15,7 +15,7 @@ inline constexpr uint32_t kMaxGsoSegments = 64;
 inline constexpr uint32_t kMaxGsoBytes = 65000;
 
 /**
- * How many datagrams, from the first of `lengths` and `addresses` (20 bytes each), go out as one
+ * How many datagrams, from the first of `lengths` and `addresses` (kAddressBytes each), go out as one
  * message: at least 1, at most `maxRun` (the datagrams available, the iovecs left, 1 without GSO)
  * and kMaxGsoSegments, all to the first's address, all of the first's size except a shorter last
  * one, kMaxGsoBytes in all. Empty datagrams are never grouped: a segment size of 0 means no GSO,

@@ -1,4 +1,4 @@
-// The 20-byte address form <-> sockaddr (see udp_address.hh).
+// The 24-byte address form <-> sockaddr (see udp_address.hh).
 #include "udp_address.hh"
 
 #include <arpa/inet.h>
@@ -7,17 +7,29 @@
 
 namespace tunkit::wireguard {
 
-void makeAddress(const uint8_t* ip, size_t ipLength, uint16_t port, uint8_t* address) {
+namespace {
+constexpr unsigned kScopeAt = 20;
+}  // namespace
+
+void makeAddress(const uint8_t* ip, size_t ipLength, uint16_t port, uint8_t* address, uint32_t scope) {
   std::memset(address, 0, kAddressBytes);
   address[0] = ipLength == 16 ? 6 : 4;
   address[2] = static_cast<uint8_t>(port >> 8);
   address[3] = static_cast<uint8_t>(port);
   std::memcpy(address + 4, ip, ipLength == 16 ? 16 : 4);
+  if (ipLength == 16) std::memcpy(address + kScopeAt, &scope, sizeof scope);
+}
+
+uint32_t addressScope(const uint8_t* address) {
+  uint32_t scope = 0;
+  if (address[0] == 6) std::memcpy(&scope, address + kScopeAt, sizeof scope);
+  return scope;
 }
 
 socklen_t toSockaddr(const uint8_t* address, bool ipv6Socket, sockaddr_storage* out) {
   std::memset(out, 0, sizeof *out);
   const uint16_t port = addressPort(address);
+  if (address[0] != 4 && address[0] != 6) return 0;  // an endpoint the JS side could not encode
   const bool ipv4 = address[0] == 4;
   if (!ipv6Socket) {
     if (!ipv4) return 0;
@@ -36,6 +48,7 @@ socklen_t toSockaddr(const uint8_t* address, bool ipv6Socket, sockaddr_storage* 
     std::memcpy(in6->sin6_addr.s6_addr + 12, address + 4, 4);
   } else {
     std::memcpy(in6->sin6_addr.s6_addr, address + 4, 16);
+    in6->sin6_scope_id = addressScope(address);
   }
   return sizeof *in6;
 }
@@ -61,6 +74,8 @@ void fromSockaddr(const sockaddr_storage& from, uint8_t* address) {
   } else {
     address[0] = 6;
     std::memcpy(address + 4, in6.sin6_addr.s6_addr, 16);
+    const uint32_t scope = in6.sin6_scope_id;
+    std::memcpy(address + kScopeAt, &scope, sizeof scope);
   }
 }
 

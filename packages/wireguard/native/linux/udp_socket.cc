@@ -183,9 +183,14 @@ uint32_t UdpSocket::recvSingle(BatchFill& fill) {
       ++fill.dropped;  // larger than maxDatagram: dropped, counted
       continue;
     }
+    uint8_t* sender = fill.addresses + size_t{v.length} * kAddressBytes;
+    fromSockaddr(s.names[i], sender);
+    if (addressPort(sender) == 0) {
+      ++fill.badSources;  // cannot be answered: dropped, counted (the slot is written over next)
+      continue;
+    }
     v.offsets[v.length] = static_cast<uint32_t>(i) * stride + v.headroom;
     v.lengths[v.length] = s.messages[i].msg_len;
-    fromSockaddr(s.names[i], fill.addresses + size_t{v.length} * kAddressBytes);
     ++v.length;
   }
   v.bytesUsed = static_cast<uint32_t>(n) * stride;
@@ -217,6 +222,11 @@ uint32_t UdpSocket::recvCoalesced(BatchFill& fill) {
     if (!m.deliver) continue;
     uint8_t sender[kAddressBytes];
     fromSockaddr(s.names[i], sender);
+    if (addressPort(sender) == 0) {
+      // A sender that cannot be answered: every datagram of the message is dropped, counted.
+      fill.badSources += m.size == 0 ? 1 : (m.size + m.segment - 1) / m.segment;
+      continue;
+    }
     if (plan.intoPending) {
       if (m.size == 0) {  // an empty datagram is still a packet (checked by count: reserve(0) does not refuse a full batch)
         if (v.length < v.capacity && v.reserve(0) != nullptr)
@@ -247,6 +257,9 @@ SendResult UdpSocket::send(const uint8_t* buffer, const uint32_t* offsets, const
   if (fd_ < 0) return result;
   Scratch& s = scratch();
   uint32_t i = 0;
+  // Datagrams before this index go one per message: a GSO message failed, and its datagrams are
+  // retried alone to tell a path that cannot segment from one bad destination (see below).
+  uint32_t singlesUntil = 0;
   while (i < count) {
     unsigned messages = 0;
     unsigned used = 0;  // iovecs
@@ -255,17 +268,20 @@ SendResult UdpSocket::send(const uint8_t* buffer, const uint32_t* offsets, const
     while (i < count && used < kMaxBatch) {
       const uint8_t* address = addresses + size_t{i} * kAddressBytes;
       sockaddr_storage& to = s.names[messages];
-      const socklen_t toLength = toSockaddr(address, ipv6_, &to);
+      // Port 0 cannot be sent to (the kernel answers EINVAL).
+      const socklen_t toLength = addressPort(address) == 0 ? 0 : toSockaddr(address, ipv6_, &to);
       if (toLength == 0) {
-        // No route from this socket's family (an IPv6 peer of an IPv4-only socket): refused like
-        // an unreachable peer, and never sent to some other address made of its bytes.
+        // Nowhere this socket can send to (port 0, an IPv6 peer of an IPv4-only socket, an
+        // endpoint JS could not encode): refused for this datagram alone, before any system call,
+        // and never sent to some other address made of its bytes.
         if (messages > 0) break;  // the messages before it go first, so counts stay in order
-        ++result.errors;
+        ++result.badEndpoints;
         ++result.taken;
         ++i;
         continue;
       }
-      const uint32_t run = gsoRunLength(lengths + i, address, gso_ ? std::min<uint32_t>(count - i, kMaxBatch - used) : 1);
+      const uint32_t maxRun = gso_ && i >= singlesUntil ? std::min<uint32_t>(count - i, kMaxBatch - used) : 1;
+      const uint32_t run = gsoRunLength(lengths + i, address, maxRun);
       for (uint32_t k = 0; k < run; ++k) {
         s.iov[used + k].iov_base = const_cast<uint8_t*>(buffer) + offsets[i + k];
         s.iov[used + k].iov_len = lengths[i + k];
@@ -298,8 +314,14 @@ SendResult UdpSocket::send(const uint8_t* buffer, const uint32_t* offsets, const
     } while (sent < 0 && errno == EINTR);
     if (sent < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) break;
-      if ((errno == EIO || errno == EINVAL) && gso_) {
-        gso_ = false;  // no GSO on this path (e.g. no checksum offload): single datagrams from now on
+      if (s.datagramsIn[0] > 1 && (errno == EIO || errno == EINVAL)) {
+        // The first message was a GSO run. EIO: the path cannot segment (no checksum offload), as
+        // wireguard-go reads it: single datagrams from now on. EINVAL: this destination refused it
+        // (a segment over its path MTU, or an address the kernel will not take): GSO stays on for
+        // the rest; either way the run's datagrams are retried one by one, so each one's own fate
+        // is counted and one bad destination costs no other datagram anything.
+        if (errno == EIO) gso_ = false;
+        singlesUntil = result.taken + s.datagramsIn[0];
         i = result.taken;
         continue;
       }
@@ -312,7 +334,9 @@ SendResult UdpSocket::send(const uint8_t* buffer, const uint32_t* offsets, const
     for (int m = 0; m < sent; ++m) result.taken += s.datagramsIn[m];
     result.messages += static_cast<uint32_t>(sent);
     i = result.taken;
-    if (static_cast<unsigned>(sent) < messages) break;  // the socket buffer is full
+    // Fewer sent than asked: the socket buffer filled, or message `sent` failed (sendmmsg reports
+    // an error only for the first message). The next call tells which: EAGAIN ends the send,
+    // an error is counted for that message alone.
   }
   return result;
 }

@@ -27,9 +27,10 @@ struct UdpSocketOptions {
 };
 
 struct SendResult {
-  uint32_t taken = 0;     // datagrams sent, or refused by the OS and counted in errors
-  uint32_t errors = 0;    // datagrams the OS refused (unreachable, a firewall...) or no route could take
-  uint32_t messages = 0;  // UDP messages sent (a GSO run is one)
+  uint32_t taken = 0;         // datagrams sent, or refused and counted in errors or badEndpoints
+  uint32_t errors = 0;        // datagrams the OS refused (unreachable, a firewall...)
+  uint32_t badEndpoints = 0;  // datagrams never sent: port 0, an IPv6 address from an IPv4 socket, family 0
+  uint32_t messages = 0;      // UDP messages sent (a GSO run is one)
 };
 
 /** Messages per recvmmsg/sendmmsg: bounds the per-call arrays (kMaxBatch × a few hundred bytes, static). */
@@ -64,7 +65,7 @@ class UdpSocket {
 
   /**
    * Fills `fill.view`, from empty, with what one recvmmsg brings (datagrams a previous call could
-   * not fit come first); the sender of packet i goes to fill.addresses + 20 * i. Datagrams over
+   * not fit come first); the sender of packet i goes to fill.addresses + kAddressBytes * i. Datagrams over
    * fill.maxDatagram are dropped and counted in fill.dropped. Returns the messages received (0
    * when none was waiting). Without GRO, packets take fixed-stride slots (a dropped one leaves a
    * gap, which the offsets table allows). Precondition: canHold(fill.view, fill.maxDatagram).
@@ -72,8 +73,8 @@ class UdpSocket {
   uint32_t recv(BatchFill& fill);
 
   /**
-   * Sends `count` datagrams (datagram i: lengths[i] bytes at buffer + offsets[i], to the 20-byte
-   * address at addresses + 20 * i) until the socket buffer is full. Precondition: every datagram
+   * Sends `count` datagrams (datagram i: lengths[i] bytes at buffer + offsets[i], to the
+   * address at addresses + kAddressBytes * i) until the socket buffer is full. Precondition: every datagram
    * lies inside the buffer.
    */
   SendResult send(const uint8_t* buffer, const uint32_t* offsets, const uint32_t* lengths, uint32_t count,

@@ -101,7 +101,8 @@ Napi::Value UdpSocketObject::Gro(const Napi::CallbackInfo& info) {
 // JS thread. recv(buffer, offsets, lengths, meta, addresses, maxDatagram) → messages received.
 // meta as in TunDevice.drain: [capacity, byteCapacity, headroom, tailroom, length, bytesUsed]; the
 // batch is filled from empty and meta[4], meta[5] are set. meta[6] += datagrams dropped (larger
-// than maxDatagram, or with nowhere to go); meta[7] = UDP messages received.
+// than maxDatagram, or with nowhere to go); meta[7] = UDP messages received; meta[8] += datagrams
+// dropped because their sender cannot be answered (source port 0).
 Napi::Value UdpSocketObject::Recv(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!socket_ || socket_->fd() < 0) return Napi::Number::New(env, 0);
@@ -110,7 +111,7 @@ Napi::Value UdpSocketObject::Recv(const Napi::CallbackInfo& info) {
   auto lengths = info[2].As<Napi::Uint32Array>();
   auto meta = info[3].As<Napi::Uint32Array>();
   auto addresses = info[4].As<Napi::Uint8Array>();
-  if (meta.ElementLength() < 8) throw Napi::RangeError::New(env, "recv: meta needs 8 numbers");
+  if (meta.ElementLength() < 9) throw Napi::RangeError::New(env, "recv: meta needs 9 numbers");
   BatchFill fill;
   fill.maxDatagram = info[5].As<Napi::Number>().Uint32Value();
   fill.addresses = addresses.Data();
@@ -132,12 +133,14 @@ Napi::Value UdpSocketObject::Recv(const Napi::CallbackInfo& info) {
   meta[5] = v.bytesUsed;
   meta[6] = meta[6] + fill.dropped;
   meta[7] = messages;
+  meta[8] = meta[8] + fill.badSources;
   return Napi::Number::New(env, messages);
 }
 
-// JS thread. send(buffer, offsets, lengths, start, end, addresses) → [taken, errors, messages]:
-// datagrams start..end-1 (sent, or refused by the OS and counted in errors) until the socket buffer
-// filled. Addresses hold 20 bytes per datagram, datagram `start` first.
+// JS thread. send(buffer, offsets, lengths, start, end, addresses) → [taken, errors, messages,
+// badEndpoints]: datagrams start..end-1 (sent, refused by the OS and counted in errors, or never
+// sent to an address this socket cannot send to, counted in badEndpoints) until the socket buffer
+// filled. Addresses hold kAddressBytes (24) per datagram, datagram `start` first.
 Napi::Value UdpSocketObject::Send(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!socket_ || socket_->fd() < 0) throw Napi::Error::New(env, "the UDP socket is closed");
@@ -154,10 +157,11 @@ Napi::Value UdpSocketObject::Send(const Napi::CallbackInfo& info) {
     if (uint64_t{offsets[i]} + lengths[i] > buffer.ByteLength()) throw Napi::RangeError::New(env, "send: datagram outside the batch buffer");
   }
   const SendResult r = socket_->send(buffer.Data(), offsets.Data() + start, lengths.Data() + start, end - start, addresses.Data());
-  auto result = Napi::Array::New(env, 3);
+  auto result = Napi::Array::New(env, 4);
   result.Set(0u, r.taken);
   result.Set(1u, r.errors);
   result.Set(2u, r.messages);
+  result.Set(3u, r.badEndpoints);
   return result;
 }
 

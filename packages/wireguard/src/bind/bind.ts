@@ -21,6 +21,14 @@ export interface BindStats {
   txErrors: number;
   /** sendMany calls that could not take everything because the send queue was full. */
   txRefused: number;
+  /** Datagrams received from a sender that cannot be answered (source port 0): dropped, counted. */
+  rxBadSource: number;
+  /**
+   * Datagrams not sent because their endpoint cannot be sent to from this socket: port 0, an
+   * IPv6 address from an IPv4-only socket, an address that does not parse. Each is refused alone;
+   * the rest of the batch goes out.
+   */
+  txBadEndpoint: number;
 }
 
 /**
@@ -32,6 +40,12 @@ export interface Bind {
   readonly port: number;
 
   /**
+   * The largest datagram it sends and receives, in bytes (undefined: no limit of its own). A
+   * Device refuses a Bind that cannot carry its MTU's datagrams (datagramSizeFor).
+   */
+  readonly maxDatagram?: number;
+
+  /**
    * Waits for at least one datagram, then clears `batch` and moves as many as fit into it, with
    * the sender of datagram i in `from[i]`. Resolves the count; 0 once closed.
    */
@@ -41,6 +55,9 @@ export interface Bind {
    * Queues `batch.packet(i)` to `to[i]` (or to `to` for all) for i = start .. batch.length - 1,
    * as many as the send queue takes; returns how many were taken. The caller may reuse the
    * batch at once (datagrams are copied). When fewer than asked were taken, await `sendReady`.
+   * A datagram whose endpoint cannot be sent to (port 0, another family than the socket's, an
+   * address that does not parse) is taken and counted (txBadEndpoint), never thrown: one bad
+   * endpoint costs its own datagram only. A missing endpoint (undefined) is a caller's bug: thrown.
    */
   sendMany(batch: PacketBatch, to: readonly Endpoint[] | Endpoint, start?: number): number;
 
@@ -77,7 +94,17 @@ export class BindPortInUseError extends TunOsError {
 }
 
 export function emptyBindStats(): BindStats {
-  return { rxDatagrams: 0, rxBytes: 0, txDatagrams: 0, txBytes: 0, rxDropped: 0, txErrors: 0, txRefused: 0 };
+  return {
+    rxDatagrams: 0,
+    rxBytes: 0,
+    txDatagrams: 0,
+    txBytes: 0,
+    rxDropped: 0,
+    txErrors: 0,
+    txRefused: 0,
+    rxBadSource: 0,
+    txBadEndpoint: 0,
+  };
 }
 
 /** "host:port" with IPv6 in brackets, as WireGuard prints endpoints. */

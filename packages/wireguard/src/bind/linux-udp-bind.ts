@@ -46,15 +46,21 @@ export interface LinuxUdpBindStats extends BindStats {
   rxMessages: number;
 }
 
-/** An address in the socket's form: [family 4|6, 0, port hi, port lo, 16 address bytes]. */
-const ADDRESS_BYTES = 20;
+/**
+ * An address in the socket's form (native/linux/udp_address.hh): [family 4|6, 0, port hi, port
+ * lo, 16 address bytes, IPv6 scope id as a uint32 in host order: little-endian on every Linux target]. Family 0: an endpoint that could
+ * not be encoded, which the socket refuses (counted) rather than send anywhere.
+ */
+const ADDRESS_BYTES = 24;
+const SCOPE_AT = 20;
 
 export class LinuxUdpBind implements Bind {
   /** Which implementation this is (openBind's choice, for logs). */
   readonly backend = 'native';
   private readonly socket: NativeUdpSocket;
-  private readonly maxDatagram: number;
-  private readonly meta = new Uint32Array(8);
+  /** The largest datagram received (larger ones are dropped, counted) and sent. */
+  readonly maxDatagram: number;
+  private readonly meta = new Uint32Array(9);
   private recvAddresses = new Uint8Array(0);
   private sendAddresses = new Uint8Array(0);
   private readonly encoded = new WeakMap<Endpoint, Uint8Array>();
@@ -76,6 +82,8 @@ export class LinuxUdpBind implements Bind {
     txRefused: 0,
     txMessages: 0,
     rxMessages: 0,
+    rxBadSource: 0,
+    txBadEndpoint: 0,
   };
 
   /**
@@ -176,6 +184,7 @@ export class LinuxUdpBind implements Bind {
     meta[2] = batch.headroom;
     meta[3] = batch.tailroom;
     meta[6] = 0;
+    meta[8] = 0;
     const received = callNative(() =>
       this.socket.recv(batch.buffer, batch.offsets, batch.lengths, meta, this.recvAddresses, this.maxDatagram),
     );
@@ -183,6 +192,7 @@ export class LinuxUdpBind implements Bind {
     batch.length = kept;
     batch.bytesUsed = meta[5] as number;
     this.counters.rxDropped += meta[6] as number;
+    this.counters.rxBadSource += meta[8] as number;
     for (let i = 0; i < kept; i++) {
       from[i] = this.endpointAt(i);
       this.counters.rxBytes += batch.lengths[i] as number;
@@ -210,30 +220,47 @@ export class LinuxUdpBind implements Bind {
   private lookUp(a: Uint8Array, at: number): Endpoint {
     const port = ((a[at + 2] as number) << 8) | (a[at + 3] as number);
     const bytes = a.subarray(at + 4, at + (a[at] === 4 ? 8 : 20));
-    let key = `${port}`;
+    const scope = a[at] === 6 ? readScope(a, at) : 0;
+    let key = `${port}%${scope}`;
     for (let b = 0; b < bytes.length; b++) key += `.${bytes[b]}`;
     let endpoint = this.decoded.get(key);
     if (endpoint === undefined) {
       if (this.decoded.size >= 4096) this.decoded.clear(); // bounded: many sources only cost re-creation
-      endpoint = { address: formatIpAddress(bytes.slice()), port };
+      // A link-local sender keeps its interface as a numeric zone ("fe80::1%3"): the reply must
+      // leave through it (the cookie code and `wg show` read the zone as any other).
+      const text = formatIpAddress(bytes.slice());
+      endpoint = { address: scope === 0 ? text : `${text}%${scope}`, port };
       this.decoded.set(key, endpoint);
       this.encoded.set(endpoint, a.slice(at, at + ADDRESS_BYTES));
     }
     return endpoint;
   }
 
+  /**
+   * The socket's form of `endpoint`, cached per Endpoint object. What cannot be sent to still
+   * encodes: port 0 as is, and an address that does not parse (or a zone that is not an interface
+   * number) as family 0; the socket refuses both, counted, for that datagram alone.
+   */
   private encode(endpoint: Endpoint): Uint8Array {
     let bytes = this.encoded.get(endpoint);
     if (bytes === undefined) {
-      const address = parseIpAddress(endpoint.address);
-      if (!Number.isInteger(endpoint.port) || endpoint.port < 1 || endpoint.port > 65535) {
-        throw new TunConfigError('ERR_BIND_ENDPOINT', `endpoint port ${endpoint.port} is outside 1..65535`);
-      }
       bytes = new Uint8Array(ADDRESS_BYTES);
-      bytes[0] = address.length === 16 ? 6 : 4;
-      bytes[2] = endpoint.port >> 8;
-      bytes[3] = endpoint.port & 0xff;
-      bytes.set(address, 4);
+      const port = Number.isInteger(endpoint.port) && endpoint.port > 0 && endpoint.port <= 65535 ? endpoint.port : 0;
+      bytes[2] = port >> 8;
+      bytes[3] = port & 0xff;
+      const percent = endpoint.address.indexOf('%');
+      const zone = percent < 0 ? '0' : endpoint.address.slice(percent + 1);
+      let address: Uint8Array | undefined;
+      try {
+        address = parseIpAddress(percent < 0 ? endpoint.address : endpoint.address.slice(0, percent));
+      } catch {
+        address = undefined; // family 0: refused by the socket, counted
+      }
+      if (address !== undefined && /^\d{1,10}$/.test(zone) && (zone === '0' || address.length === 16)) {
+        bytes[0] = address.length === 16 ? 6 : 4;
+        bytes.set(address, 4);
+        if (address.length === 16) writeScope(bytes, 0, Number(zone));
+      }
       this.encoded.set(endpoint, bytes);
     }
     return bytes;
@@ -253,12 +280,13 @@ export class LinuxUdpBind implements Bind {
         throw new TunConfigError('ERR_BIND_ENDPOINT', `no endpoint for datagram ${start + i}`);
       this.sendAddresses.set(single ?? this.encode(endpoint as Endpoint), i * ADDRESS_BYTES);
     }
-    const [taken, errors, messages] = callNative(() =>
+    const [taken, errors, messages, badEndpoints] = callNative(() =>
       this.socket.send(batch.buffer, batch.offsets, batch.lengths, start, batch.length, this.sendAddresses),
     );
     for (let i = start; i < start + taken; i++) this.counters.txBytes += batch.lengths[i] as number;
-    this.counters.txDatagrams += taken - errors;
+    this.counters.txDatagrams += taken - errors - badEndpoints;
     this.counters.txErrors += errors;
+    this.counters.txBadEndpoint += badEndpoints;
     this.counters.txMessages += messages;
     if (taken < count) {
       this.counters.txRefused++;
@@ -307,4 +335,20 @@ export class LinuxUdpBind implements Bind {
     for (const resolve of this.writable) resolve();
     this.writable = [];
   }
+}
+
+/** The little-endian IPv6 scope id of the address at `at`. */
+function readScope(a: Uint8Array, at: number): number {
+  const i = at + SCOPE_AT;
+  return (
+    ((a[i] as number) | ((a[i + 1] as number) << 8) | ((a[i + 2] as number) << 16) | ((a[i + 3] as number) << 24)) >>> 0
+  );
+}
+
+function writeScope(a: Uint8Array, at: number, scope: number): void {
+  const i = at + SCOPE_AT;
+  a[i] = scope & 0xff;
+  a[i + 1] = (scope >>> 8) & 0xff;
+  a[i + 2] = (scope >>> 16) & 0xff;
+  a[i + 3] = (scope >>> 24) & 0xff;
 }

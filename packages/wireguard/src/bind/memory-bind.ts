@@ -7,6 +7,9 @@ import { type PacketBatch, TunClosedError, TunConfigError } from '@tunkit/tun-co
 import { type Bind, type BindStats, type Endpoint, emptyBindStats, formatEndpoint } from './bind.js';
 import { InboundDatagrams } from './inbound-datagrams.js';
 
+/** The largest datagram a MemoryBind carries: room for a jumbo-frame MTU. */
+const MEMORY_MAX_DATAGRAM = 8192;
+
 export class MemoryNetwork {
   private readonly binds = new Map<string, MemoryBind>();
   /** Datagrams sent to an endpoint nobody is bound to. */
@@ -49,11 +52,16 @@ export class MemoryBind implements Bind {
   constructor(network: MemoryNetwork, local: Endpoint, receiveQueue: number) {
     this.network = network;
     this.local = local;
-    this.inbound = new InboundDatagrams(receiveQueue, 8192, this.counters);
+    this.inbound = new InboundDatagrams(receiveQueue, MEMORY_MAX_DATAGRAM, this.counters);
   }
 
   get port(): number {
     return this.local.port;
+  }
+
+  /** The largest datagram it carries. */
+  get maxDatagram(): number {
+    return MEMORY_MAX_DATAGRAM;
   }
 
   /** @internal */

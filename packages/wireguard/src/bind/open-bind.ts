@@ -6,6 +6,7 @@
 import { isIPv6 } from 'node:net';
 import { TunOsError } from '@tunkit/tun-core';
 import { nativeLoadFailure } from '../native.js';
+import { datagramSizeFor } from '../protocol/constants.js';
 import { LinuxUdpBind } from './linux-udp-bind.js';
 import { UdpBind } from './udp-bind.js';
 
@@ -27,8 +28,13 @@ export interface OpenBindOptions {
   ipv6?: boolean;
   /** 'native' (default): the native bind where it runs (Linux, with the addon built), else node:dgram; 'dgram': node:dgram. */
   backend?: BindBackend;
-  /** Largest datagram received, in bytes (default 2048). */
+  /** Largest datagram received and sent, in bytes (default 2048, or what `mtu` needs). */
   maxDatagram?: number;
+  /**
+   * The tunnel MTU the Bind is for: maxDatagram becomes at least datagramSizeFor(mtu), so a
+   * jumbo MTU's datagrams are carried (a Device refuses a Bind that cannot carry its MTU).
+   */
+  mtu?: number;
   /** Socket buffer sizes in bytes (each backend's default when unset). */
   socketBuffer?: number;
 }
@@ -57,7 +63,8 @@ export async function openBind(options: OpenBindOptions = {}): Promise<OpenedBin
       port: options.port,
       address: options.address,
       ipv6,
-      maxDatagram: options.maxDatagram,
+      maxDatagram:
+        options.maxDatagram ?? (options.mtu === undefined ? undefined : Math.max(2048, datagramSizeFor(options.mtu))),
       socketBuffer: options.socketBuffer,
     };
     return native ? LinuxUdpBind.open(common) : UdpBind.open(common);

@@ -5,7 +5,7 @@
 // which bounds the datagrams in flight: that bound is the send backpressure.
 
 import { createSocket, type Socket } from 'node:dgram';
-import { isIPv6 } from 'node:net';
+import { isIP } from 'node:net';
 import { type PacketBatch, TunClosedError, TunConfigError, TunError, TunOsError } from '@tunkit/tun-core';
 import { type Bind, BindPortInUseError, type BindStats, type Endpoint, emptyBindStats } from './bind.js';
 import { InboundDatagrams } from './inbound-datagrams.js';
@@ -56,6 +56,11 @@ export class UdpBind implements Bind {
   private readonly inbound: InboundDatagrams;
   private readonly sendSlab: Uint8Array;
   private readonly slotSize: number;
+
+  /** The largest datagram received (larger ones are dropped, counted) and sent. */
+  get maxDatagram(): number {
+    return this.slotSize;
+  }
   private readonly sendSlots: number;
   private sendHead = 0;
   private inFlight = 0;
@@ -103,12 +108,20 @@ export class UdpBind implements Bind {
   }
 
   private constructor(options: UdpBindOptions) {
-    const receiveQueue = options.receiveQueue ?? 4096;
-    this.sendSlots = options.sendQueue ?? 1024;
+    this.slotSize = options.maxDatagram ?? 2048;
+    if (!Number.isInteger(this.slotSize) || this.slotSize < 64 || this.slotSize > 65535) {
+      throw new TunConfigError(
+        'ERR_BIND_OPTION',
+        `maxDatagram must be an integer in 64..65535, got ${options.maxDatagram}`,
+      );
+    }
+    // By default each queue's slab stays at 8 MiB (4,096 and 1,024 slots of 2 KiB): a jumbo MTU
+    // gets fewer slots, not a slab of hundreds of megabytes.
+    const receiveQueue = options.receiveQueue ?? Math.min(4096, Math.floor((8 << 20) / this.slotSize));
+    this.sendSlots = options.sendQueue ?? Math.min(1024, Math.max(64, Math.floor((2 << 20) / this.slotSize)));
     if (!Number.isInteger(this.sendSlots) || this.sendSlots < 1 || this.sendSlots > 65536) {
       throw new TunConfigError('ERR_BIND_OPTION', `sendQueue must be an integer in 1..65536, got ${options.sendQueue}`);
     }
-    this.slotSize = options.maxDatagram ?? 2048;
     this.inbound = new InboundDatagrams(receiveQueue, this.slotSize, this.counters);
     this.sendSlab = new Uint8Array(this.sendSlots * this.slotSize);
     const ipv6 = options.ipv6 ?? true;
@@ -162,6 +175,10 @@ export class UdpBind implements Bind {
 
   private onMessage(message: Buffer, address: string, port: number): void {
     if (this.isClosed) return;
+    if (port === 0) {
+      this.counters.rxBadSource++; // a sender that cannot be answered: dropped, counted
+      return;
+    }
     // IPv4 peers on a dual-stack socket appear as ::ffff:a.b.c.d; keep the plain IPv4 form.
     const plain = address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
     this.inbound.push(message, { address: plain, port });
@@ -188,18 +205,51 @@ export class UdpBind implements Bind {
           `datagram ${i} has ${datagram.length} bytes; this bind sends at most ${this.slotSize}`,
         );
       }
+      taken++;
+      const address = this.sendAddress(endpoint);
+      if (address === undefined) {
+        this.counters.txBadEndpoint++; // refused alone, before it takes a slot
+        continue;
+      }
       const slot = this.sendHead;
-      this.sendHead = (slot + 1) % this.sendSlots;
       const at = slot * this.slotSize;
       this.sendSlab.set(datagram, at);
+      this.sendHead = (slot + 1) % this.sendSlots;
       this.inFlight++;
-      const address = !isIPv6(endpoint.address) && this.dualStack ? `::ffff:${endpoint.address}` : endpoint.address;
-      this.socket.send(this.sendSlab.subarray(at, at + datagram.length), endpoint.port, address, this.onSent);
+      try {
+        this.socket.send(this.sendSlab.subarray(at, at + datagram.length), endpoint.port, address, this.onSent);
+      } catch {
+        // dgram refused it synchronously (no callback will come): the slot goes back, so none
+        // leaks and the slots in flight stay the ones just before sendHead.
+        this.sendHead = slot;
+        this.inFlight--;
+        this.counters.txBadEndpoint++;
+        continue;
+      }
       this.counters.txDatagrams++;
       this.counters.txBytes += datagram.length;
-      taken++;
     }
     return taken;
+  }
+
+  /**
+   * The address to hand dgram for `endpoint`, or undefined when it cannot be sent to from this
+   * socket: port 0 (dgram throws), a name rather than an IP literal (dgram would resolve it with a
+   * DNS query per datagram), an IPv6 address from an IPv4-only socket. IPv4 goes v4-mapped on a
+   * dual-stack socket.
+   */
+  private sendAddress(endpoint: Endpoint): string | undefined {
+    const port = endpoint.port;
+    if (!Number.isInteger(port) || port < 1 || port > 65535) return undefined;
+    let address = endpoint.address;
+    let family = isIP(address);
+    if (family === 6 && address.startsWith('::ffff:') && isIP(address.slice(7)) === 4) {
+      address = address.slice(7); // v4-mapped: reachable from either kind of socket
+      family = 4;
+    }
+    if (family === 4) return this.dualStack ? `::ffff:${address}` : address;
+    if (family === 6 && this.dualStack) return address;
+    return undefined;
   }
 
   /** dgram's send callback: one slot is free again (sends complete in order). */

@@ -109,6 +109,9 @@ export function parseEndpoint(text: string): Endpoint {
   const match = /^\[([0-9a-fA-F:.]+)\]:(\d{1,5})$/.exec(text) ?? /^([0-9.]+):(\d{1,5})$/.exec(text);
   const port = Number(match?.[2]);
   if (!match || port > 65535) throw new UapiError(`endpoint: ${showValue(text)} is not ip:port or [ipv6]:port`);
+  // Nothing can be sent to port 0 (the kernel answers EINVAL): refused here, so a peer never gets
+  // an endpoint that every handshake and keepalive would fail on.
+  if (port === 0) throw new UapiError(`endpoint: ${showValue(text)} has port 0, which nothing can be sent to`);
   try {
     parseCidr(match[1] as string); // validates the address
   } catch {

@@ -18,9 +18,10 @@
 // platform's signal.
 
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
-import { PacketBatch, type Tun, TunClosedError, type TunError } from '@tunkit/tun-core';
+import { PacketBatch, type Tun, TunClosedError, TunConfigError, type TunError } from '@tunkit/tun-core';
 import type { Bind, BindStats, Endpoint } from '../bind/bind.js';
 import { EADDRINUSE, EIO, EPERM, formatUapiGet, parseUapiSet, UapiError } from '../config/uapi.js';
+import { datagramSizeFor, MAX_TUNNEL_MTU } from '../protocol/constants.js';
 import { Engine, type EngineOptions } from '../protocol/engine.js';
 import type { PeerConfig } from '../protocol/peer.js';
 import { SEAL_HEADROOM, SEAL_TAILROOM } from '../protocol/seal.js';
@@ -82,6 +83,27 @@ async function sendAll(bind: Bind, batch: PacketBatch, to: readonly Endpoint[]):
   }
 }
 
+/**
+ * Throws TunConfigError (ERR_DEVICE_MTU) unless `bind` carries the datagrams of a tunnel of `mtu`:
+ * sealed, an MTU-sized packet is datagramSizeFor(mtu) bytes, which must fit one UDP datagram and
+ * the Bind's maxDatagram (else every full-size packet would be dropped by one side or the other).
+ */
+function checkCarries(bind: Bind, mtu: number): void {
+  if (mtu > MAX_TUNNEL_MTU) {
+    throw new TunConfigError(
+      'ERR_DEVICE_MTU',
+      `MTU ${mtu} is too large for WireGuard over UDP: a sealed packet must fit one UDP datagram, so the MTU is at most ${MAX_TUNNEL_MTU}`,
+    );
+  }
+  const needed = datagramSizeFor(mtu);
+  if (bind.maxDatagram !== undefined && bind.maxDatagram < needed) {
+    throw new TunConfigError(
+      'ERR_DEVICE_MTU',
+      `MTU ${mtu} needs UDP datagrams of ${needed} bytes and this Bind carries at most ${bind.maxDatagram}: open it with maxDatagram: datagramSizeFor(${mtu}) (openBind takes it), or lower the MTU`,
+    );
+  }
+}
+
 export class Device {
   readonly engine: Engine;
   readonly tun: Tun;
@@ -114,6 +136,7 @@ export class Device {
     });
     this.markEnded = markEnded;
     this.tun = options.tun;
+    checkCarries(options.bind, options.tun.mtu);
     this.bind = options.bind;
     this.batchSize = options.batchSize ?? 100;
     this.tickInterval = options.tickInterval ?? 100;
@@ -386,6 +409,12 @@ export class Device {
     let adopted = false;
     const adopt = async (bind: Bind) => {
       if (adopted) throw new Error('rebind adopted a second Bind');
+      try {
+        checkCarries(bind, this.tun.mtu);
+      } catch (error) {
+        await bind.close();
+        throw error;
+      }
       if (this.fwmark !== 0) {
         try {
           this.markBind(bind, this.fwmark); // the new socket's datagrams carry the mark too

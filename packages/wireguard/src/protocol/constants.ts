@@ -21,6 +21,20 @@ export const COOKIE_REPLY_LENGTH = 64;
 export const TRANSPORT_HEADER_LENGTH = 16;
 /** Header plus the tag of an empty (keepalive) payload. */
 export const TRANSPORT_MIN_LENGTH = 32;
+/** A transport datagram's bytes beyond its packet: header and tag (padding stays within the MTU). */
+export const TRANSPORT_OVERHEAD = TRANSPORT_MIN_LENGTH;
+/** The largest UDP payload there is (IPv4: 65,535 less a 20-byte IP and an 8-byte UDP header). */
+export const MAX_UDP_PAYLOAD = 65_507;
+/** The largest tunnel MTU whose packets fit one UDP datagram once sealed: 65,475. */
+export const MAX_TUNNEL_MTU = MAX_UDP_PAYLOAD - TRANSPORT_OVERHEAD;
+
+/**
+ * The UDP datagram size a tunnel of `mtu` sends and receives at most: its largest transport
+ * message (handshake messages are at most 148 bytes). A Bind for that tunnel must carry it.
+ */
+export function datagramSizeFor(mtu: number): number {
+  return mtu + TRANSPORT_OVERHEAD;
+}
 
 /** Seconds and counts of the protocol timers (whitepaper 6.1), in milliseconds where timed. */
 /** 2^60 in the whitepaper; counters are JS numbers here (see replay.ts), so the bound is 2^53 - 2^13. */
