@@ -28,6 +28,14 @@ describe('renderMetrics', () => {
       assert.match(text, /^# TYPE tunkit_tun_rx_dropped_total counter$/m);
       assert.match(text, /^tunkit_tun_rx_dropped_total\{queue="0"\} 7$/m);
       assert.match(text, /^tunkit_tun_rx_dropped_total\{queue="1"\} 14$/m);
+      // The defences' counters: bad endpoints and sources, the handshake queue, under load, and
+      // every drop reason (rate limiter and queue included).
+      assert.match(text, /^tunkit_udp_rx_bad_source_total 0$/m);
+      assert.match(text, /^tunkit_udp_tx_bad_endpoint_total 0$/m);
+      assert.match(text, /^tunkit_wireguard_handshake_queue 0$/m);
+      assert.match(text, /^tunkit_wireguard_under_load 0$/m);
+      for (const reason of ['handshake-queue-full', 'ratelimited', 'ratelimit-table-full', 'needs-cookie'])
+        assert.match(text, new RegExp(`^tunkit_wireguard_drops_total\\{reason="${reason}"\\} 0$`, 'm'));
       const names = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1] as string, m[2] as string] as const);
       assert.equal(new Set(names.map(([n]) => n)).size, names.length, 'each metric once');
       for (const [name, type] of names) {

@@ -88,6 +88,18 @@ export function renderMetrics(
     [{}, bind.rxDropped],
   ]);
   m.add('tunkit_udp_tx_errors_total', 'counter', 'UDP sends the OS refused.', [[{}, bind.txErrors]]);
+  m.add(
+    'tunkit_udp_rx_bad_source_total',
+    'counter',
+    'UDP datagrams dropped because their sender cannot be answered (source port 0).',
+    [[{}, bind.rxBadSource]],
+  );
+  m.add(
+    'tunkit_udp_tx_bad_endpoint_total',
+    'counter',
+    'UDP datagrams not sent because their endpoint cannot be sent to (port 0, another address family, not an address).',
+    [[{}, bind.txBadEndpoint]],
+  );
   const engine = device.engine;
   m.add(
     'tunkit_wireguard_drops_total',
@@ -103,6 +115,18 @@ export function renderMetrics(
   m.add('tunkit_wireguard_cookies_sent_total', 'counter', 'Cookie replies sent while under load.', [
     [{}, engine.counters.cookiesSent],
   ]);
+  m.add(
+    'tunkit_wireguard_handshake_queue',
+    'gauge',
+    'Initiations and responses waiting to be processed (at most 1,024; more are dropped as handshake-queue-full).',
+    [[{}, engine.handshakesQueued]],
+  );
+  m.add(
+    'tunkit_wireguard_under_load',
+    'gauge',
+    '1 while handshakes need a cookie and are rate-limited per source (the handshake queue is, or was a second ago, an eighth full).',
+    [[{}, engine.underLoad ? 1 : 0]],
+  );
   m.add('tunkit_wireguard_keepalives_sent_total', 'counter', 'Keepalives sent.', [
     [{}, engine.counters.keepalivesSent],
   ]);
