@@ -8,6 +8,7 @@ import { type LoadPlatformTunOptions, loadPlatformTun } from '@tunkit/tun-core';
 import { hostApi, undoLeftovers } from './cleanup.js';
 import { helpText, parseCommandLine, type Role } from './cli.js';
 import { readConfigFile } from './config-file.js';
+import { Health } from './health.js';
 import { Journal } from './journal.js';
 import { describe, exitCodeOf, Lifecycle, type StopReason } from './lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
@@ -101,23 +102,29 @@ async function run(
 ): Promise<number> {
   const lifecycle = new Lifecycle(log);
   const stack = new ResourceStack(lifecycle.cancel.signal);
+  const health = new Health(settings.name);
   let code: number;
   try {
     await start(settings, {
       log,
       stack,
+      health,
+      version: options.version ?? 'unknown',
       importer: options.importer,
       onDeviceEnded: (error) => lifecycle.stop({ kind: 'device-ended', error }),
     });
     const reason = await lifecycle.stopped;
+    health.stopping(describeStop(reason));
     logStop(log, settings, reason);
     code = exitCodeOf(reason);
   } catch (error) {
     if (error instanceof StartCancelled && lifecycle.stopping) {
       const reason = await lifecycle.stopped;
+      health.stopping(describeStop(reason));
       logStop(log, settings, reason, 'before it was up');
       code = exitCodeOf(reason);
     } else {
+      health.stopping(`the start failed: ${describe(error)}`);
       startFailed(error);
       code = 1;
     }
@@ -133,6 +140,18 @@ async function run(
   if (code === 0) log.info('stopped');
   exitSoon(code, log);
   return code;
+}
+
+/** Why the daemon stops, in a few words (for /healthz). */
+function describeStop(reason: StopReason): string {
+  switch (reason.kind) {
+    case 'signal':
+      return `stopping on ${reason.signal}`;
+    case 'device-ended':
+      return `the TUN device ended by itself: ${reason.error.message}`;
+    case 'fatal':
+      return `stopping after an uncaught exception: ${describe(reason.error)}`;
+  }
 }
 
 /** The one line that says why the daemon stops: info when asked to, error or fatal otherwise. */

@@ -160,7 +160,17 @@ export function renderMetrics(
   return m.toString();
 }
 
-/** Serves GET /metrics; the event-loop histogram resets at each scrape. */
+/** An answer of one of the extra routes (see MetricsServer.listen). */
+export interface HttpAnswer {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+/**
+ * Serves GET /metrics, and GET on each of `routes` (the daemon's /healthz); the event-loop
+ * histogram resets at each scrape.
+ */
 export class MetricsServer {
   private constructor(
     private readonly server: Server,
@@ -171,12 +181,21 @@ export class MetricsServer {
     host: string,
     port: number,
     render: (lag: { p50: number; p99: number; max: number }) => string,
+    routes: Record<string, () => HttpAnswer> = {},
   ): Promise<MetricsServer> {
     const lag = monitorEventLoopDelay({ resolution: 10 });
     lag.enable();
     const server = createServer((request, response) => {
-      if (request.method !== 'GET' || (request.url ?? '').split('?')[0] !== '/metrics') {
-        response.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics\n');
+      const path = (request.url ?? '').split('?')[0] ?? '';
+      const route = request.method === 'GET' && Object.hasOwn(routes, path) ? routes[path] : undefined;
+      if (route) {
+        const answer = route();
+        response.writeHead(answer.status, { 'content-type': answer.contentType }).end(answer.body);
+        return;
+      }
+      if (request.method !== 'GET' || path !== '/metrics') {
+        const paths = ['/metrics', ...Object.keys(routes)].join(' or ');
+        response.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: try ${paths}\n`);
         return;
       }
       const seconds = (ns: number) => ns / 1e9;

@@ -1,13 +1,15 @@
 // start(): the daemon's resources, acquired in this order, each held on the ResourceStack with the
 // step that releases it the moment it exists:
 //   1. the cleanup journal: every host change below is recorded in it before it is made, and its
-//      release undoes them all (policy rules, forwarding sysctls, the nft table, DNS), newest
-//      first, after everything else is released;
-//   2. the TUN device (with its addresses);
-//   3. the UDP socket;
-//   4. the WireGuard Device, with its peers;
-//   5. the routes through the TUN (and its policy rules, forwarding, masquerade, DNS: journalled);
-//   6. the Device's loops; 7. the UAPI socket; 8. the metrics listener; 9. the handshake watcher.
+//      release undoes them all (policy rules, unreachable routes, forwarding sysctls, the nft
+//      table, DNS), newest first, after everything else is released;
+//   2. the metrics and health listener (--metrics-listen): first, so a probe gets a 503 saying
+//      why while the daemon starts and all the while it stops, not a refused connection;
+//   3. the TUN device (with its addresses);
+//   4. the UDP socket;
+//   5. the WireGuard Device, with its peers;
+//   6. the routes through the TUN (and its policy rules, forwarding, masquerade, DNS: journalled);
+//   7. the Device's loops; 8. the UAPI socket; 9. the handshake watcher.
 // A failure at any step leaves the stack holding exactly what was done: the caller unwinds it.
 
 import { type LoadPlatformTunOptions, loadPlatformTun, type Tun } from '@tunkit/tun-core';
@@ -22,8 +24,10 @@ import {
   UapiServer,
   type WgQuickConfig,
 } from '@tunkit/wireguard';
+import { renderBuildInfo } from './build-info.js';
 import { hostApi, undoLeftovers, undoOwnChanges } from './cleanup.js';
 import { EndpointResolver } from './endpoints.js';
+import type { Health } from './health.js';
 import { applyDns } from './host/dns.js';
 import { ignoring } from './host/linux-api.js';
 import { addMasquerade, enableForwarding } from './host/linux-forwarding.js';
@@ -32,7 +36,7 @@ import { mtuFromRoutes } from './host/route-mtu.js';
 import { Journal, tablesInUse } from './journal.js';
 import { describe } from './lifecycle.js';
 import { deviceLog, type Logger } from './logger.js';
-import { MetricsServer, renderMetrics } from './metrics.js';
+import { type HttpAnswer, MetricsServer, renderMetrics } from './metrics.js';
 import type { ResourceStack } from './resource-stack.js';
 import type { DaemonSettings } from './settings.js';
 import { StartupError, uapiStartupError } from './startup-error.js';
@@ -52,6 +56,10 @@ const CLIENT_UNANSWERED_DATA_MS = 5_000;
 
 export interface StartContext {
   log: Logger;
+  /** What /healthz answers; start() marks it up once everything is. */
+  health: Health;
+  /** The app's version, for tunkit_build_info. */
+  version: string;
   /** Where each resource is held as soon as it is acquired. */
   stack: ResourceStack;
   /** Imports the platform package from the app's own dependencies (see loadPlatformTun). */
@@ -87,6 +95,43 @@ export async function start(settings: DaemonSettings, context: StartContext): Pr
     (opened) =>
       undoOwnChanges(opened, api, (change, error) => log.error({ error: describe(error) }, `could not undo ${change}`)),
   );
+
+  let running: { device: Device; tun: Tun } | undefined;
+  const listen = settings.metricsListen;
+  const http = listen
+    ? await stack.acquire(
+        'metrics and health listener',
+        async () => {
+          const buildInfo = renderBuildInfo({
+            version: context.version,
+            aead: defaultAead().name,
+            // What openBind will pick: the same rule (and the "up" line says what it did pick).
+            udpBind: settings.udpBind === 'native' && nativeBindUnavailable() === undefined ? 'native' : 'dgram',
+          });
+          const stopWatching = context.health.watchEventLoop();
+          try {
+            const server = await MetricsServer.listen(
+              listen.host,
+              listen.port,
+              // Until the daemon is up, and once it stops, only what does not read the device.
+              (lag) =>
+                running && context.health.isUp
+                  ? renderMetrics(running.device, running.tun, lag) + buildInfo
+                  : buildInfo,
+              { '/healthz': () => healthAnswer(context.health) },
+            );
+            return { server, stopWatching };
+          } catch (error) {
+            stopWatching();
+            throw error;
+          }
+        },
+        async ({ server, stopWatching }) => {
+          stopWatching();
+          await server.close();
+        },
+      )
+    : undefined;
 
   const tun = await stack.acquire(
     `TUN device ${settings.name}`,
@@ -175,14 +220,6 @@ export async function start(settings: DaemonSettings, context: StartContext): Pr
         (server) => server.close(),
       )
     : undefined;
-  const listen = settings.metricsListen;
-  const metrics = listen
-    ? await stack.acquire(
-        'metrics listener',
-        () => MetricsServer.listen(listen.host, listen.port, (lag) => renderMetrics(device, tun, lag)),
-        (server) => server.close(),
-      )
-    : undefined;
   await stack.acquire(
     'handshake watcher',
     () =>
@@ -206,10 +243,13 @@ export async function start(settings: DaemonSettings, context: StartContext): Pr
       aead: defaultAead().name,
       offload: (tun as { offload?: unknown }).offload,
       uapi: uapi?.path,
-      metrics: metrics ? `http://${metrics.address}/metrics` : undefined,
+      metrics: http ? `http://${http.server.address}/metrics` : undefined,
+      health: http ? `http://${http.server.address}/healthz` : undefined,
     },
     `${settings.role} up`,
   );
+  running = { device, tun };
+  context.health.up(device);
   return { settings: { ...settings, config, mtu }, tun, device, endpoints };
 }
 
@@ -243,6 +283,12 @@ function addPeers(device: Device, config: WgQuickConfig): void {
       peer.allowedIps,
     );
   }
+}
+
+/** GET /healthz: the Health check as JSON, 200 or 503. */
+function healthAnswer(health: Health): HttpAnswer {
+  const { status, report } = health.check();
+  return { status, contentType: 'application/json', body: `${JSON.stringify(report)}\n` };
 }
 
 /** The UAPI socket, or a one-line StartupError saying what to do when it cannot be made. */

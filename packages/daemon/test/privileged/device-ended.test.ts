@@ -63,10 +63,10 @@ describe('the TUN removed under a running daemon', { skip, timeout: 120_000 }, (
       await gateway.waitForLog('handshake completed');
       assert.ok(hostLeftovers(lab, 'gateway', name).length > 0, 'it changed the host while it ran');
       const { code, tookMs } = await removeTun(lab, 'gateway', name, gateway);
-      assert.equal(code, 1);
+      assert.equal(code, 1, gateway.stderr);
       assert.ok(tookMs < 2000, `exited ${Math.round(tookMs)} ms after the removal`);
       const [line, ...more] = errors(gateway);
-      assert.deepEqual(more, [], 'one error line');
+      assert.deepEqual(more, [], `one error line: ${JSON.stringify(errors(gateway))}`);
       assert.equal(line?.msg, 'the TUN device ended by itself: undoing the host changes and exiting');
       assert.equal(line?.interface, name);
       assert.equal(typeof line?.errno, 'string', JSON.stringify(line));
