@@ -2,6 +2,8 @@
 // twins (--tun-queues ⇄ TUNKIT_TUN_QUEUES). Parsing is strict: an unknown option, a missing
 // value or a value given to a switch is a StartupError naming it.
 
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { showValue } from '@tunkit/wireguard';
 import { StartupError } from './startup-error.js';
@@ -53,6 +55,10 @@ export const OPTIONS: Record<string, OptionSpec> = {
     help: 'nftables masquerade of tunnel traffic leaving through iface (removed on exit)',
   },
   'allow-peer-to-peer': { type: 'boolean', roles: ['gateway'], help: 'let peers reach each other through the gateway' },
+  'allow-hooks': {
+    type: 'boolean',
+    help: "run the config's PreUp/PostUp/PreDown/PostDown shell commands, as wg-quick does (refused without it)",
+  },
   'print-config': {
     type: 'boolean',
     commandOnly: true,
@@ -94,7 +100,7 @@ export function parseCommandLine(role: Role, argv: readonly string[], env: NodeJ
       args: [...argv],
       options: Object.fromEntries(specs.map(([name, spec]) => [name, { type: spec.type }])),
       strict: true,
-      allowPositionals: false,
+      allowPositionals: true,
     });
   } catch (error) {
     const message = (error as Error).message.split('\n')[0] ?? '';
@@ -102,8 +108,6 @@ export function parseCommandLine(role: Role, argv: readonly string[], env: NodeJ
     const code = (error as { code?: string }).code;
     if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')
       throw new StartupError(`unknown option ${option}: see ${program} --help`);
-    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL')
-      throw new StartupError(`unexpected argument ${option ?? ''}: ${program} takes only options (see --help)`.trim());
     throw new StartupError(`${message.replace(/\.$/, '')}: see ${program} --help`);
   }
   const values: CliValues = {};
@@ -125,12 +129,55 @@ export function parseCommandLine(role: Role, argv: readonly string[], env: NodeJ
       throw new StartupError(`${envName(name)}=${showValue(fromEnv)} is not a switch value: use 1 or 0`);
     }
   }
+  const [target, ...extra] = parsed.positionals;
+  if (extra.length > 0) {
+    throw new StartupError(
+      `unexpected argument ${showValue(extra[0] as string)}: ${program} takes one interface name or config file (see --help)`,
+    );
+  }
+  if (target !== undefined) Object.assign(values, interfaceArgument(program, target, parsed.values));
   return values;
 }
 
+/** Where wg-quick looks for <name>.conf, in order. */
+export const CONFIG_SEARCH_PATHS = ['/etc/wireguard', '/usr/local/etc/wireguard'];
+
+/**
+ * wg-quick's argument: a config file (a path, or a name ending in .conf), or an interface name whose
+ * file is <name>.conf in the first of CONFIG_SEARCH_PATHS that has it (else the first).
+ */
+export function interfaceArgument(
+  program: string,
+  target: string,
+  flags: Record<string, unknown>,
+  exists: (path: string) => boolean = existsSync,
+): { config: string; name?: string } {
+  if (flags.config !== undefined) {
+    throw new StartupError(
+      `${showValue(target)} and --config both name a config: pass one (${program} wg0 reads ${CONFIG_SEARCH_PATHS[0]}/wg0.conf)`,
+    );
+  }
+  if (target.includes('/') || target.endsWith('.conf')) return { config: target };
+  if (!INTERFACE_NAME.test(target)) {
+    throw new StartupError(
+      `${showValue(target)} is neither an interface name (1 to 15 of A-Z a-z 0-9 _ = + . -) nor a config file path`,
+    );
+  }
+  if (flags.name !== undefined && flags.name !== target) {
+    throw new StartupError(
+      `the interface is ${showValue(target)} or --name ${showValue(String(flags.name))}: pass one`,
+    );
+  }
+  const dir = CONFIG_SEARCH_PATHS.find((d) => exists(join(d, `${target}.conf`))) ?? CONFIG_SEARCH_PATHS[0];
+  return { config: join(dir as string, `${target}.conf`), name: target };
+}
+
+const INTERFACE_NAME = /^[A-Za-z0-9_=+.-]{1,15}$/;
+
 export function helpText(role: Role): string {
   const lines = [
-    `Usage: tunkit-${role} --config <wg-quick file> [options]`,
+    `Usage: tunkit-${role} [<interface> | <config file>] [options]`,
+    `       tunkit-${role} wg0 reads ${CONFIG_SEARCH_PATHS[0]}/wg0.conf (as wg-quick); --config <file> is the same as giving the file`,
     '',
     role === 'gateway'
       ? 'A WireGuard gateway: accepts any number of peers and forwards between the tunnel and the network behind it.'

@@ -4,7 +4,7 @@
 
 import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { TunConfigError } from '@tunkit/tun-core';
-import { parseWgQuick, refuseUnsupported, type WgQuickConfig } from '@tunkit/wireguard';
+import { parseWgQuick, type WgQuickConfig } from '@tunkit/wireguard';
 import { StartupError } from './startup-error.js';
 
 /** Throws StartupError when `path` is group- or world-accessible: it holds a private key. */
@@ -32,9 +32,8 @@ export async function readConfigFile(path: string): Promise<WgQuickConfig> {
     } finally {
       closeSync(fd);
     }
-    const config = parseWgQuick(text);
-    refuseUnsupported(config);
-    return config;
+    // Hooks and SaveConfig are the daemon's to allow or refuse (hooks.ts), with its options at hand.
+    return parseWgQuick(text);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new StartupError(`config file ${path} does not exist: pass --config <wg-quick file>`);

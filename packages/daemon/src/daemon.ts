@@ -9,11 +9,12 @@ import { hostApi, undoLeftovers } from './cleanup.js';
 import { helpText, parseCommandLine, type Role } from './cli.js';
 import { readConfigFile } from './config-file.js';
 import { Health } from './health.js';
+import { checkHooksAllowed, downHooksBudgetMs, saveConfigWarning } from './hooks.js';
 import { Journal } from './journal.js';
 import { describe, exitCodeOf, Lifecycle, type StopReason } from './lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
 import { printableConfig } from './print-config.js';
-import { ResourceStack, StartCancelled } from './resource-stack.js';
+import { ResourceStack } from './resource-stack.js';
 import { type DaemonSettings, nameFromConfigPath, resolveSettings } from './settings.js';
 import { start } from './start.js';
 import { StartupError, startupErrorLine } from './startup-error.js';
@@ -74,7 +75,7 @@ export async function main(options: MainOptions): Promise<number> {
     }
     if (!configPath)
       throw new StartupError(
-        `no configuration: pass --config <wg-quick file> (or TUNKIT_CONFIG); see ${program} --help`,
+        `no configuration: pass the interface (${program} wg0 reads /etc/wireguard/wg0.conf), --config <wg-quick file> or TUNKIT_CONFIG; see --help`,
       );
     const config = await readConfigFile(configPath);
     const settings = resolveSettings(options.role, values, configPath, config, { isTty: process.stdout.isTTY, env });
@@ -82,7 +83,10 @@ export async function main(options: MainOptions): Promise<number> {
       out(printableConfig(settings).trimEnd());
       return 0;
     }
+    checkHooksAllowed(settings.config, settings.allowHooks, configPath);
     const log = createLogger({ level: settings.logLevel, format: settings.logFormat, name: program });
+    const saveConfig = saveConfigWarning(settings.config);
+    if (saveConfig) log.warn(saveConfig);
     return await run(settings, options, log, (error) => err(startupErrorLine(program, error)));
   } catch (error) {
     err(startupErrorLine(program, error));
@@ -118,7 +122,9 @@ async function run(
     logStop(log, settings, reason);
     code = exitCodeOf(reason);
   } catch (error) {
-    if (error instanceof StartCancelled && lifecycle.stopping) {
+    // Stopping (a signal, the device ending): whatever the start threw then (StartCancelled, a hook
+    // killed by the cancel) follows from that reason.
+    if (lifecycle.stopping) {
       const reason = await lifecycle.stopped;
       health.stopping(describeStop(reason));
       logStop(log, settings, reason, 'before it was up');
@@ -129,7 +135,8 @@ async function run(
       code = 1;
     }
   }
-  const deadline = lifecycle.deadline(SHUTDOWN_DEADLINE_MS, code || 1);
+  // The down hooks may take their own time on top (each line at most HOOK_TIMEOUT_MS).
+  const deadline = lifecycle.deadline(SHUTDOWN_DEADLINE_MS + downHooksBudgetMs(settings.config), code || 1);
   await lifecycle.reloadsSettled();
   await stack.unwind(({ what, error }) => {
     if (error) log.error({ error: describe(error) }, `could not release the ${what}`);

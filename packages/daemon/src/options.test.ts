@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { formatKey, generatePrivateKey, parseWgQuick, publicKeyFrom } from '@tunkit/wireguard';
-import { parseCommandLine } from './cli.js';
+import { interfaceArgument, parseCommandLine } from './cli.js';
 import { checkConfigMode, readConfigFile } from './config-file.js';
 import { main } from './daemon.js';
 import { printableConfig } from './print-config.js';
@@ -95,7 +95,7 @@ describe('daemon options', () => {
     assert.equal(missing.code, 1);
     assert.equal(
       missing.err,
-      'tunkit-headless: no configuration: pass --config <wg-quick file> (or TUNKIT_CONFIG); see tunkit-headless --help',
+      'tunkit-headless: no configuration: pass the interface (tunkit-headless wg0 reads /etc/wireguard/wg0.conf), --config <wg-quick file> or TUNKIT_CONFIG; see --help',
     );
     const unknown = await run('gateway', ['--frobnicate']);
     assert.equal(unknown.err.split('\n').length, 1);
@@ -115,6 +115,39 @@ describe('daemon options', () => {
     assert.match(printed.out, /PrivateKey = \(redacted\)/);
     assert.match(printed.out, /PresharedKey = \(redacted\)/);
     assert.ok(!printed.out.includes(privateKey) && !printed.out.includes(presharedKey), 'secret keys never printed');
+  });
+
+  it('takes the interface or its config file as the one argument, as wg-quick does', () => {
+    const env = {};
+    assert.deepEqual(
+      [parseCommandLine('gateway', ['wg0'], env).config, parseCommandLine('gateway', ['wg0'], env).name],
+      ['/etc/wireguard/wg0.conf', 'wg0'],
+    );
+    const inLocal = interfaceArgument('tunkit-gateway', 'wg1', {}, (p) => p === '/usr/local/etc/wireguard/wg1.conf');
+    assert.deepEqual(inLocal, { config: '/usr/local/etc/wireguard/wg1.conf', name: 'wg1' });
+    assert.deepEqual(
+      parseCommandLine('headless', ['/tmp/x/wg5.conf', '--log-level', 'debug'], env).config,
+      '/tmp/x/wg5.conf',
+    );
+    assert.equal(parseCommandLine('headless', ['wg5.conf'], env).config, 'wg5.conf');
+    assert.equal(
+      parseCommandLine('gateway', ['wg0'], { TUNKIT_CONFIG: '/other.conf' }).config,
+      '/etc/wireguard/wg0.conf',
+    );
+    assert.equal(parseCommandLine('gateway', ['wg0', '--name', 'wg0'], env).name, 'wg0');
+    const refused: [string[], RegExp][] = [
+      [['wg0', '--config', '/x.conf'], /^'wg0' and --config both name a config: pass one/],
+      [['wg0', 'wg1'], /^unexpected argument 'wg1': tunkit-gateway takes one interface name or config file/],
+      [['wg0', '--name', 'wg9'], /^the interface is 'wg0' or --name 'wg9': pass one/],
+      [['not a name!'], /is neither an interface name .* nor a config file path/],
+    ];
+    for (const [argv, message] of refused) {
+      assert.throws(
+        () => parseCommandLine('gateway', argv, env),
+        (e: Error) => e instanceof StartupError && message.test(e.message),
+        argv.join(' '),
+      );
+    }
   });
 
   it('--version prints the version the app passes (its package.json) and exits 0', async () => {

@@ -31,6 +31,7 @@ export function printableConfig(settings: DaemonSettings): string {
       : []),
     `# metrics-listen = ${settings.metricsListen ? `${settings.metricsListen.host}:${settings.metricsListen.port}` : 'off'}`,
     `# uapi = ${settings.uapi ? `/var/run/wireguard/${settings.name}.sock` : 'off'}`,
+    `# allow-hooks = ${settings.allowHooks}`,
   ];
   if (settings.role === 'gateway') {
     daemon.push(

@@ -33,6 +33,8 @@ export interface DaemonSettings {
   forward: boolean;
   masquerade: string | undefined;
   allowPeerToPeer: boolean;
+  /** Run the config's PreUp/PostUp/PreDown/PostDown (refused without it; see hooks.ts). */
+  allowHooks: boolean;
   config: WgQuickConfig;
 }
 
@@ -126,6 +128,7 @@ export function resolveSettings(
     forward: values.forward === true,
     masquerade,
     allowPeerToPeer: values['allow-peer-to-peer'] === true,
+    allowHooks: values['allow-hooks'] === true,
     config,
   };
 }

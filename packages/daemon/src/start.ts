@@ -10,6 +10,8 @@
 //   5. the WireGuard Device, with its peers;
 //   6. the routes through the TUN (and its policy rules, forwarding, masquerade, DNS: journalled);
 //   7. the Device's loops; 8. the UAPI socket; 9. the handshake watcher.
+// wg-quick's hooks go around them (hooks.ts): PreUp before the TUN, PostUp at the end; on the way
+// out PreDown first and PostDown last.
 // A failure at any step leaves the stack holding exactly what was done: the caller unwinds it.
 
 import { type LoadPlatformTunOptions, loadPlatformTun, type Tun } from '@tunkit/tun-core';
@@ -28,6 +30,7 @@ import { renderBuildInfo } from './build-info.js';
 import { hostApi, undoLeftovers, undoOwnChanges } from './cleanup.js';
 import { EndpointResolver } from './endpoints.js';
 import type { Health } from './health.js';
+import { type HookKind, hooksOf, runHooks } from './hooks.js';
 import { applyDns } from './host/dns.js';
 import { ignoring } from './host/linux-api.js';
 import { addMasquerade, enableForwarding } from './host/linux-forwarding.js';
@@ -88,6 +91,13 @@ export async function start(settings: DaemonSettings, context: StartContext): Pr
   stack.throwIfCancelled('the MTU');
   const mtu = settings.mtu ?? (await mtuOfRoutes(config, log));
   const api = hostApi(platform);
+  const hooks = hooksOf(config);
+  const runHooksOf = (kind: HookKind) => runHooks(kind, hooks[kind], settings.name, log, stack.cancel);
+
+  // PostDown is PreUp's release and runs last on the way out, after the journal's undo (so its
+  // entry comes first), once PreUp ran.
+  let preUpRan = false;
+  stack.hold('PostDown hooks', () => (preUpRan ? runHooks('PostDown', hooks.PostDown, settings.name, log) : undefined));
 
   const journal = await stack.acquire(
     'host changes (cleanup journal)',
@@ -132,6 +142,11 @@ export async function start(settings: DaemonSettings, context: StartContext): Pr
         },
       )
     : undefined;
+
+  // PreUp: before the TUN exists, as wg-quick runs it before add_if.
+  stack.throwIfCancelled('the PreUp hooks');
+  await runHooksOf('PreUp');
+  preUpRan = true;
 
   const tun = await stack.acquire(
     `TUN device ${settings.name}`,
@@ -228,6 +243,12 @@ export async function start(settings: DaemonSettings, context: StartContext): Pr
         onFailing: (peer) => void endpoints.reresolve(device, peer),
       }),
     (timer) => clearInterval(timer),
+  );
+  // PostUp once everything is up; its release, PreDown, is the first step on the way out.
+  await stack.acquire(
+    'PreDown hooks',
+    () => runHooksOf('PostUp'),
+    () => runHooks('PreDown', hooks.PreDown, settings.name, log),
   );
 
   log.info(

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { TunConfigError } from '@tunkit/tun-core';
 import fc from 'fast-check';
 import { formatKey, generatePrivateKey, publicKeyFrom } from '../protocol/keys.js';
-import { parseWgQuick, refuseUnsupported, resolveEndpoints, serializeWgQuick, type WgQuickConfig } from './wg-quick.js';
+import { parseWgQuick, resolveEndpoints, serializeWgQuick, type WgQuickConfig } from './wg-quick.js';
 
 const priv = formatKey(generatePrivateKey());
 const pub = formatKey(publicKeyFrom(generatePrivateKey()));
@@ -73,9 +73,30 @@ endpoint = vpn.example.com:443
     }
   });
 
-  it('refuses hooks and SaveConfig with a clear message', () => {
-    const config = parseWgQuick(`[Interface]\nPrivateKey = ${priv}\nPostUp = iptables -A FORWARD -j ACCEPT`);
-    assert.throws(() => refuseUnsupported(config), /PostUp is not supported/);
+  it('keeps hook lines in file order, unexpanded, and SaveConfig, for the daemon to decide', () => {
+    const config = parseWgQuick(
+      [
+        '[Interface]',
+        `PrivateKey = ${priv}`,
+        'PreUp = echo one %i',
+        'PostUp = iptables -A FORWARD -i %i -j ACCEPT; iptables -t nat -A POSTROUTING -o eth0 -j MASQUERADE',
+        'preup = echo two',
+        'PreDown = true',
+        'PostDown = iptables -D FORWARD -i %i -j ACCEPT',
+        'SaveConfig = True',
+      ].join('\n'),
+    );
+    assert.deepEqual(config.interface.preUp, ['echo one %i', 'echo two']);
+    assert.deepEqual(config.interface.postUp, [
+      'iptables -A FORWARD -i %i -j ACCEPT; iptables -t nat -A POSTROUTING -o eth0 -j MASQUERADE',
+    ]);
+    assert.deepEqual(config.interface.preDown, ['true']);
+    assert.deepEqual(config.interface.postDown, ['iptables -D FORWARD -i %i -j ACCEPT']);
+    assert.equal(config.interface.saveConfig, true);
+    assert.throws(
+      () => parseWgQuick(`[Interface]\nPrivateKey = ${priv}\nSaveConfig = yes`),
+      /line 3: SaveConfig: .* is not true or false/,
+    );
   });
 
   it('resolves DNS endpoints with an injectable lookup', async () => {

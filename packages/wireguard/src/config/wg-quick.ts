@@ -35,10 +35,15 @@ export interface WgQuickInterface {
   fwmark?: number;
   /** "off", "auto" or a table number. */
   table?: string;
+  /**
+   * Shell commands of the PreUp/PostUp/PreDown/PostDown lines, in file order, as written (`%i`
+   * not substituted). Kept, not run: running them is the daemon's decision (see its hooks.ts).
+   */
   preUp: string[];
   postUp: string[];
   preDown: string[];
   postDown: string[];
+  /** SaveConfig = true|false: kept for the daemon to report (tunkit never rewrites the file). */
   saveConfig?: boolean;
 }
 
@@ -299,29 +304,6 @@ function refuseSecretsAsPublicKeys(privateKey: Uint8Array, peers: WgQuickPeer[],
       );
     if (key === own) fail(line, 'PublicKey', "is this interface's own public key: use the peer's");
   });
-}
-
-/** Refuses PreUp/PostUp/PreDown/PostDown and SaveConfig: tunkit runs no shell hooks. */
-export function refuseUnsupported(config: WgQuickConfig): void {
-  const i = config.interface;
-  for (const [key, values] of [
-    ['PreUp', i.preUp],
-    ['PostUp', i.postUp],
-    ['PreDown', i.preDown],
-    ['PostDown', i.postDown],
-  ] as const) {
-    if (values.length > 0) {
-      throw new TunConfigError(
-        'ERR_WG_CONFIG',
-        `${key} is not supported: tunkit does not run shell hooks; run the command around the daemon instead`,
-      );
-    }
-  }
-  if (i.saveConfig)
-    throw new TunConfigError(
-      'ERR_WG_CONFIG',
-      'SaveConfig = true is not supported: tunkit never rewrites its config file',
-    );
 }
 
 /** Resolves DNS-name endpoints to IP literals (at start, as wg-quick does). */
