@@ -9,3 +9,4 @@ export * from './metrics.js';
 export * from './print-config.js';
 export * from './settings.js';
 export * from './startup-error.js';
+export * from './watcher.js';

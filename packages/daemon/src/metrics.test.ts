@@ -24,7 +24,7 @@ describe('renderMetrics', () => {
     device.addPeer({ publicKey: peerKey }, ['10.9.0.2/32']);
     const stats: TunStats = { ...queue(0), rxDropped: 21, txRefused: 0, queues: [queue(1), queue(2)] };
     try {
-      const text = renderMetrics(device, { stats: () => stats }, { p50: 0, p99: 0, max: 0 });
+      const text = await renderMetrics(device, { stats: () => stats }, { p50: 0, p99: 0, max: 0 });
       assert.match(text, /^# TYPE tunkit_tun_rx_dropped_total counter$/m);
       assert.match(text, /^tunkit_tun_rx_dropped_total\{queue="0"\} 7$/m);
       assert.match(text, /^tunkit_tun_rx_dropped_total\{queue="1"\} 14$/m);

@@ -1,14 +1,26 @@
 // Prometheus metrics over HTTP (text format 0.0.4): TUN per-queue counters, UDP counters,
 // WireGuard drops by reason, handshakes, per-peer traffic and last handshake, event-loop lag.
-// Peers are labelled by their first AllowedIPs prefix (or their position), never by key.
+// Peers are labelled by their first AllowedIPs prefix (or their position), never by key. The
+// per-peer families are rendered PEER_TURN peers (or PEER_TURN_MS) at a time, giving way to the
+// event loop in between: a scrape of 5,000 peers is about 20 ms of JS work, which would otherwise
+// hold the Device's loops for as long.
 
 import { createServer, type Server } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { TunStats } from '@tunkit/tun-core';
-import { type Device, DROP_REASONS } from '@tunkit/wireguard';
+import { type Device, DROP_REASONS, type Peer, TurnBudget } from '@tunkit/wireguard';
 import { StartupError } from './startup-error.js';
 
 type Sample = [labels: Record<string, string | number>, value: number];
+
+/** Peers rendered per turn of the event loop, or milliseconds, whichever comes first. */
+const PEER_TURN = 500;
+const PEER_TURN_MS = 2;
+
+/** A label value as the text format wants it (quotes, backslashes and newlines cannot appear). */
+function labelValue(value: string | number): string {
+  return String(value).replace(/["\\\n]/g, '_');
+}
 
 class Exposition {
   private readonly lines: string[] = [];
@@ -16,10 +28,24 @@ class Exposition {
     this.lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
     for (const [labels, value] of samples) {
       const entries = Object.entries(labels);
-      const text = entries.length
-        ? `{${entries.map(([k, v]) => `${k}="${String(v).replace(/["\\\n]/g, '_')}"`).join(',')}}`
-        : '';
+      const text = entries.length ? `{${entries.map(([k, v]) => `${k}="${labelValue(v)}"`).join(',')}}` : '';
       this.lines.push(`${name}${text} ${Number.isFinite(value) ? value : 0}`);
+    }
+  }
+  /** One family with a `peer` label per peer, giving way to the event loop as `budget` says. */
+  async addPerPeer(
+    name: string,
+    type: 'counter' | 'gauge',
+    help: string,
+    peers: readonly { peer: Peer; label: string }[],
+    value: (peer: Peer) => number,
+    budget: TurnBudget,
+  ): Promise<void> {
+    this.lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const { peer, label } of peers) {
+      const v = value(peer);
+      this.lines.push(`${name}{peer="${label}"} ${Number.isFinite(v) ? v : 0}`);
+      await budget.spend(1);
     }
   }
   toString(): string {
@@ -27,12 +53,12 @@ class Exposition {
   }
 }
 
-/** Renders the metrics of a running device. */
-export function renderMetrics(
+/** Renders the metrics of a running device, giving way to the event loop between groups of peers. */
+export async function renderMetrics(
   device: Device,
   tun: { stats(): TunStats },
   lagSeconds: { p50: number; p99: number; max: number },
-): string {
+): Promise<string> {
   const m = new Exposition();
   const tunStats = tun.stats();
   const queues = tunStats.queues.map((q, i) => ({ q, i }));
@@ -130,27 +156,35 @@ export function renderMetrics(
   m.add('tunkit_wireguard_keepalives_sent_total', 'counter', 'Keepalives sent.', [
     [{}, engine.counters.keepalivesSent],
   ]);
-  const peers = [...engine.peers()].map((peer, i) => ({
-    peer,
-    label: engine.allowedIps.prefixesOf(peer)[0] ?? `#${i}`,
-  }));
-  m.add(
+  const budget = new TurnBudget(PEER_TURN, PEER_TURN_MS);
+  const peers: { peer: Peer; label: string }[] = [];
+  for (const peer of engine.peers()) {
+    peers.push({ peer, label: labelValue(engine.allowedIps.prefixesOf(peer)[0] ?? `#${peers.length}`) });
+    await budget.spend(1);
+  }
+  await m.addPerPeer(
     'tunkit_peer_last_handshake_seconds',
     'gauge',
     'Unix time of the last completed handshake with the peer (0: never).',
-    peers.map(({ peer, label }) => [{ peer: label }, peer.lastHandshakeWallMs / 1000]),
+    peers,
+    (peer) => peer.lastHandshakeWallMs / 1000,
+    budget,
   );
-  m.add(
+  await m.addPerPeer(
     'tunkit_peer_rx_bytes_total',
     'counter',
     'Bytes received from the peer.',
-    peers.map(({ peer, label }) => [{ peer: label }, peer.rxBytes]),
+    peers,
+    (peer) => peer.rxBytes,
+    budget,
   );
-  m.add(
+  await m.addPerPeer(
     'tunkit_peer_tx_bytes_total',
     'counter',
     'Bytes sent to the peer.',
-    peers.map(({ peer, label }) => [{ peer: label }, peer.txBytes]),
+    peers,
+    (peer) => peer.txBytes,
+    budget,
   );
   m.add('tunkit_event_loop_lag_seconds', 'gauge', 'Event-loop delay over the last interval.', [
     [{ quantile: '0.5' }, lagSeconds.p50],
@@ -180,7 +214,7 @@ export class MetricsServer {
   static async listen(
     host: string,
     port: number,
-    render: (lag: { p50: number; p99: number; max: number }) => string,
+    render: (lag: { p50: number; p99: number; max: number }) => string | Promise<string>,
     routes: Record<string, () => HttpAnswer> = {},
   ): Promise<MetricsServer> {
     const lag = monitorEventLoopDelay({ resolution: 10 });
@@ -199,13 +233,17 @@ export class MetricsServer {
         return;
       }
       const seconds = (ns: number) => ns / 1e9;
-      const body = render({
-        p50: seconds(lag.percentile(50)),
-        p99: seconds(lag.percentile(99)),
-        max: seconds(lag.max),
-      });
+      const lagSeconds = { p50: seconds(lag.percentile(50)), p99: seconds(lag.percentile(99)), max: seconds(lag.max) };
       lag.reset();
-      response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(body);
+      Promise.resolve()
+        .then(() => render(lagSeconds))
+        .then(
+          (body) => response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(body),
+          (error: unknown) =>
+            response
+              .writeHead(500, { 'content-type': 'text/plain' })
+              .end(`cannot render the metrics: ${(error as Error).message}\n`),
+        );
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) => {

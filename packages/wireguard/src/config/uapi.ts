@@ -41,25 +41,37 @@ export interface DeviceSnapshot {
 
 /** The get=1 answer (without the final errno line). */
 export function formatUapiGet(device: DeviceSnapshot): string {
+  return formatUapiInterface(device) + device.peers.map(formatUapiPeer).join('');
+}
+
+/** The interface's lines of the get=1 answer, each ending in a newline. */
+export function formatUapiInterface(device: Omit<DeviceSnapshot, 'peers'>): string {
   const lines: string[] = [];
   if (device.privateKey) lines.push(`private_key=${keyToHex(device.privateKey)}`);
   lines.push(`listen_port=${device.listenPort}`);
   if (device.fwmark !== 0) lines.push(`fwmark=${device.fwmark}`);
-  for (const peer of device.peers) {
-    lines.push(`public_key=${keyToHex(peer.publicKey)}`);
-    lines.push(`preshared_key=${keyToHex(peer.presharedKey ?? new Uint8Array(32))}`);
-    lines.push('protocol_version=1');
-    if (peer.endpoint) lines.push(`endpoint=${formatEndpoint(peer.endpoint)}`);
-    const seconds = Math.floor(peer.lastHandshakeWallMs / 1000);
-    lines.push(`last_handshake_time_sec=${seconds}`);
-    lines.push(`last_handshake_time_nsec=${(peer.lastHandshakeWallMs - seconds * 1000) * 1_000_000}`);
-    lines.push(`tx_bytes=${peer.txBytes}`);
-    lines.push(`rx_bytes=${peer.rxBytes}`);
-    lines.push(`persistent_keepalive_interval=${peer.persistentKeepalive}`);
-    for (const prefix of peer.allowedIps) lines.push(`allowed_ip=${prefix}`);
-  }
   return `${lines.join('\n')}\n`;
 }
+
+/** One peer's lines of the get=1 answer, each ending in a newline. */
+export function formatUapiPeer(peer: PeerSnapshot): string {
+  const seconds = Math.floor(peer.lastHandshakeWallMs / 1000);
+  let text =
+    `public_key=${keyToHex(peer.publicKey)}\n` +
+    `preshared_key=${peer.presharedKey ? keyToHex(peer.presharedKey) : ZERO_KEY_HEX}\n` +
+    'protocol_version=1\n';
+  if (peer.endpoint) text += `endpoint=${formatEndpoint(peer.endpoint)}\n`;
+  text +=
+    `last_handshake_time_sec=${seconds}\n` +
+    `last_handshake_time_nsec=${(peer.lastHandshakeWallMs - seconds * 1000) * 1_000_000}\n` +
+    `tx_bytes=${peer.txBytes}\n` +
+    `rx_bytes=${peer.rxBytes}\n` +
+    `persistent_keepalive_interval=${peer.persistentKeepalive}\n`;
+  for (const prefix of peer.allowedIps) text += `allowed_ip=${prefix}\n`;
+  return text;
+}
+
+const ZERO_KEY_HEX = '0'.repeat(64);
 
 export type UapiPeerOperation = {
   publicKey: Uint8Array;
