@@ -126,7 +126,7 @@ export async function start(settings: DaemonSettings, context: StartContext): Pr
               // Until the daemon is up, and once it stops, only what does not read the device.
               (lag) =>
                 running && context.health.isUp
-                  ? renderMetrics(running.device, running.tun, lag) + buildInfo
+                  ? renderMetrics(running.device, running.tun, lag).then((text) => text + buildInfo)
                   : buildInfo,
               { '/healthz': () => healthAnswer(context.health) },
             );
