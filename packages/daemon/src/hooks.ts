@@ -14,7 +14,7 @@
 // private-key <(echo …)`), and no log line may.
 
 import { spawn } from 'node:child_process';
-import type { WgQuickConfig } from '@tunkit/wireguard';
+import { redactKeys as redactKeyText, type WgQuickConfig } from '@tunkit/wireguard';
 import type { Logger } from './logger.js';
 import { StartupError } from './startup-error.js';
 
@@ -54,12 +54,9 @@ export function saveConfigWarning(config: WgQuickConfig): string | undefined {
   return 'SaveConfig = true is ignored: tunkit never rewrites its config file, so what `wg set` changes is lost at the next start; put it in the file and reload (SIGHUP)';
 }
 
-/** A WireGuard key's base64 text (44 characters, ending with '='). */
-const KEY_TEXT = /[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=/g;
-
-/** `text` with everything that looks like a key replaced. */
+/** `text` with everything that looks like a key (base64 or hex) replaced: secret-safe.ts's rule. */
 export function redactKeys(text: string): string {
-  return text.replace(KEY_TEXT, '(key redacted)');
+  return redactKeyText(text, '(key redacted)');
 }
 
 /**

@@ -64,11 +64,12 @@ describe('secret-safe', () => {
     assert.equal(leadingKeyName('PrivateKeyabc', ['PrivateKey']), undefined);
   });
 
-  it('redactKeys replaces base64 and hex keys as whole words only', () => {
+  it('redactKeys replaces base64 and hex keys wherever they stand', () => {
     const key = 'yGkUzXH9T6GEkoYp6KdXQ0Q9LZ9f0MQ0n3Ehr8v4QkE=';
     const hex = 'a'.repeat(64);
     assert.equal(redactKeys(`wg set %i private-key <(echo ${key})`), 'wg set %i private-key <(echo (redacted))');
     assert.equal(redactKeys(`x ${hex} y`), 'x (redacted) y');
-    assert.equal(redactKeys(`x ${hex}a y`), `x ${hex}a y`);
+    assert.equal(redactKeys(`tool --psk=${key} --peer=${hex}`), 'tool --psk=(redacted) --peer=(redacted)');
+    assert.equal(redactKeys('iptables -A FORWARD -i wg0 -j ACCEPT'), 'iptables -A FORWARD -i wg0 -j ACCEPT');
   });
 });

@@ -62,11 +62,14 @@ export function leadingKeyName(line: string, known: readonly string[]): string |
   return known.find((name) => name.toLowerCase() === word.toLowerCase());
 }
 
-/** Base64 keys (44 characters ending in '=') and hex keys (64 digits) as whole words. */
-const KEY_TOKEN = /(?<![A-Za-z0-9+/=])(?:[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=|[0-9a-fA-F]{64})(?![A-Za-z0-9+/=])/g;
+/**
+ * Base64 keys (44 characters ending in '=') and hex keys (64 digits), wherever they stand (glued to
+ * `--psk=` or inside a longer token too: redacting a little more is harmless).
+ */
+const KEY_TOKEN = /[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=|[0-9a-fA-F]{64}/g;
 
 /**
- * `text` with every key-shaped word replaced by `replacement`: for free text that may carry a key
+ * `text` with everything key-shaped replaced by `replacement`: for free text that may carry a key
  * on purpose (a PostUp command such as `wg set %i private-key <(echo …)`) whenever it is printed.
  */
 export function redactKeys(text: string, replacement = '(redacted)'): string {
