@@ -74,6 +74,19 @@ describe('the daemon never prints a secret key', () => {
     });
   }
 
+  for (const [name, argv] of [
+    ['a key as the interface argument', [k]],
+    ['a key in the config path', ['--config', `/nonexistent/${k}.conf`]],
+    ['a hex key in the config path', ['--config', `${dir}/${hex}`]],
+    ['a path too long, ending in a key', ['--config', `/${'x'.repeat(5000)}/${k}`]],
+  ] as const) {
+    it(name, async () => {
+      const { code, output } = await run([...argv]);
+      assert.equal(code, 1);
+      assert.deepEqual(leakedSecrets(output, keys), [], output);
+    });
+  }
+
   it('--print-config of a good config redacts both keys', async () => {
     const { code, output } = await run(['--config', configFile(good), '--print-config']);
     assert.equal(code, 0);
