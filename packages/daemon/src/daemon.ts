@@ -14,6 +14,7 @@ import { Journal } from './journal.js';
 import { describe, exitCodeOf, Lifecycle, type StopReason } from './lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
 import { printableConfig } from './print-config.js';
+import { reload } from './reload.js';
 import { ResourceStack } from './resource-stack.js';
 import { type DaemonSettings, nameFromConfigPath, resolveSettings } from './settings.js';
 import { start } from './start.js';
@@ -87,7 +88,13 @@ export async function main(options: MainOptions): Promise<number> {
     const log = createLogger({ level: settings.logLevel, format: settings.logFormat, name: program });
     const saveConfig = saveConfigWarning(settings.config);
     if (saveConfig) log.warn(saveConfig);
-    return await run(settings, options, log, (error) => err(startupErrorLine(program, error)));
+    // A reload reads the file again with the same options (flags and variables still win over it).
+    const reread = async () =>
+      resolveSettings(options.role, values, configPath, await readConfigFile(configPath), {
+        isTty: process.stdout.isTTY,
+        env,
+      });
+    return await run(settings, options, log, reread, (error) => err(startupErrorLine(program, error)));
   } catch (error) {
     err(startupErrorLine(program, error));
     return 1;
@@ -102,6 +109,7 @@ async function run(
   settings: DaemonSettings,
   options: MainOptions,
   log: Logger,
+  reread: () => Promise<DaemonSettings>,
   startFailed: (error: unknown) => void,
 ): Promise<number> {
   const lifecycle = new Lifecycle(log);
@@ -109,7 +117,7 @@ async function run(
   const health = new Health(settings.name);
   let code: number;
   try {
-    await start(settings, {
+    const daemon = await start(settings, {
       log,
       stack,
       health,
@@ -117,6 +125,18 @@ async function run(
       importer: options.importer,
       onDeviceEnded: (error) => lifecycle.stop({ kind: 'device-ended', error }),
     });
+    // SIGHUP: the file again, its endpoint names resolved once more (no retries: the daemon runs on).
+    lifecycle.serveReloads(() =>
+      reload(
+        daemon,
+        async () => {
+          const next = await reread();
+          const config = await daemon.endpoints.resolveConfig(next.config, { retries: 0, keepUnresolved: true });
+          return { ...next, config };
+        },
+        log,
+      ),
+    );
     const reason = await lifecycle.stopped;
     health.stopping(describeStop(reason));
     logStop(log, settings, reason);

@@ -34,6 +34,33 @@ describe('Journal', () => {
     assert.deepEqual(JSON.parse(readFileSync(again.path, 'utf8')).changes, [{ kind: 'dns', link: 'tk9' }]);
   });
 
+  it('records and forgets many changes with one write each, and undoes them all with one write at the end', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tunkit-journal-'));
+    const journal = Journal.open('tk8', dir);
+    const twins = Array.from({ length: 10_000 }, (_, i) => ({
+      kind: 'unreachable-route' as const,
+      table: 51820,
+      prefix: `10.${i >> 8}.${i & 255}.1/32`,
+    }));
+    const started = performance.now();
+    journal.recordAll(twins);
+    journal.forgetAll(twins.slice(0, 5_000));
+    assert.equal(Journal.open('tk8', dir).pending.length, 5_000);
+    let undone = 0;
+    await journal.undoAll(
+      () => {
+        undone++;
+        assert.ok(existsSync(journal.path), 'the file stays until every change is undone');
+      },
+      () => {},
+    );
+    assert.equal(undone, 5_000);
+    assert.equal(existsSync(journal.path), false);
+    // One write per call: a write per change would rewrite a file of up to 10,000 entries 20,000
+    // times (minutes); this bound is generous for a loaded machine.
+    assert.ok(performance.now() - started < 2000, `${Math.round(performance.now() - started)} ms`);
+  });
+
   it('tells which routing tables the other live daemons of this network namespace use', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tunkit-journal-'));
     const rule = (table: number) => ({ kind: 'rule', family: 4, priority: 31002, table });

@@ -124,38 +124,58 @@ export class Journal {
 
   /** Records a change before it is made. */
   record(change: HostChange): void {
-    this.entries.push(change);
+    this.recordAll([change]);
+  }
+
+  /**
+   * Records changes before they are made, with one write of the file (a gateway's thousands of
+   * routes would otherwise rewrite a growing file once each).
+   */
+  recordAll(changes: readonly HostChange[]): void {
+    if (changes.length === 0) return;
+    this.entries.push(...changes);
     try {
       this.write();
     } catch (error) {
-      this.entries.pop(); // not recorded, so not to be made (nor undone)
+      this.entries.splice(this.entries.length - changes.length); // not recorded, so not to be made (nor undone)
       throw error;
     }
   }
 
   /** Drops a change that was undone already (e.g. a rule replaced at run time). */
   forget(change: HostChange): void {
-    const at = this.entries.indexOf(change);
-    if (at < 0) return;
-    this.entries.splice(at, 1);
+    this.forgetAll([change]);
+  }
+
+  /** Drops changes that were undone already, with one write of the file. */
+  forgetAll(changes: readonly HostChange[]): void {
+    const gone = new Set(changes);
+    const kept = this.entries.filter((c) => !gone.has(c));
+    if (kept.length === this.entries.length) return;
+    this.entries.splice(0, this.entries.length, ...kept);
     this.write();
   }
 
-  /** Undoes every change, newest first; errors are reported, not thrown. Removes the file. */
+  /**
+   * Undoes every change, newest first; errors are reported, not thrown. Removes the file at the
+   * end, not after each change (thousands of them would rewrite it thousands of times): a process
+   * killed part-way leaves the whole list, and undoing again what is already undone is harmless
+   * (every undo ignores "not there").
+   */
   async undoAll(
     undo: (change: HostChange) => Promise<void> | void,
     onError: (change: HostChange, error: unknown) => void,
   ): Promise<void> {
-    while (this.entries.length > 0) {
-      const change = this.entries[this.entries.length - 1] as HostChange;
+    for (let i = this.entries.length - 1; i >= 0; i--) {
+      const change = this.entries[i] as HostChange;
       try {
         await undo(change);
       } catch (error) {
         onError(change, error);
       }
-      this.entries.pop();
-      this.write();
     }
+    this.entries.length = 0;
+    this.write();
   }
 
   private write(): void {

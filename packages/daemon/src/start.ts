@@ -79,6 +79,8 @@ export interface RunningDaemon {
   device: Device;
   /** Resolves endpoint host names again: a reload passes the new file through resolveConfig. */
   endpoints: EndpointResolver;
+  /** The routes through the TUN (Linux), which a reload moves (InstalledRoutes.update). */
+  routes: InstalledRoutes | undefined;
 }
 
 export async function start(settings: DaemonSettings, context: StartContext): Promise<RunningDaemon> {
@@ -271,7 +273,7 @@ export async function start(settings: DaemonSettings, context: StartContext): Pr
   );
   running = { device, tun };
   context.health.up(device);
-  return { settings: { ...settings, config, mtu }, tun, device, endpoints };
+  return { settings: { ...settings, config, mtu }, tun, device, endpoints, routes };
 }
 
 /**

@@ -2,10 +2,13 @@
 // meets a tunnel route, and everything else is routed as one longest-prefix match over main plus
 // the tunnel's table would route it (checked against a model of the kernel's rule walk).
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { formatKey, generatePrivateKey, parseWgQuick, publicKeyFrom } from '@tunkit/wireguard';
 import fc from 'fast-check';
-import type { HostChange, Journal } from '../journal.js';
+import { type HostChange, Journal } from '../journal.js';
 import { createLogger } from '../logger.js';
 import {
   chooseSlot,
@@ -145,11 +148,8 @@ describe('installRoutes', () => {
       removeAddress: () => {},
       interfaceState: () => ({}),
     };
-    const recorded: HostChange[] = [];
-    const journal = {
-      record: (c: HostChange) => recorded.push(c),
-      forget: (c: HostChange) => recorded.splice(recorded.indexOf(c), 1),
-    } as unknown as Journal;
+    const journal = Journal.open('tk0', mkdtempSync(join(tmpdir(), 'tunkit-routing-')));
+    const recorded = journal.pending as HostChange[];
     const log = createLogger({ level: 'fatal', format: 'json', name: 'test' });
     const plan = { routes: ['0.0.0.0/1', '128.0.0.0/1'], table: 'own' as const };
     const installed = installRoutes(api as never, 'tk0', plan, 51821, 1, journal, log);
@@ -187,6 +187,73 @@ describe('installRoutes', () => {
     assert.deepEqual(calls, ['+route 10.1.0.0/16 1234']);
     assert.deepEqual(recorded, []);
   });
+  it('moves to another set of routes: what is new first (twins, rules, routes), then what went (routes, twins, rules)', () => {
+    const calls: string[] = [];
+    const api = {
+      addRule: (r: PolicyRuleChange) => calls.push(`+rule ${r.family} ${r.priority}`),
+      removeRule: (r: PolicyRuleChange) => calls.push(`-rule ${r.family} ${r.priority}`),
+      addRoute: (_: string, prefix: string) => calls.push(`+route ${prefix}`),
+      removeRoute: (_: string, prefix: string) => calls.push(`-route ${prefix}`),
+      addUnreachableRoute: (prefix: string) => calls.push(`+unreachable ${prefix}`),
+      removeUnreachableRoute: (prefix: string) => calls.push(`-unreachable ${prefix}`),
+      removeAddress: () => {},
+      interfaceState: () => ({}),
+    };
+    const journal = Journal.open('tk1', mkdtempSync(join(tmpdir(), 'tunkit-routing-')));
+    const log = createLogger({ level: 'fatal', format: 'json', name: 'test' });
+    const { table, priority } = slotTable(0);
+    const installed = installRoutes(
+      api as never,
+      'tk1',
+      { routes: ['10.1.0.0/16', '10.2.0.0/16'], table: 'own' },
+      51820,
+      0,
+      journal,
+      log,
+    );
+    calls.length = 0;
+    const change = installed.update(['10.1.0.0/16', '10.3.0.0/24', 'fd00::/8'], 51820);
+    assert.deepEqual(change, { added: ['10.3.0.0/24', 'fd00::/8'], removed: ['10.2.0.0/16'] });
+    assert.deepEqual(calls, [
+      '+unreachable 10.3.0.0/24',
+      '+unreachable fd00::/8',
+      // the IPv4 ladder gains the /24 rungs (the /16 rungs move up: new priorities), IPv6 gets its rules
+      `+rule 4 ${priority + 1}`,
+      `+rule 4 ${priority + 2}`,
+      `+rule 4 ${priority + 3}`,
+      `+rule 4 ${priority + 4}`,
+      `+rule 6 ${priority}`,
+      `+rule 6 ${priority + 1}`,
+      `+rule 6 ${priority + 2}`,
+      '+route 10.3.0.0/24',
+      '+route fd00::/8',
+      '-route 10.2.0.0/16',
+      '-unreachable 10.2.0.0/16',
+      `-rule 4 ${priority + 1}`,
+      `-rule 4 ${priority + 2}`,
+    ]);
+    const expected = policyRules(['10.1.0.0/16', '10.3.0.0/24', 'fd00::/8'], table, priority, 51820);
+    const key = (r: PolicyRuleChange) => JSON.stringify(r);
+    assert.deepEqual(installed.rules.map(key).sort(), expected.map(key).sort());
+    assert.deepEqual([...installed.routes].sort(), ['10.1.0.0/16', '10.3.0.0/24', 'fd00::/8']);
+    // The journal lists exactly what stands: those rules and one twin per route.
+    const pending = Journal.open('tk1', join(journal.path, '..')).pending;
+    assert.deepEqual(
+      pending
+        .filter((c) => c.kind === 'rule')
+        .map((r) => key(r as PolicyRuleChange))
+        .sort(),
+      expected.map(key).sort(),
+    );
+    assert.deepEqual(
+      pending
+        .filter((c) => c.kind === 'unreachable-route')
+        .map((c) => (c as { prefix: string }).prefix)
+        .sort(),
+      ['10.1.0.0/16', '10.3.0.0/24', 'fd00::/8'],
+    );
+  });
+
   it('picks the first table no other live daemon of the namespace uses', () => {
     assert.equal(chooseSlot(new Set()), 0);
     assert.equal(chooseSlot(new Set([51820, 51822])), 1);

@@ -125,6 +125,8 @@ export function policyRules(
 /** What installRoutes did: the table and rules in use, and how to follow a listen-port change. */
 export interface InstalledRoutes {
   table: number;
+  /** The routes through the TUN now. */
+  readonly routes: readonly string[];
   /** The rules in place now (the source-port ones follow useUdpPorts). */
   readonly rules: readonly PolicyRuleChange[];
   /**
@@ -132,9 +134,19 @@ export interface InstalledRoutes {
    * ones go, so a port being switched to is covered before the bind moves and after it.
    */
   useUdpPorts(ports: readonly number[]): void;
-  /** Removes the routes (the rules are undone from the journal). */
+  /**
+   * Moves to the routes `next` (a reload): the rules the new routes need and their unreachable
+   * twins first, then the new routes; then the routes no longer wanted, their twins, and the rules
+   * nothing needs any more. `udpPort`: the listen port now (for a new family's source-port rule).
+   */
+  update(next: readonly string[], udpPort: number): { added: string[]; removed: string[] };
+  /** Removes the routes (the rules and twins are undone from the journal). */
   remove(): void;
 }
+
+/** A rule's identity, to compare rule sets. */
+const ruleKey = (r: PolicyRuleChange) =>
+  [r.family, r.priority, r.table ?? 'main', r.udpSourcePort ?? '', r.suppressPrefixLength ?? ''].join(' ');
 
 /**
  * Installs the planned routes and rules; rules go to the journal before they are made. `slot`
@@ -150,33 +162,53 @@ export function installRoutes(
   log: Logger,
 ): InstalledRoutes {
   const { table: ownTable, priority } = slotTable(slot);
+  const own = plan.table === 'own';
   const table = plan.table === 'own' ? ownTable : plan.table;
-  const rules = plan.table === 'own' ? policyRules(plan.routes, table, priority, udpPort) : [];
+  let current: PolicyRuleChange[] = [];
+  let routes: string[] = [];
+
+  /** Records (one write) and adds rules. */
+  const addRules = (rules: PolicyRuleChange[]) => {
+    journal.recordAll(rules);
+    for (const rule of rules) ignoring(['EEXIST'], () => api.addRule(rule));
+    current = [...current, ...rules];
+  };
+  /** Removes rules and forgets them (one write). */
+  const removeRules = (rules: PolicyRuleChange[]) => {
+    for (const rule of rules) ignoring(['ENOENT'], () => api.removeRule(stripKind(rule)));
+    journal.forgetAll(rules);
+    current = current.filter((r) => !rules.includes(r));
+  };
+  /** Adds routes through the TUN (their twins and rules first). */
+  const addRoutes = (prefixes: readonly string[]) => {
+    for (const prefix of prefixes) {
+      if (ignoring(['EEXIST'], () => addRouteExplained(api, name, prefix, table)) === undefined) {
+        log.debug({ prefix }, 'route already present');
+      }
+    }
+    routes = [...routes, ...prefixes];
+  };
+
   // The unreachable twins before the rules (so undone after them, the journal going newest first):
   // when the TUN goes, by itself or with a killed process, its routes go with it and the twins
   // refuse what the tunnel routed, instead of the rules letting it fall through to main in plain
   // text, until the rules are gone.
-  if (plan.table === 'own') for (const prefix of plan.routes) addUnreachableTwin(api, table, prefix, journal);
+  if (own) addUnreachableTwins(api, table, plan.routes, journal);
   // Rules next: a tunnel route in the table is never reachable without its ladder, and the
   // source-port rule is in place before any route could catch the daemon's own UDP.
-  for (const rule of rules) {
-    journal.record(rule);
-    ignoring(['EEXIST'], () => api.addRule(rule));
-  }
-  for (const prefix of plan.routes) {
-    if (ignoring(['EEXIST'], () => addRouteExplained(api, name, prefix, table)) === undefined) {
-      log.debug({ prefix }, 'route already present');
-    }
-  }
+  addRules(own ? policyRules(plan.routes, table, priority, udpPort) : []);
+  addRoutes(plan.routes);
   if (plan.routes.length > 0) {
     log.info(
-      { routes: plan.routes, table, rules: rules.length > 0 ? `${rules[0]?.priority}..` : undefined },
+      { routes: plan.routes.length, table, rules: current.length > 0 ? `${current[0]?.priority}..` : undefined },
       'routes installed',
     );
   }
-  let current = rules;
   return {
     table,
+    get routes() {
+      return routes;
+    },
     get rules() {
       return current;
     },
@@ -189,32 +221,49 @@ export function installRoutes(
       const added: PolicyRuleChange[] = [];
       for (const port of wanted) {
         if (have.has(port)) continue;
-        for (const template of templates) {
-          const rule = { ...template, udpSourcePort: port };
-          journal.record(rule);
-          ignoring(['EEXIST'], () => api.addRule(rule));
-          added.push(rule);
-        }
+        for (const template of templates) added.push({ ...template, udpSourcePort: port });
       }
-      const gone = portRules.filter((r) => !wanted.has(r.udpSourcePort as number));
-      for (const rule of gone) {
-        ignoring(['ENOENT'], () => api.removeRule(stripKind(rule)));
-        journal.forget(rule);
-      }
-      current = [...current.filter((r) => !gone.includes(r)), ...added];
+      addRules(added);
+      removeRules(portRules.filter((r) => !wanted.has(r.udpSourcePort as number)));
       log.info({ udpPorts: [...wanted] }, 'source-port rules follow the listen port');
     },
+    update(next, port) {
+      const added = next.filter((p) => !routes.includes(p));
+      const removed = routes.filter((p) => !next.includes(p));
+      const wanted = own ? policyRules(next, table, priority, port) : [];
+      const wantedKeys = new Set(wanted.map(ruleKey));
+      const haveKeys = new Set(current.map(ruleKey));
+      // While a rule set changes, rules of both ladders may stand for a moment: never neither.
+      if (own) addUnreachableTwins(api, table, added, journal);
+      addRules(wanted.filter((r) => !haveKeys.has(ruleKey(r))));
+      addRoutes(added);
+      for (const prefix of removed)
+        ignoring(['ENOENT', 'ESRCH', 'ENODEV'], () => api.removeRoute(name, prefix, { table }));
+      routes = routes.filter((p) => !removed.includes(p));
+      if (own) removeUnreachableTwins(api, table, removed, journal);
+      removeRules(current.filter((r) => !wantedKeys.has(ruleKey(r))));
+      return { added, removed };
+    },
     remove() {
-      for (const prefix of plan.routes)
+      for (const prefix of routes)
         ignoring(['ENOENT', 'ESRCH', 'ENODEV'], () => api.removeRoute(name, prefix, { table }));
     },
   };
 }
 
-/** Records and adds the unreachable route behind the tunnel's route to `prefix` (see installRoutes). */
-function addUnreachableTwin(api: LinuxHostApi, table: number, prefix: string, journal: Journal): void {
-  journal.record({ kind: 'unreachable-route', table, prefix });
-  ignoring(['EEXIST'], () => api.addUnreachableRoute(prefix, { table }));
+/** Records (one write) and adds the unreachable routes behind the tunnel's routes to `prefixes` (see installRoutes). */
+function addUnreachableTwins(api: LinuxHostApi, table: number, prefixes: readonly string[], journal: Journal): void {
+  journal.recordAll(prefixes.map((prefix) => ({ kind: 'unreachable-route', table, prefix })));
+  for (const prefix of prefixes) ignoring(['EEXIST'], () => api.addUnreachableRoute(prefix, { table }));
+}
+
+/** Removes the twins of `prefixes` and forgets them (one write). */
+function removeUnreachableTwins(api: LinuxHostApi, table: number, prefixes: readonly string[], journal: Journal): void {
+  const gone = new Set(prefixes);
+  for (const prefix of prefixes) ignoring(['ESRCH', 'ENOENT'], () => api.removeUnreachableRoute(prefix, { table }));
+  journal.forgetAll(
+    journal.pending.filter((c) => c.kind === 'unreachable-route' && c.table === table && gone.has(c.prefix)),
+  );
 }
 
 /**
