@@ -13,6 +13,10 @@ export const SYSTEM_TOOLS = {
   nft: 'nftables',
   // The daemon tests capture on the lab's veths: no plaintext leaves a client whose TUN was removed.
   tcpdump: 'tcpdump',
+  // The systemd units are checked with systemd-analyze verify (no systemd as PID 1 needed); their
+  // ExecReload runs /bin/kill.
+  'systemd-analyze': 'systemd',
+  '/bin/kill': 'procps',
   // tun-windows' test:native cross-compiles its Windows sources (posix-threads flavour: see its native/test/Makefile).
   'x86_64-w64-mingw32-g++-posix': 'g++-mingw-w64-x86-64',
   // ...and runs that Windows build with Windows Node.js under Wine (the `wine` package pulls in wine64).

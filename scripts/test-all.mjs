@@ -54,6 +54,8 @@ if (process.env.CI === 'true' && process.getuid?.() === 0) {
     'wireguard-go',
     'nft',
     'tcpdump',
+    'systemd-analyze',
+    '/bin/kill',
     'iperf3',
     'x86_64-w64-mingw32-g++-posix',
     'wine',

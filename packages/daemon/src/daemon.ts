@@ -16,8 +16,9 @@ import { createLogger, type Logger } from './logger.js';
 import { printableConfig } from './print-config.js';
 import { reload } from './reload.js';
 import { ResourceStack } from './resource-stack.js';
+import { systemdNotifier } from './sd-notify.js';
 import { type DaemonSettings, nameFromConfigPath, resolveSettings } from './settings.js';
-import { start } from './start.js';
+import { type RunningDaemon, start } from './start.js';
 import { StartupError, startupErrorLine } from './startup-error.js';
 
 export interface MainOptions {
@@ -115,6 +116,9 @@ async function run(
   const lifecycle = new Lifecycle(log);
   const stack = new ResourceStack(lifecycle.cancel.signal);
   const health = new Health(settings.name);
+  // Taken out of the environment now, before a hook could inherit it; sent with the platform's API.
+  let running: RunningDaemon | undefined;
+  const notify = systemdNotifier(() => running?.api, process.env, log);
   let code: number;
   try {
     const daemon = await start(settings, {
@@ -125,9 +129,12 @@ async function run(
       importer: options.importer,
       onDeviceEnded: (error) => lifecycle.stop({ kind: 'device-ended', error }),
     });
+    running = daemon;
+    notify.ready(upStatus(daemon));
     // SIGHUP: the file again, its endpoint names resolved once more (no retries: the daemon runs on).
-    lifecycle.serveReloads(() =>
-      reload(
+    lifecycle.serveReloads(async () => {
+      notify.reloading();
+      await reload(
         daemon,
         async () => {
           const next = await reread();
@@ -135,9 +142,11 @@ async function run(
           return { ...next, config };
         },
         log,
-      ),
-    );
+      );
+      notify.ready(upStatus(daemon));
+    });
     const reason = await lifecycle.stopped;
+    notify.stopping(describeStop(reason));
     health.stopping(describeStop(reason));
     logStop(log, settings, reason);
     code = exitCodeOf(reason);
@@ -169,7 +178,13 @@ async function run(
   return code;
 }
 
-/** Why the daemon stops, in a few words (for /healthz). */
+/** systemd's STATUS= while up. */
+function upStatus(daemon: RunningDaemon): string {
+  const peers = [...daemon.device.engine.peers()].length;
+  return `${daemon.settings.role} up: ${daemon.tun.name}, UDP port ${daemon.device.listenPort}, ${peers} peer${peers === 1 ? '' : 's'}`;
+}
+
+/** Why the daemon stops, in a few words (for /healthz and systemd's STATUS=). */
 function describeStop(reason: StopReason): string {
   switch (reason.kind) {
     case 'signal':

@@ -32,7 +32,7 @@ import { EndpointResolver } from './endpoints.js';
 import type { Health } from './health.js';
 import { type HookKind, hooksOf, runHooks } from './hooks.js';
 import { applyDns } from './host/dns.js';
-import { ignoring } from './host/linux-api.js';
+import { ignoring, type LinuxHostApi } from './host/linux-api.js';
 import { addMasquerade, enableForwarding } from './host/linux-forwarding.js';
 import { chooseSlot, type InstalledRoutes, installRoutes, planRoutes } from './host/linux-routing.js';
 import { mtuFromRoutes } from './host/route-mtu.js';
@@ -81,6 +81,8 @@ export interface RunningDaemon {
   endpoints: EndpointResolver;
   /** The routes through the TUN (Linux), which a reload moves (InstalledRoutes.update). */
   routes: InstalledRoutes | undefined;
+  /** The platform's host API (Linux), e.g. for systemd's notifications. */
+  api: LinuxHostApi | undefined;
 }
 
 export async function start(settings: DaemonSettings, context: StartContext): Promise<RunningDaemon> {
@@ -273,7 +275,7 @@ export async function start(settings: DaemonSettings, context: StartContext): Pr
   );
   running = { device, tun };
   context.health.up(device);
-  return { settings: { ...settings, config, mtu }, tun, device, endpoints, routes };
+  return { settings: { ...settings, config, mtu }, tun, device, endpoints, routes, api };
 }
 
 /**

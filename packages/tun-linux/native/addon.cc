@@ -10,6 +10,7 @@ namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("TunDevice", tunkit::linux_tun::TunDevice::Define(env));
   tunkit::linux_tun::registerConfigExports(env, exports);
+  tunkit::linux_tun::registerNotifyExports(env, exports);
   return exports;
 }
 

@@ -9,9 +9,11 @@
         "flow_hash.cc",
         "netlink.cc",
         "netns.cc",
+        "notify_binding.cc",
         "offload.cc",
         "queue_thread.cc",
-        "tun_object.cc"
+        "tun_object.cc",
+        "unix_datagram.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

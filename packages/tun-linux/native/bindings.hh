@@ -8,4 +8,7 @@ namespace tunkit::linux_tun {
 /** linkIndex, getLink, setLink, changeAddress, changeRoute, changeRule, listAddresses, listRoutes, enterNetworkNamespace. JS thread. */
 void registerConfigExports(Napi::Env env, Napi::Object exports);
 
+/** sendUnixDatagram (systemd's readiness notifications). JS thread. */
+void registerNotifyExports(Napi::Env env, Napi::Object exports);
+
 }  // namespace tunkit::linux_tun

@@ -11,6 +11,7 @@ export * from './interface-config.js';
 export { LinuxTun, type LinuxTunOffload, type LinuxTunStats } from './linux-tun.js';
 export type { LinuxTunOptions } from './options.js';
 export * from './policy-rules.js';
+export * from './unix-datagram.js';
 
 /**
  * Opens a multi-queue TUN device, configures it (MTU, txqueuelen, addresses, routes, up) over

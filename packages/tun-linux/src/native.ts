@@ -74,6 +74,7 @@ interface Addon {
     what: string,
   ): void;
   changeRule(add: boolean, rule: NativeRule, what: string): void;
+  sendUnixDatagram(path: string, data: Uint8Array): void;
   listAddresses(index: number): NativePrefix[];
   listRoutes(index: number, table: number): NativePrefix[];
 }

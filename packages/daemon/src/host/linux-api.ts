@@ -13,6 +13,7 @@ export type LinuxHostApi = Pick<
   | 'removeRule'
   | 'removeAddress'
   | 'interfaceState'
+  | 'sendUnixDatagram'
 >;
 
 /** True when `module` (the loaded platform package) offers the Linux host API. */
