@@ -58,14 +58,20 @@ function wgKeyPair(): { privateKey: string; publicKey: string } {
 export function tunkitPair(
   queues: number,
   profileDir?: string,
-  variant: { offload?: boolean; udpBind?: 'native' | 'dgram'; aead?: 'native' | 'node-crypto' } = {},
+  variant: {
+    offload?: boolean;
+    udpBind?: 'native' | 'dgram';
+    aead?: 'native' | 'node-crypto';
+    dataPlane?: 'native' | 'js';
+  } = {},
 ): Contender {
   const offload = variant.offload ?? true;
+  const dataPlane = variant.dataPlane ?? 'native';
   const udpBind = variant.udpBind ?? 'native';
   const aead = variant.aead ?? 'native';
-  const suffix = `${offload ? '' : ', offload off'}${udpBind === 'dgram' ? ', node:dgram' : ''}${aead === 'node-crypto' ? ', node:crypto AEAD' : ''}`;
+  const suffix = `${dataPlane === 'js' ? ', JS data plane' : ''}${offload ? '' : ', offload off'}${udpBind === 'dgram' ? ', node:dgram' : ''}${aead === 'node-crypto' ? ', node:crypto AEAD' : ''}`;
   // Profile files are named per variant, so contenders with the same queue count do not overwrite each other.
-  const variantTag = `q${queues}${offload ? '' : '-nooffload'}${udpBind === 'dgram' ? '-dgram' : ''}${aead === 'node-crypto' ? '-nodecrypto' : ''}`;
+  const variantTag = `q${queues}${dataPlane === 'js' ? '-js' : ''}${offload ? '' : '-nooffload'}${udpBind === 'dgram' ? '-dgram' : ''}${aead === 'node-crypto' ? '-nodecrypto' : ''}`;
   let daemons: { stop(signal?: string): Promise<unknown> }[] = [];
   let round = 0;
   return {
@@ -83,6 +89,8 @@ export function tunkitPair(
         offload ? 'on' : 'off',
         '--udp-bind',
         udpBind,
+        '--data-plane',
+        dataPlane,
       ];
       round++;
       // TUNKIT_AEAD=node-crypto: the per-packet node:crypto cipher the data path started with.

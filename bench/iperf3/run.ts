@@ -146,6 +146,7 @@ async function main() {
     tunkitPair(1, profileDir),
     tunkitPair(2, profileDir),
     tunkitPair(4, profileDir),
+    tunkitPair(2, profileDir, { dataPlane: 'js' }),
     tunkitPair(2, profileDir, { offload: false }),
     tunkitPair(2, profileDir, { offload: false, udpBind: 'dgram' }),
     tunkitPair(2, profileDir, { offload: false, udpBind: 'dgram', aead: 'node-crypto' }),

@@ -39,6 +39,11 @@ export const OPTIONS: Record<string, OptionSpec> = {
     value: 'kind',
     help: 'native (Linux: recvmmsg/sendmmsg/GSO, the default there) or dgram (node:dgram)',
   },
+  'data-plane': {
+    type: 'string',
+    value: 'kind',
+    help: 'native (seal and open on native threads where the TUN and UDP bind allow it, the default) or js',
+  },
   'log-level': { type: 'string', value: 'level', help: 'trace, debug, info, warn, error or fatal (default info)' },
   'log-format': { type: 'string', value: 'format', help: 'json or pretty (default: pretty on a terminal, else json)' },
   'metrics-listen': {

@@ -60,6 +60,7 @@ export async function renderMetrics(
   lagSeconds: { p50: number; p99: number; max: number },
 ): Promise<string> {
   const m = new Exposition();
+  device.syncCounters(); // per-peer bytes and drops the native data plane counted since the last timer run
   const tunStats = tun.stats();
   const queues = tunStats.queues.map((q, i) => ({ q, i }));
   const perQueue = (key: keyof TunStats['queues'][number]): Sample[] =>

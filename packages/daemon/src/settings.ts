@@ -25,6 +25,8 @@ export interface DaemonSettings {
   listenPort: number;
   tunQueues: number;
   udpBind: 'native' | 'dgram';
+  /** Where transport data is sealed and opened (the Device's dataPlane option). */
+  dataPlane: 'native' | 'js';
   offload: boolean;
   logLevel: LogLevel;
   logFormat: 'json' | 'pretty';
@@ -97,6 +99,9 @@ export function resolveSettings(
   const udpBind = text('udp-bind') ?? 'native';
   if (udpBind !== 'native' && udpBind !== 'dgram')
     throw new StartupError(`${where('udp-bind')} ${showValue(udpBind)} is not native or dgram`);
+  const dataPlane = text('data-plane') ?? 'native';
+  if (dataPlane !== 'native' && dataPlane !== 'js')
+    throw new StartupError(`${where('data-plane')} ${showValue(dataPlane)} is not native or js`);
   const offload = text('offload') ?? 'on';
   if (offload !== 'on' && offload !== 'off')
     throw new StartupError(`${where('offload')} ${showValue(offload)} is not on or off`);
@@ -120,6 +125,7 @@ export function resolveSettings(
     tunQueues:
       text('tun-queues') !== undefined ? integer('tun-queues', text('tun-queues') as string, 1, 64) : cpus >= 2 ? 2 : 1,
     udpBind,
+    dataPlane,
     offload: offload === 'on',
     logLevel: level as LogLevel,
     logFormat: format,

@@ -185,6 +185,7 @@ export async function start(settings: DaemonSettings, context: StartContext): Pr
         log: deviceLog(log),
         fwmark: config.interface.fwmark,
         allowPeerToPeer: settings.role === 'headless' || settings.allowPeerToPeer,
+        dataPlane: settings.dataPlane,
         // A client finds a restarted or moved gateway after 5 s of unanswered data, not 15 s.
         ...(settings.role === 'headless' ? { timers: { unansweredDataTimeout: CLIENT_UNANSWERED_DATA_MS } } : {}),
         // `wg set <name> listen-port N`: the source-port rule that keeps the encrypted UDP out of the
@@ -266,6 +267,9 @@ export async function start(settings: DaemonSettings, context: StartContext): Pr
       udpBind: bind.backend,
       ...(bind.backend !== settings.udpBind ? { udpBindFallback: nativeBindUnavailable() } : {}),
       aead: defaultAead().name,
+      // Where transport data is sealed and opened: native threads, or this JS thread (and why).
+      dataPlane: device.dataPlane.running,
+      ...(device.dataPlane.unavailable ? { dataPlaneFallback: device.dataPlane.unavailable } : {}),
       offload: (tun as { offload?: unknown }).offload,
       uapi: uapi?.path,
       metrics: http ? `http://${http.server.address}/metrics` : undefined,

@@ -54,6 +54,9 @@ export interface TunStats extends TunQueueStats {
  * VpnService.onRevoke, which leaves the fd open and the interface down) is the host's to pass on
  * by calling `close()`.
  */
+/** A device's packet port for native processors (see Tun.nativePort): opaque to JS. */
+export type NativePacketPort = { readonly __tunkitPacketPort: unique symbol };
+
 export interface Tun extends AsyncIterable<PacketBatch> {
   /** The interface name (e.g. "tunkit0", "utun4", "mem0"). */
   readonly name: string;
@@ -111,6 +114,15 @@ export interface Tun extends AsyncIterable<PacketBatch> {
 
   /** Counters since open. Cheap enough to call once a second. */
   stats(): TunStats;
+
+  /**
+   * Optional, where a device's I/O runs on native threads (Linux): its packet port
+   * (native/include/tunkit/packet_port.hh), an opaque value for a native packet processor in
+   * another addon (wireguard's data plane), which then takes packets straight from the device's
+   * threads and writes to it from its own. What the processor does not take still arrives through
+   * `recvMany`; `send` works as before. Throws TunClosedError after close.
+   */
+  nativePort?(): NativePacketPort;
 
   /**
    * Closes the device; see "Close" above. Resolves once the device's threads and fds are released.

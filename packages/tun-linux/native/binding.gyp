@@ -6,6 +6,7 @@
         "addon.cc",
         "config_binding.cc",
         "device.cc",
+        "device_port.cc",
         "flow_hash.cc",
         "netlink.cc",
         "netns.cc",

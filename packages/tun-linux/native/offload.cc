@@ -129,11 +129,32 @@ size_t transportOffset(const uint8_t* packet, size_t length, bool& ipv6, uint8_t
 
 }  // namespace
 
+// Eight bytes per step in the machine's byte order, folded and turned to network order once at
+// the end: a ones' complement sum does not depend on byte order (RFC 1071, 2.B), and the word at a
+// time loop is what showed in profiles (8 % of a queue thread's time, byte pairs one by one).
 uint64_t sum16(const uint8_t* data, size_t length, uint64_t sum) {
+  uint64_t acc = 0;  // 32-bit halves added: the carries pile up above bit 32, no overflow below 2^32 steps
   size_t i = 0;
-  for (; i + 1 < length; i += 2) sum += (uint32_t{data[i]} << 8) | data[i + 1];
-  if (i < length) sum += uint32_t{data[i]} << 8;
-  return sum;
+  for (; i + 8 <= length; i += 8) {
+    uint64_t word;
+    std::memcpy(&word, data + i, 8);
+    acc += (word & 0xffffffffu) + (word >> 32);
+  }
+  for (; i + 2 <= length; i += 2) {
+    uint16_t half;
+    std::memcpy(&half, data + i, 2);
+    acc += half;
+  }
+  if (i < length) {
+    uint16_t half = 0;
+    std::memcpy(&half, data + i, 1);  // the odd last byte, padded with a zero byte after it
+    acc += half;
+  }
+  auto folded = fold(acc);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  folded = static_cast<uint16_t>((folded >> 8) | (folded << 8));
+#endif
+  return sum + folded;
 }
 
 uint16_t fold(uint64_t sum) {

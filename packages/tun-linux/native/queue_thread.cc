@@ -22,6 +22,12 @@ namespace tunkit::linux_tun {
 namespace {
 constexpr int kReadBudget = 256;
 constexpr int kWriteBudget = 256;
+/**
+ * Packets offered to a processor at once: enough for its work to be per batch (one sendmmsg,
+ * one lock), few enough that a lone packet is not held while the batch fills (it never waits:
+ * a batch is whatever one round of reads found, up to this many).
+ */
+constexpr uint32_t kProcessBatch = 64;
 /** After an unexpected read error (not EAGAIN, not a removed interface): wait this long, then read again. */
 constexpr std::chrono::milliseconds kReadRetry{100};
 
@@ -42,7 +48,7 @@ void signalEventFd(int fd) {
 // JS thread.
 QueueThread::QueueThread(unsigned index, int fd, BatchChannel& inbound, QueueCounters& counters, uint32_t outboundSlots,
                          uint32_t slotSize, OffloadState offload, DeviceEnd<OsError>& end, std::string deviceName,
-                         std::function<void()> wakeJs)
+                         std::function<void()> wakeJs, ProcessorSlot& processors)
     : index_(index),
       fd_(fd),
       eventFd_(makeEventFd()),
@@ -52,7 +58,8 @@ QueueThread::QueueThread(unsigned index, int fd, BatchChannel& inbound, QueueCou
       end_(end),
       deviceName_(std::move(deviceName)),
       wakeJs_(std::move(wakeJs)),
-      offload_(offload) {
+      offload_(offload),
+      processors_(processors) {
   try {
     if (offload_.vnetHeader) {
       readFrame_.reset(new uint8_t[offload::kMaxFrame]);
@@ -166,7 +173,8 @@ void QueueThread::endDevice(int error, const char* syscall) {
 // Queue thread: one round of reads, counters published once.
 void QueueThread::readBatch() {
   Tally tally;
-  if (offload_.vnetHeader) readFrames(tally);
+  if (processors_.attached()) readForProcessor(tally);
+  else if (offload_.vnetHeader) readFrames(tally);
   else readPackets(tally);
   if (tally.packets != 0) {
     counters_.rxPackets.fetch_add(tally.packets, std::memory_order_relaxed);
@@ -254,6 +262,121 @@ void QueueThread::readFrames(Tally& tally) {
       ++tally.packets;
       tally.bytes += size;
     }
+  }
+}
+
+// Queue thread, a processor attached: batches of what one round of reads finds (never waiting for
+// more), offered to the processor; what it does not take goes to the channel as without one. A
+// full channel cannot stop the read here (the processor's packets must not wait for JS): a packet
+// for JS that finds no slot is dropped and counted.
+void QueueThread::readForProcessor(Tally& tally) {
+  uint32_t headroom = 0;
+  uint32_t tailroom = 0;
+  processors_.room(headroom, tailroom);
+  const uint32_t slotSize = inbound_.slotSize();
+  if (!process_.bytes || headroom != process_.headroom || tailroom != process_.tailroom) {
+    process_.headroom = headroom;
+    process_.tailroom = tailroom;
+    process_.stride = align8(uint64_t{headroom} + slotSize + tailroom);
+    process_.bytes.reset(new uint8_t[size_t{process_.stride} * kProcessBatch]);
+    process_.offsets.reset(new uint32_t[kProcessBatch]);
+    process_.lengths.reset(new uint32_t[kProcessBatch]);
+    process_.taken.reset(new uint8_t[kProcessBatch]);
+  }
+  int reads = 0;
+  while (reads < kReadBudget) {
+    const uint32_t count = fillProcessBatch(tally, reads);
+    if (count == 0) return;
+    tunkit_packets packets{process_.bytes.get(), process_.offsets.get(), process_.lengths.get(), nullptr, count,
+                           process_.headroom, process_.tailroom};
+    std::memset(process_.taken.get(), 0, count);
+    processors_.offer(index_, packets, process_.taken.get());
+    for (uint32_t i = 0; i < count; ++i) {
+      if (process_.taken[i]) continue;
+      uint8_t* slot = inbound_.reserve(index_);
+      if (slot == nullptr) {
+        ++tally.dropped;
+        continue;
+      }
+      std::memcpy(slot, process_.bytes.get() + process_.offsets[i], process_.lengths[i]);
+      inbound_.commit(index_, process_.lengths[i]);
+    }
+    if (!readable_) return;
+  }
+}
+
+// Queue thread: reads packets into the process batch until it is full, the fd has no more, or
+// the round's budget of reads is spent; returns how many it holds. Packets are counted as read.
+uint32_t QueueThread::fillProcessBatch(Tally& tally, int& reads) {
+  const uint32_t slotSize = inbound_.slotSize();
+  uint32_t count = 0;
+  while (count < kProcessBatch) {
+    uint8_t* slot = process_.bytes.get() + size_t{count} * process_.stride + process_.headroom;
+    uint32_t size = 0;
+    if (offload_.vnetHeader) {
+      if (!splitter_.pending()) {
+        if (reads >= kReadBudget || !readable_) break;
+        ++reads;
+        if (readOneFrame(tally) == 0) continue;  // nothing read, or a malformed frame: readable_ says which
+      }
+      size = splitter_.next(slot, slotSize);
+      if (size == 0) {
+        ++tally.dropped;  // larger than a slot
+        continue;
+      }
+    } else {
+      if (reads >= kReadBudget || !readable_) break;
+      uint8_t overflow;
+      iovec parts[2] = {{slot, slotSize}, {&overflow, 1}};
+      const ssize_t n = readv(fd_, parts, 2);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN) readable_ = false;
+        else readFailed(errno);
+        break;
+      }
+      if (n == 0) {
+        readable_ = false;
+        break;
+      }
+      ++reads;
+      ++tally.frames;
+      if (static_cast<size_t>(n) > slotSize) {
+        ++tally.dropped;
+        continue;
+      }
+      size = static_cast<uint32_t>(n);
+    }
+    process_.offsets[count] = static_cast<uint32_t>(slot - process_.bytes.get());
+    process_.lengths[count] = size;
+    ++count;
+    ++tally.packets;
+    tally.bytes += size;
+  }
+  return count;
+}
+
+// Queue thread, offload: reads one frame into readFrame_ and loads it into the splitter; returns
+// its length (0 when nothing was read, readable_ then false, or the frame was malformed: dropped).
+uint32_t QueueThread::readOneFrame(Tally& tally) {
+  for (;;) {
+    const ssize_t n = read(fd_, readFrame_.get(), offload::kMaxFrame);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) readable_ = false;
+      else readFailed(errno);
+      return 0;
+    }
+    if (n == 0) {
+      readable_ = false;
+      return 0;
+    }
+    ++tally.frames;
+    if (!splitter_.load(readFrame_.get(), static_cast<size_t>(n))) {
+      ++tally.dropped;  // malformed frame
+      return 0;
+    }
+    return static_cast<uint32_t>(n);
   }
 }
 

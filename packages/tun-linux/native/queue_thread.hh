@@ -1,6 +1,8 @@
 // QueueThread: the native thread that owns one TUN queue fd. It reads packets from the fd
 // straight into its lane of the shared inbound BatchChannel, and writes the packets JS queued on
-// its outbound PacketRing. It sleeps in poll() on the fd and an eventfd; JS and the channel's
+// its outbound PacketRing. While a packet processor is attached to the device's port
+// (device_port.hh), it reads into a batch of its own instead, offers it to the processor, and
+// passes on to the channel only what the processor did not take. It sleeps in poll() on the fd and an eventfd; JS and the channel's
 // space hook wake it through the eventfd, once per batch, never per packet. EBADFD on its fd (the
 // interface was removed) ends the whole device: recorded in the device's DeviceEnd, JS woken, and
 // this thread stops.
@@ -20,6 +22,7 @@
 #include <tunkit/batch_channel.hh>
 #include <tunkit/device_end.hh>
 #include <tunkit/os_error.hh>
+#include <tunkit/packet_port.hh>
 #include <tunkit/packet_ring.hh>
 
 #include "offload.hh"
@@ -36,7 +39,7 @@ class QueueThread {
    */
   QueueThread(unsigned index, int fd, BatchChannel& inbound, QueueCounters& counters, uint32_t outboundSlots,
               uint32_t slotSize, OffloadState offload, DeviceEnd<OsError>& end, std::string deviceName,
-              std::function<void()> wakeJs);
+              std::function<void()> wakeJs, ProcessorSlot& processors);
   ~QueueThread();
 
   QueueThread(const QueueThread&) = delete;
@@ -79,6 +82,9 @@ class QueueThread {
   void readBatch();
   void readPackets(Tally& tally);
   void readFrames(Tally& tally);
+  void readForProcessor(Tally& tally);
+  uint32_t fillProcessBatch(Tally& tally, int& reads);
+  uint32_t readOneFrame(Tally& tally);
   void readFailed(int error);
   void endDevice(int error, const char* syscall);
   void noteStall();
@@ -118,6 +124,18 @@ class QueueThread {
   std::unique_ptr<uint8_t[]> readFrame_;
   std::unique_ptr<uint8_t[]> writeFrame_;
   offload::Splitter splitter_;
+  // With a processor attached: its batch (kProcessBatch packets, each with the processor's room
+  // around a slot), reused; reshaped only when the processor's room changes.
+  ProcessorSlot& processors_;
+  struct ProcessBatch {
+    std::unique_ptr<uint8_t[]> bytes;
+    std::unique_ptr<uint32_t[]> offsets;
+    std::unique_ptr<uint32_t[]> lengths;
+    std::unique_ptr<uint8_t[]> taken;
+    uint32_t headroom = 0;
+    uint32_t tailroom = 0;
+    uint32_t stride = 0;
+  } process_;
 };
 
 }  // namespace tunkit::linux_tun

@@ -9,6 +9,7 @@
 
 #include <tunkit/napi_batch_args.hh>
 #include <tunkit/os_error_js.hh>
+#include <tunkit/packet_port_js.hh>
 
 #include "flow_hash.hh"
 
@@ -54,6 +55,7 @@ Napi::Function TunDevice::Define(Napi::Env env) {
                          InstanceMethod<&TunDevice::SendMany>("sendMany"),
                          InstanceMethod<&TunDevice::HasSpace>("hasSpace"),
                          InstanceMethod<&TunDevice::Stats>("stats"),
+                         InstanceMethod<&TunDevice::NativePort>("nativePort"),
                          InstanceMethod<&TunDevice::Close>("close"),
                      });
 }
@@ -84,10 +86,12 @@ void TunDevice::startQueues(Napi::Function onWake) {
   wake_ = JsWake::create(Env(), onWake, "tunkit-linux-wake");
   std::shared_ptr<JsWake> wake = wake_;
   inbound_ = std::make_shared<BatchChannel>(options_.queues, options_.inboundSlots, slotSize_, [wake] { wake->wake(); });
+  for (unsigned i = 0; i < options_.queues; ++i) counters_.push_back(std::make_shared<QueueCounters>());
+  port_ = DevicePort::create(device_.fds, device_.offload, counters_);
   for (unsigned i = 0; i < options_.queues; ++i) {
-    counters_.push_back(std::make_shared<QueueCounters>());
     threads_.push_back(std::make_unique<QueueThread>(i, device_.fds[i], *inbound_, *counters_[i], options_.outboundSlots, slotSize_,
-                                                     device_.offload, *end_, device_.name, [wake] { wake->wake(); }));
+                                                     device_.offload, *end_, device_.name, [wake] { wake->wake(); },
+                                                     port_->processors()));
     QueueThread* thread = threads_.back().get();
     inbound_->setSpaceHook(i, [thread] { thread->wake(); });
   }
@@ -173,6 +177,12 @@ Napi::Value TunDevice::Stats(const Napi::CallbackInfo& info) {
 }
 
 // JS thread.
+Napi::Value TunDevice::NativePort(const Napi::CallbackInfo& info) {
+  if (closed_ || port_ == nullptr) throw Napi::Error::New(info.Env(), "the device is closed");
+  return wrapPort(info.Env(), port_->port());
+}
+
+// JS thread.
 Napi::Value TunDevice::Close(const Napi::CallbackInfo& info) {
   shutdown();
   return info.Env().Undefined();
@@ -200,6 +210,13 @@ void TunDevice::shutdown() {
     keepForever(inbound_);
     keepForever(end_);
     device_.fds[i] = -1;  // not closed: the number must not be reused under the thread
+  }
+  // The port next: no processor is called and no write touches the fds once close() returns. With
+  // a thread abandoned, the port stays (that thread may still offer it packets).
+  if (port_ != nullptr) {
+    port_->close();
+    if (abandonedThreads_ == 0) port_->release();
+    port_ = nullptr;
   }
   if (inbound_ && abandonedThreads_ == 0) {
     inbound_->close();

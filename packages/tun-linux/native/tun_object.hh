@@ -14,6 +14,7 @@
 #include <tunkit/os_error.hh>
 
 #include "device.hh"
+#include "device_port.hh"
 #include "queue_thread.hh"
 #include "tunkit_linux.hh"
 
@@ -54,6 +55,11 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
    * discarded from the inbound channel at close, queue threads abandoned at close. JS thread.
    */
   Napi::Value Stats(const Napi::CallbackInfo& info);
+  /**
+   * nativePort(): the device's packet port (tun-core's packet_port.hh) in a tagged external, for a
+   * processor in another addon (wireguard's data plane). JS thread.
+   */
+  Napi::Value NativePort(const Napi::CallbackInfo& info);
   /** close(): stop and join the threads (2 s each at most), close the fds. Idempotent. JS thread. */
   Napi::Value Close(const Napi::CallbackInfo& info);
 
@@ -73,6 +79,7 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
   std::vector<std::shared_ptr<QueueCounters>> counters_;
   std::shared_ptr<BatchChannel> inbound_;
   std::vector<std::unique_ptr<QueueThread>> threads_;
+  DevicePort* port_ = nullptr;  // one reference held, released at shutdown (kept for good if a thread was abandoned)
   uint64_t discardedAtClose_ = 0;
   uint64_t abandonedThreads_ = 0;
   int refusedQueue_ = -1;

@@ -5,7 +5,7 @@
 // A device whose interface is removed ends by itself: EBADFD on any queue (native queue_thread.cc)
 // is mapped there to tun-core's endedBy, and NativeTun closes the whole device.
 
-import { NativeTun, type TunStats } from '@tunkit/tun-core';
+import { type NativePacketPort, NativeTun, TunClosedError, type TunStats } from '@tunkit/tun-core';
 import { type NativeTunDevice, native } from './native.js';
 import { trackOpenDevice, untrackOpenDevice } from './open-devices.js';
 
@@ -91,6 +91,16 @@ export class LinuxTun extends NativeTun {
       rxDiscardedAtClose,
       abandonedThreads,
     };
+  }
+
+  /**
+   * The device's packet port (tun-core's Tun.nativePort): a native processor attached through it
+   * is offered every batch the queue threads read, and writes packets to the device from its own
+   * threads (flow-hashed to a queue, coalesced with offload).
+   */
+  nativePort(): NativePacketPort {
+    if (this.closed) throw new TunClosedError(`device ${this.name}`);
+    return (this.device as NativeTunDevice).nativePort() as NativePacketPort;
   }
 
   override async close(): Promise<void> {

@@ -46,6 +46,8 @@ export interface NativeTunDevice extends NativeBatchDevice {
   readonly offload: NativeOffload;
   /** Bytes one queue slot holds: the largest packet (so MTU) the open device can carry. */
   readonly maxPacketSize: number;
+  /** The packet port (tun-core's packet_port.hh) in a tagged external. */
+  nativePort(): unknown;
 }
 
 export interface NativeDeviceOptions {

@@ -9,6 +9,7 @@ namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tunkit::wireguard::registerAeadExports(env, exports);
   tunkit::wireguard::registerUdpExports(env, exports);
+  tunkit::wireguard::registerDataPlaneExports(env, exports);
   return exports;
 }
 

@@ -2,15 +2,21 @@
   "targets": [
     {
       "target_name": "tunkit_wireguard",
-      "sources": ["addon.cc", "aead_batch.cc"],
+      "sources": ["addon.cc", "aead_batch.cc", "openssl_aead.cc"],
       "conditions": [
         ["OS=='linux'", {
           "sources": [
             "linux/gro_split.cc",
             "linux/gso_runs.cc",
             "linux/udp_address.cc",
+            "linux/udp_port.cc",
+            "linux/udp_receive_thread.cc",
             "linux/udp_socket.cc",
-            "linux/udp_socket_object.cc"
+            "linux/udp_socket_object.cc",
+            "dataplane/data_plane.cc",
+            "dataplane/data_plane_object.cc",
+            "dataplane/route_table.cc",
+            "dataplane/session_table.cc"
           ]
         }, {
           "sources": ["other/udp_exports.cc"]

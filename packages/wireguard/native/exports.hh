@@ -14,6 +14,12 @@ void registerAeadExports(Napi::Env env, Napi::Object exports);
  */
 void registerUdpExports(Napi::Env env, Napi::Object exports);
 
+/**
+ * DataPlane, the native data plane (dataplane/data_plane_object.cc): on Linux, where the ports it
+ * joins exist. Elsewhere nothing. JS thread.
+ */
+void registerDataPlaneExports(Napi::Env env, Napi::Object exports);
+
 /** The addon's name in error messages (tun-core's currentExceptionToJs). */
 inline constexpr const char* kAddonName = "wireguard";
 

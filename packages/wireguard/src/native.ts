@@ -43,6 +43,51 @@ export interface NativeUdpSocket {
   setMark(mark: number): void;
   mark(): number;
   poll(readable: boolean, writable: boolean): void;
+  /** The packet port (a tagged external); the first call starts the receive thread. */
+  nativePort(maxDatagram: number, onPunted: () => void): unknown;
+  drainPunted(
+    buffer: Uint8Array,
+    offsets: Uint32Array,
+    lengths: Uint32Array,
+    meta: Uint32Array,
+    addresses: Uint8Array,
+  ): number;
+  /** txDatagrams, txBytes, txMessages, txErrors, txDropped, txBadEndpoints, rxDatagrams, rxBytes, rxMessages, rxDropped, rxBadSources. */
+  portStats(): Float64Array;
+  close(): void;
+}
+
+/** A keypair handed to the native data plane (dataplane/data_plane_object.cc's setKeypairs). */
+export interface NativeKeypairSpec {
+  localIndex: number;
+  remoteIndex: number;
+  sendKey: Uint8Array;
+  receiveKey: Uint8Array;
+  /** Until REJECT_AFTER_TIME. */
+  remainingMs: number;
+  /** 0 previous, 1 current, 2 next. */
+  role: 0 | 1 | 2;
+  /** The next send counter. */
+  counter: number;
+  replayBitmap: Uint32Array;
+  replayLast: number;
+}
+
+/** The native data plane (dataplane/data_plane.hh); its calls are described in device/data-plane.ts, its only user. */
+export interface NativeDataPlane {
+  setSettings(mtu: number, allowPeerToPeer: boolean, rejectAfterMessages: number): void;
+  setPeer(slot: number, endpoint: Uint8Array | null): void;
+  removePeer(slot: number): void;
+  setKeypairs(slot: number, keypairs: NativeKeypairSpec[]): void;
+  setRoutes(entries: Uint8Array): void;
+  takeCounter(localIndex: number): number;
+  acceptCounter(localIndex: number, counter: number): boolean;
+  activity(out: Float64Array): number;
+  endpointOf(slot: number, out: Uint8Array): boolean;
+  resetUnanswered(slot: number): void;
+  exportKeypair(localIndex: number, bitmap: Uint32Array): [number, number] | null;
+  drops(out: Float64Array): void;
+  attach(): void;
   close(): void;
 }
 
@@ -56,6 +101,13 @@ interface Addon {
     options: NativeUdpSocketOptions,
     onReady: (readable: boolean, writable: boolean) => void,
   ) => NativeUdpSocket;
+  /** Linux only: new DataPlane(tunPort, udpPort). */
+  DataPlane?: new (
+    tunPort: unknown,
+    udpPort: unknown,
+  ) => NativeDataPlane;
+  /** Linux only: the shape of the data plane's replay windows (dataplane/replay_window.hh). */
+  dataPlaneReplay?: { window: number; words: number; maxCounter: number };
 }
 
 const PACKAGE = '@tunkit/wireguard';

@@ -280,7 +280,7 @@ SendResult UdpSocket::send(const uint8_t* buffer, const uint32_t* offsets, const
         ++i;
         continue;
       }
-      const uint32_t maxRun = gso_ && i >= singlesUntil ? std::min<uint32_t>(count - i, kMaxBatch - used) : 1;
+      const uint32_t maxRun = gso_.load(std::memory_order_relaxed) && i >= singlesUntil ? std::min<uint32_t>(count - i, kMaxBatch - used) : 1;
       const uint32_t run = gsoRunLength(lengths + i, address, maxRun);
       for (uint32_t k = 0; k < run; ++k) {
         s.iov[used + k].iov_base = const_cast<uint8_t*>(buffer) + offsets[i + k];
@@ -320,7 +320,7 @@ SendResult UdpSocket::send(const uint8_t* buffer, const uint32_t* offsets, const
         // (a segment over its path MTU, or an address the kernel will not take): GSO stays on for
         // the rest; either way the run's datagrams are retried one by one, so each one's own fate
         // is counted and one bad destination costs no other datagram anything.
-        if (errno == EIO) gso_ = false;
+        if (errno == EIO) gso_.store(false, std::memory_order_relaxed);
         singlesUntil = result.taken + s.datagramsIn[0];
         i = result.taken;
         continue;

@@ -2,11 +2,13 @@
 // one recvmmsg (with UDP GRO, a message may carry several datagrams, split back into packets of
 // the batch by gro_split), send() sends a batch with sendmmsg (runs of equal-size datagrams to one
 // destination as one UDP GSO message, grouped by gso_runs). Datagrams land straight in the batch's
-// memory: no thread, no copy through a ring. Plain C++ (no N-API): failed system calls throw
-// tunkit::OsError; udp_socket_object.cc is the JS face and owns readiness. Not thread-safe: one
-// thread (the JS thread) uses a socket.
+// memory: no copy through a ring. Plain C++ (no N-API): failed system calls throw
+// tunkit::OsError; udp_socket_object.cc is the JS face and owns readiness. send() may run on
+// several threads at once (the JS thread, TUN queue threads through the UDP port); recv() on one
+// thread at a time (the JS thread, or the receive thread once there is one).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 
 #include <tunkit/packet_batch_view.hh>
@@ -75,7 +77,7 @@ class UdpSocket {
   /**
    * Sends `count` datagrams (datagram i: lengths[i] bytes at buffer + offsets[i], to the
    * address at addresses + kAddressBytes * i) until the socket buffer is full. Precondition: every datagram
-   * lies inside the buffer.
+   * lies inside the buffer. Any thread.
    */
   SendResult send(const uint8_t* buffer, const uint32_t* offsets, const uint32_t* lengths, uint32_t count,
                   const uint8_t* addresses);
@@ -86,7 +88,7 @@ class UdpSocket {
 
   int fd_ = -1;
   bool ipv6_ = false;
-  bool gso_ = true;
+  std::atomic<bool> gso_{true};  // off for good, by whichever sending thread sees it refused
   bool gro_ = false;
   PendingDatagrams pending_;
 };

@@ -5,7 +5,9 @@
 #include <cstring>
 #include <string>
 
+#include <tunkit/napi_batch_args.hh>
 #include <tunkit/os_error_js.hh>
+#include <tunkit/packet_port_js.hh>
 
 #include "../exports.hh"
 
@@ -36,7 +38,10 @@ Napi::Function UdpSocketObject::Define(Napi::Env env) {
                      {InstanceMethod<&UdpSocketObject::Port>("port"), InstanceMethod<&UdpSocketObject::Recv>("recv"),
                       InstanceMethod<&UdpSocketObject::Send>("send"), InstanceMethod<&UdpSocketObject::Gro>("gro"),
                       InstanceMethod<&UdpSocketObject::SetMark>("setMark"), InstanceMethod<&UdpSocketObject::Mark>("mark"),
-                      InstanceMethod<&UdpSocketObject::Poll>("poll"), InstanceMethod<&UdpSocketObject::Close>("close")});
+                      InstanceMethod<&UdpSocketObject::Poll>("poll"), InstanceMethod<&UdpSocketObject::Close>("close"),
+                      InstanceMethod<&UdpSocketObject::NativePort>("nativePort"),
+                      InstanceMethod<&UdpSocketObject::DrainPunted>("drainPunted"),
+                      InstanceMethod<&UdpSocketObject::PortStats>("portStats")});
 }
 
 // JS thread.
@@ -44,7 +49,8 @@ UdpSocketObject::UdpSocketObject(const Napi::CallbackInfo& info) : Napi::ObjectW
   const UdpSocketOptions options = optionsFrom(info[0].As<Napi::Object>());
   onReady_ = Napi::Persistent(info[1].As<Napi::Function>());
   try {
-    socket_ = std::make_unique<UdpSocket>(options);
+    socket_ = std::make_shared<UdpSocket>(options);
+    port_ = UdpPort::create(socket_);
     uv_loop_t* loop = nullptr;
     napi_get_uv_event_loop(env_, &loop);
     poll_ = new uv_poll_t;
@@ -68,9 +74,19 @@ UdpSocketObject::~UdpSocketObject() { closeNow(); }
 // JS thread.
 void UdpSocketObject::AsyncCleanup(napi_async_cleanup_hook_handle, void* self) { static_cast<UdpSocketObject*>(self)->closeNow(); }
 
-// JS thread. The handle is freed, and the environment's teardown released, once libuv has
-// closed it: a worker's loop cannot end with a handle still open.
+// JS thread. The receive thread and the port go first (nothing reads or sends after that), then
+// the poll handle: freed, and the environment's teardown released, once libuv has closed it (a
+// worker's loop cannot end with a handle still open); the fd last.
 void UdpSocketObject::closeNow() {
+  if (receiver_) receiver_->stop();
+  receiver_.reset();
+  if (port_ != nullptr) {
+    port_->close();
+    port_->release();
+    port_ = nullptr;
+  }
+  if (punted_) punted_->close();
+  if (puntedWake_) puntedWake_->close();
   napi_async_cleanup_hook_handle hook = cleanupHook_;
   cleanupHook_ = nullptr;
   if (poll_ != nullptr) {
@@ -105,7 +121,8 @@ Napi::Value UdpSocketObject::Gro(const Napi::CallbackInfo& info) {
 // dropped because their sender cannot be answered (source port 0).
 Napi::Value UdpSocketObject::Recv(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!socket_ || socket_->fd() < 0) return Napi::Number::New(env, 0);
+  // Once the receive thread reads the socket, JS reads through drainPunted only.
+  if (!socket_ || socket_->fd() < 0 || receiver_) return Napi::Number::New(env, 0);
   auto buffer = info[0].As<Napi::Uint8Array>();
   auto offsets = info[1].As<Napi::Uint32Array>();
   auto lengths = info[2].As<Napi::Uint32Array>();
@@ -183,7 +200,7 @@ Napi::Value UdpSocketObject::Mark(const Napi::CallbackInfo& info) {
 Napi::Value UdpSocketObject::Poll(const Napi::CallbackInfo& info) {
   if (poll_ == nullptr) return info.Env().Undefined();
   int events = 0;
-  if (info[0].ToBoolean().Value()) events |= UV_READABLE;
+  if (info[0].ToBoolean().Value() && !receiver_) events |= UV_READABLE;
   if (info[1].ToBoolean().Value()) events |= UV_WRITABLE;
   pollEvents_ = events;
   if (events == 0) uv_poll_stop(poll_);
@@ -212,6 +229,61 @@ void UdpSocketObject::OnPoll(uv_poll_t* handle, int status, int events) {
   } catch (...) {
     // No handle scope or no JS any more: the environment is going away.
   }
+}
+
+// JS thread.
+Napi::Value UdpSocketObject::NativePort(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!socket_ || socket_->fd() < 0 || port_ == nullptr) throw Napi::Error::New(env, "the UDP socket is closed");
+  if (!receiver_) {
+    const uint32_t maxDatagram = info[0].As<Napi::Number>().Uint32Value();
+    // Room for what JS handles itself (handshakes, and transport the processor leaves): a
+    // burst of handshakes beyond this is dropped and counted, as a full socket buffer would.
+    constexpr uint32_t kPuntSlots = 512;
+    puntedWake_ = JsWake::create(env, info[1].As<Napi::Function>(), "tunkit-udp-punted");
+    std::shared_ptr<JsWake> wake = puntedWake_;
+    punted_ = std::make_shared<BatchChannel>(1, kPuntSlots, maxDatagram + kAddressBytes, [wake] { wake->wake(); });
+    if (poll_ != nullptr) {
+      pollEvents_ &= ~UV_READABLE;  // the thread reads from now on
+      if (pollEvents_ == 0) uv_poll_stop(poll_);
+      else uv_poll_start(poll_, pollEvents_, &UdpSocketObject::OnPoll);
+    }
+    translateOsError(env, kAddonName, [&] { receiver_ = std::make_unique<UdpReceiveThread>(socket_, *port_, *punted_, maxDatagram); });
+  }
+  return wrapPort(env, port_->port());
+}
+
+// JS thread.
+Napi::Value UdpSocketObject::DrainPunted(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!punted_) return Napi::Number::New(env, 0);
+  DrainArgs args(info);
+  auto addresses = info[4].As<Napi::Uint8Array>();
+  const auto addressRoom = static_cast<uint32_t>(addresses.ByteLength() / kAddressBytes);
+  const uint32_t room = std::min<uint32_t>(args.room(), addressRoom > args.view.length ? addressRoom - args.view.length : 0);
+  const uint32_t first = args.view.length;
+  const uint32_t moved = punted_->drainInto(args.view, room);
+  // Each slot holds the datagram and then its sender: the sender moves to `addresses`.
+  for (uint32_t i = first; i < first + moved; ++i) {
+    const uint32_t length = args.view.lengths[i] - kAddressBytes;
+    std::memcpy(addresses.Data() + size_t{i} * kAddressBytes, args.view.buffer + args.view.offsets[i] + length, kAddressBytes);
+    args.view.lengths[i] = length;
+  }
+  return args.finish(moved);
+}
+
+// JS thread.
+Napi::Value UdpSocketObject::PortStats(const Napi::CallbackInfo& info) {
+  const UdpPortCounters* c = port_ == nullptr ? nullptr : &port_->counters();
+  const std::atomic<uint64_t>* fields[] = {c ? &c->txDatagrams : nullptr,    c ? &c->txBytes : nullptr,    c ? &c->txMessages : nullptr,
+                                           c ? &c->txErrors : nullptr,       c ? &c->txDropped : nullptr,  c ? &c->txBadEndpoints : nullptr,
+                                           c ? &c->rxDatagrams : nullptr,    c ? &c->rxBytes : nullptr,    c ? &c->rxMessages : nullptr,
+                                           c ? &c->rxDropped : nullptr,      c ? &c->rxBadSources : nullptr};
+  constexpr size_t kFields = sizeof fields / sizeof fields[0];
+  auto out = Napi::Float64Array::New(info.Env(), kFields);
+  if (c == nullptr) return out;
+  for (size_t i = 0; i < kFields; ++i) out[i] = static_cast<double>(fields[i]->load(std::memory_order_relaxed));
+  return out;
 }
 
 // JS thread.

@@ -1,7 +1,9 @@
 // UdpSocketObject: the JS face of UdpSocket (udp_socket.hh), exported as `UdpSocket`, for
 // LinuxUdpBind. It converts arguments (validating every length and offset JS passes), owns the
 // libuv poll on the fd that tells JS when the socket is readable or writable, and tears down with
-// its environment. Every method runs on the JS thread (OnPoll too: libuv calls it from the loop).
+// its environment. Once its packet port is handed out (nativePort), a receive thread reads the
+// socket instead of JS, and JS drains what it passes on (drainPunted). Every method runs on the
+// JS thread (OnPoll too: libuv calls it from the loop).
 #pragma once
 
 #include <napi.h>
@@ -9,6 +11,11 @@
 
 #include <memory>
 
+#include <tunkit/batch_channel.hh>
+#include <tunkit/js_wake.hh>
+
+#include "udp_port.hh"
+#include "udp_receive_thread.hh"
 #include "udp_socket.hh"
 
 namespace tunkit::wireguard {
@@ -35,6 +42,20 @@ class UdpSocketObject : public Napi::ObjectWrap<UdpSocketObject> {
   Napi::Value Mark(const Napi::CallbackInfo& info);
   /** poll(readable, writable): arm the one-shot readiness callback. JS thread. */
   Napi::Value Poll(const Napi::CallbackInfo& info);
+  /**
+   * nativePort(maxDatagram, onPunted) → the socket's packet port in a tagged external. The first
+   * call starts the receive thread: from then on JS reads through drainPunted, woken by onPunted
+   * once per batch. JS thread.
+   */
+  Napi::Value NativePort(const Napi::CallbackInfo& info);
+  /**
+   * drainPunted(buffer, offsets, lengths, meta, addresses) → datagrams moved: what the receive
+   * thread passed on, into a PacketBatch (meta as in recv: capacity, byteCapacity, headroom,
+   * tailroom, length, bytesUsed), each sender's 20 bytes into addresses. 0 arms onPunted. JS thread.
+   */
+  Napi::Value DrainPunted(const Napi::CallbackInfo& info);
+  /** portStats() → Float64Array of UdpPortCounters, in their order. JS thread. */
+  Napi::Value PortStats(const Napi::CallbackInfo& info);
   /** close(). Idempotent. JS thread. */
   Napi::Value Close(const Napi::CallbackInfo& info);
   /** libuv readiness: calls onReady; no exception leaves it. JS thread (the loop). */
@@ -47,7 +68,11 @@ class UdpSocketObject : public Napi::ObjectWrap<UdpSocketObject> {
   /** Stops polling, closes the handle (asynchronously) and the fd. Idempotent. JS thread. */
   void closeNow();
 
-  std::unique_ptr<UdpSocket> socket_;
+  std::shared_ptr<UdpSocket> socket_;
+  UdpPort* port_ = nullptr;  // one reference held until close
+  std::shared_ptr<BatchChannel> punted_;
+  std::shared_ptr<JsWake> puntedWake_;
+  std::unique_ptr<UdpReceiveThread> receiver_;
   napi_async_cleanup_hook_handle cleanupHook_ = nullptr;
   uv_poll_t* poll_ = nullptr;
   int pollEvents_ = 0;

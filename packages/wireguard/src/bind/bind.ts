@@ -2,7 +2,7 @@
 // only sees this interface, so a native sendmmsg/recvmmsg/GSO implementation can replace the
 // node:dgram one without touching the protocol (wireguard-go's conn.Bind idea).
 
-import { type PacketBatch, TunOsError } from '@tunkit/tun-core';
+import { type NativePacketPort, type PacketBatch, TunOsError } from '@tunkit/tun-core';
 
 /** A UDP peer address. `address` is an IPv4 or IPv6 literal (no brackets). */
 export interface Endpoint {
@@ -72,6 +72,22 @@ export interface Bind {
    * CAP_NET_ADMIN). Absent where the socket cannot be marked (node:dgram has no SO_MARK).
    */
   setFwmark?(mark: number): void;
+
+  /**
+   * Optional, where the socket is native (LinuxUdpBind): its packet port (tun-core's
+   * Tun.nativePort), for the native data plane. The first call moves receiving to a native
+   * thread for good: what its processor does not take still arrives through `recvMany`.
+   */
+  nativePort?(): NativePacketPort;
+
+  /**
+   * Optional, with nativePort: the Endpoint for an address in the native 24-byte form (see
+   * linux-udp-bind.ts), the same object recvMany gives for it.
+   */
+  endpointFromAddress?(address: Uint8Array): Endpoint;
+
+  /** Optional, with nativePort: an endpoint in the native 24-byte form (throws TunConfigError when it does not parse). */
+  addressOfEndpoint?(endpoint: Endpoint): Uint8Array;
 
   close(): Promise<void>;
 }

@@ -5,9 +5,13 @@
 // through a queue, no object per datagram: endpoints are cached by their 20-byte address form.
 // The kernel's socket buffers are the bounds: a full send buffer is the send backpressure; a full
 // receive buffer drops in the kernel (reported by /proc/net/udp, not here).
+// Once its packet port is handed out (nativePort, for the native data plane), a native thread
+// reads the socket and recvMany drains what that thread passes on: a bounded channel (its
+// overflow counted in rxDropped), one wake-up per batch.
 
 import {
   formatIpAddress,
+  type NativePacketPort,
   type PacketBatch,
   parseIpAddress,
   TunClosedError,
@@ -42,6 +46,11 @@ export interface LinuxUdpBindOptions {
 export interface LinuxUdpBindStats extends BindStats {
   /** UDP messages sent: fewer than txDatagrams when GSO carried several datagrams in one. */
   txMessages: number;
+  /**
+   * Datagrams native senders (the data plane, through the port) dropped: the socket buffer stayed
+   * full past a short wait, or the socket was closing. JS's own sends wait on sendReady instead.
+   */
+  txDropped: number;
   /** UDP messages received: fewer than rxDatagrams when GRO coalesced several datagrams into one. */
   rxMessages: number;
 }
@@ -71,6 +80,8 @@ export class LinuxUdpBind implements Bind {
   private writable: (() => void)[] = [];
   private blocked = false;
   private isClosed = false;
+  /** The receive thread reads the socket (nativePort was called): recvMany drains what it passes on. */
+  private threaded = false;
   private readonly boundPort: number;
   private readonly counters: LinuxUdpBindStats = {
     rxDatagrams: 0,
@@ -81,6 +92,7 @@ export class LinuxUdpBind implements Bind {
     txErrors: 0,
     txRefused: 0,
     txMessages: 0,
+    txDropped: 0,
     rxMessages: 0,
     rxBadSource: 0,
     txBadEndpoint: 0,
@@ -161,17 +173,72 @@ export class LinuxUdpBind implements Bind {
     return this.socket.gro();
   }
 
-  /** Waits for at least one datagram, then fills `batch` (cleared first) with one recvmmsg. */
+  /**
+   * Waits for at least one datagram, then fills `batch` (cleared first) with one recvmmsg, or,
+   * once the receive thread reads, with what it passed on.
+   */
   async recvMany(batch: PacketBatch, from: Endpoint[]): Promise<number> {
     for (;;) {
       if (this.isClosed) return 0;
-      const n = this.drain(batch, from);
+      const n = this.threaded ? this.drainPunted(batch, from) : this.drain(batch, from);
       if (n > 0) return n;
       await new Promise<void>((resolve) => {
         this.readable = resolve;
-        this.socket.poll(true, this.writable.length > 0);
+        if (!this.threaded) this.socket.poll(true, this.writable.length > 0);
       });
     }
+  }
+
+  /**
+   * The socket's packet port (Bind.nativePort). The first call starts the receive thread: from
+   * then on a pending recvMany waits for what it passes on instead of the socket.
+   */
+  nativePort(): NativePacketPort {
+    if (this.isClosed) throw new TunClosedError('UDP bind');
+    const port = callNative(() => this.socket.nativePort(this.maxDatagram, this.onPunted)) as NativePacketPort;
+    if (!this.threaded) {
+      this.threaded = true;
+      this.onPunted(); // a recvMany waiting for the socket now waits for the thread
+    }
+    return port;
+  }
+
+  /** The receive thread passed datagrams on (once per batch). */
+  private readonly onPunted = (): void => {
+    const resolve = this.readable;
+    this.readable = undefined;
+    resolve?.();
+  };
+
+  /** Moves what the receive thread passed on into `batch` (cleared first). Counted natively (portStats). */
+  private drainPunted(batch: PacketBatch, from: Endpoint[]): number {
+    batch.clear();
+    if (this.recvAddresses.length < batch.capacity * ADDRESS_BYTES)
+      this.recvAddresses = new Uint8Array(batch.capacity * ADDRESS_BYTES);
+    const meta = this.meta;
+    meta[0] = batch.capacity;
+    meta[1] = batch.byteCapacity;
+    meta[2] = batch.headroom;
+    meta[3] = batch.tailroom;
+    meta[4] = 0;
+    meta[5] = 0;
+    const n = callNative(() =>
+      this.socket.drainPunted(batch.buffer, batch.offsets, batch.lengths, meta, this.recvAddresses),
+    );
+    batch.length = meta[4] as number;
+    batch.bytesUsed = meta[5] as number;
+    for (let i = 0; i < n; i++) from[i] = this.endpointAt(i);
+    return n;
+  }
+
+  /** The Endpoint for an address in the native form (Bind.endpointFromAddress). */
+  endpointFromAddress(address: Uint8Array): Endpoint {
+    return this.lookUp(address, 0);
+  }
+
+  /** An endpoint in the native form (Bind.addressOfEndpoint; family 0 when the socket cannot send there); do not modify it. */
+  addressOfEndpoint(endpoint: Endpoint): Uint8Array {
+    return this.encode(endpoint);
   }
 
   private drain(batch: PacketBatch, from: Endpoint[]): number {
@@ -322,8 +389,23 @@ export class LinuxUdpBind implements Bind {
     }
   }
 
+  /** JS's own counters, plus what the native side (the port's senders, the receive thread) counted. */
   stats(): LinuxUdpBindStats {
-    return { ...this.counters };
+    const stats = { ...this.counters };
+    if (!this.threaded && this.isClosed) return stats;
+    const p = this.socket.portStats();
+    stats.txDatagrams += p[0] as number;
+    stats.txBytes += p[1] as number;
+    stats.txMessages += p[2] as number;
+    stats.txErrors += p[3] as number;
+    stats.txDropped = p[4] as number;
+    stats.txBadEndpoint += p[5] as number;
+    stats.rxDatagrams += p[6] as number;
+    stats.rxBytes += p[7] as number;
+    stats.rxMessages += p[8] as number;
+    stats.rxDropped += p[9] as number;
+    stats.rxBadSource += p[10] as number;
+    return stats;
   }
 
   async close(): Promise<void> {

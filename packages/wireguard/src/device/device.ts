@@ -35,6 +35,7 @@ import { Engine, type EngineOptions } from '../protocol/engine.js';
 import type { Peer, PeerConfig } from '../protocol/peer.js';
 import { SEAL_HEADROOM, SEAL_TAILROOM } from '../protocol/seal.js';
 import type { UapiHandler } from '../uapi/uapi-server.js';
+import { DataPlaneSync, dataPlaneUnavailable } from './data-plane.js';
 import { TurnBudget } from './turn-budget.js';
 
 export interface DeviceOptions extends Omit<EngineOptions, 'mtu'> {
@@ -63,6 +64,12 @@ export interface DeviceOptions extends Omit<EngineOptions, 'mtu'> {
   fwmark?: number;
   /** Where unexpected errors and notices go (default console.warn). */
   log?: (message: string, error?: unknown) => void;
+  /**
+   * Where transport data is sealed and opened. 'native' (the default): in the native data plane
+   * (device/data-plane.ts) where the Tun and the Bind offer native packet ports (Linux TUN, the
+   * native UDP bind), else here; 'js': always here, on the JS thread. `dataPlane` says which runs.
+   */
+  dataPlane?: 'native' | 'js';
 }
 
 /** Milliseconds a loop waits after its source (Tun or Bind) failed unexpectedly, so it cannot spin. */
@@ -140,6 +147,11 @@ export class Device {
   readonly ended: Promise<TunError | undefined>;
   /** Resolves the handshake loop's wait for queued handshakes. */
   private handshakesWaiting: (() => void) | undefined;
+  private readonly dataPlaneWanted: 'native' | 'js';
+  /** The native data plane while it runs (see `dataPlane`). */
+  private plane: DataPlaneSync | undefined;
+  /** Why the native data plane does not run, when it was wanted. */
+  private planeUnavailable: string | undefined;
 
   constructor(options: DeviceOptions) {
     let markEnded!: (reason: TunError | undefined) => void;
@@ -156,6 +168,7 @@ export class Device {
     this.log = options.log ?? ((message, error) => console.warn(`tunkit wireguard: ${message}`, error ?? ''));
     this.fwmark = 0;
     this.setFwmark(options.fwmark ?? 0); // throws when the Bind refuses (EPERM)
+    this.dataPlaneWanted = options.dataPlane ?? 'native';
     this.engine = new Engine({ ...options, mtu: options.tun.mtu });
   }
 
@@ -177,13 +190,46 @@ export class Device {
     return this.bind.stats();
   }
 
+  /**
+   * Where transport data is sealed and opened: 'native' (the data plane's threads) or 'js' (this
+   * thread), and why not native when it was wanted but cannot run. Settled by start().
+   */
+  get dataPlane(): { running: 'native' | 'js'; unavailable?: string; sealed?: number; opened?: number } {
+    if (this.plane) {
+      this.plane.pull();
+      return { running: 'native', ...this.plane.totals };
+    }
+    return { running: 'js', ...(this.planeUnavailable ? { unavailable: this.planeUnavailable } : {}) };
+  }
+
   addPeer(config: PeerConfig, allowedIps: readonly string[] = []) {
-    return this.engine.addPeer(config, allowedIps);
+    const peer = this.engine.addPeer(config, allowedIps);
+    this.plane?.syncAll();
+    return peer;
+  }
+
+  /** Brings the peers' counters (bytes, last handshake marks) up to date with the data plane's. */
+  syncCounters(): void {
+    this.plane?.pull();
   }
 
   /** Starts moving packets. */
   start(): void {
+    this.startDataPlane();
     this.loops = [this.tunLoop(), this.bindLoop(this.bind), this.handshakeLoop(), this.tickLoop()];
+  }
+
+  /** The native data plane on the current Tun and Bind, where wanted and possible. */
+  private startDataPlane(): void {
+    if (this.dataPlaneWanted !== 'native' || this.closed) return;
+    this.planeUnavailable = dataPlaneUnavailable(this.tun, this.bind);
+    if (this.planeUnavailable !== undefined) return;
+    try {
+      this.plane = new DataPlaneSync(this.engine, this.tun, this.bind, () => this.engine.allowPeerToPeer);
+    } catch (error) {
+      this.planeUnavailable = `the native data plane did not start: ${(error as Error).message}`;
+      this.report('starting the native data plane (transport data stays on the JS thread)', error);
+    }
   }
 
   private outBatch(): PacketBatch {
@@ -213,6 +259,7 @@ export class Device {
       }
       try {
         out.clear();
+        this.plane?.pull();
         this.engine.tick(out, to);
         if (out.length > 0) await sendAll(this.bind, out, to);
       } catch (error) {
@@ -364,6 +411,7 @@ export class Device {
 
   /** The UAPI get=1 answer, at once (see uapiGetInTurns for a Device with many peers). */
   uapiGet(): string {
+    this.plane?.pull(); // the bytes and marks the data plane counted since the last timer run
     return (
       formatUapiInterface(this.interfaceSnapshot()) +
       [...this.engine.peers()].map((p) => formatUapiPeer(this.peerSnapshot(p))).join('')
@@ -377,6 +425,7 @@ export class Device {
    * still be listed; counters are read as each peer's turn comes.
    */
   async uapiGetInTurns(): Promise<string> {
+    this.plane?.pull();
     const parts = [formatUapiInterface(this.interfaceSnapshot())];
     const budget = new TurnBudget(UAPI_TURN_PEERS, UAPI_TURN_MS);
     for (const peer of [...this.engine.peers()]) {
@@ -435,6 +484,7 @@ export class Device {
       if (op.replaceAllowedIps) this.engine.allowedIps.removeValue(peer);
       for (const prefix of op.allowedIps) this.engine.allowedIps.insert(prefix, peer);
     }
+    this.plane?.syncAll();
   }
 
   /** Switches to a Bind on `port` through the rebind option; UapiError EADDRINUSE when it cannot. */
@@ -459,8 +509,13 @@ export class Device {
       }
       adopted = true;
       const old = this.bind;
+      // The data plane sends through the old socket: it stops before that closes, and starts again
+      // on the new one (taking over every keypair's counter and window).
+      this.plane?.close();
+      this.plane = undefined;
       this.bind = bind;
       await old.close();
+      this.startDataPlane();
       this.loops.push(this.bindLoop(bind));
     };
     try {
@@ -497,6 +552,7 @@ export class Device {
     this.stopping.abort();
     this.wakeHandshakes();
     try {
+      this.plane?.close(); // its threads leave the Tun and the Bind before they close
       await this.tun.close();
       await this.bind.close();
       await Promise.allSettled(this.loops);

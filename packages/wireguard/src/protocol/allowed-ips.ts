@@ -76,6 +76,8 @@ export class AllowedIps<T> {
   private readonly nodesOf = new Map<T, Set<TrieNode<T>>>();
   /** lookupAt's address words, reused (no allocation per packet). */
   private readonly scratch = [0, 0, 0, 0];
+  /** Bumped by every change: whoever mirrors the table (a native data plane) knows when to copy it again. */
+  version = 0;
 
   /** Maps `prefix` to `value`; a prefix already mapped moves to the new value (as in WireGuard). */
   insert(prefix: string | Cidr, value: T): void {
@@ -84,6 +86,7 @@ export class AllowedIps<T> {
     for (let word = 0; word < cidr.address.length / 4; word++) words[word] = wordAt(cidr.address, 0, word);
     const node = this.place(cidr.family, words, cidr.prefix);
     if (node.value === value) return;
+    this.version++;
     if (node.value !== undefined) this.nodesOf.get(node.value)?.delete(node);
     else node.text = formatCidr(cidr);
     node.value = value;
@@ -101,6 +104,12 @@ export class AllowedIps<T> {
     if (own === undefined) return;
     this.nodesOf.delete(value);
     for (const node of own) this.unset(node);
+    this.version++;
+  }
+
+  /** Calls `visit` for every mapped prefix, with its value. */
+  forEach(visit: (prefix: Cidr, value: T) => void): void {
+    for (const [value, nodes] of this.nodesOf) for (const node of nodes) visit(parseCidr(node.text), value);
   }
 
   /** The prefixes mapped to `value`, as text, in the order they were given to it. */

@@ -34,6 +34,11 @@ export class EngineContext {
   now = 0;
   /** Where the current call's datagrams go. */
   readonly outbox = new Outbox();
+  /**
+   * Told, synchronously, whenever a peer's keypairs or endpoint change (a native data plane
+   * follows them: device/data-plane.ts). Undefined when nobody listens.
+   */
+  onPeerChange: ((peer: Peer) => void) | undefined;
 
   constructor(
     readonly timers: TimerSettings,
@@ -48,6 +53,10 @@ export class EngineContext {
   begin(now: number, out: PacketBatch, to: Endpoint[]): void {
     this.now = now;
     this.outbox.use(out, to);
+  }
+
+  peerChanged(peer: Peer): void {
+    this.onPeerChange?.(peer);
   }
 
   drop(reason: DropReason): void {

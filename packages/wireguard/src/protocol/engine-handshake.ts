@@ -24,7 +24,7 @@ import { HandshakeQueue } from './handshake-queue.js';
 import { keyToHex, publicKeyFrom } from './keys.js';
 import { LoadGauge } from './load-gauge.js';
 import { readUint32LE } from './messages.js';
-import type { Peer } from './peer.js';
+import type { Keypair, Peer } from './peer.js';
 import { RateLimiter } from './ratelimiter.js';
 import type { Sessions } from './sessions.js';
 import { tai64nAfter } from './tai64n.js';
@@ -166,8 +166,8 @@ export class Handshakes {
     peer.macSender.seal(response.message, now);
     if (!this.context.outbox.push(response.message, source)) return; // full: the initiator retransmits
     peer.lastInitiationTimestamp = consumed.timestamp;
-    this.sessions.beginAsResponder(peer, response.keys);
     peer.endpoint = source;
+    this.sessions.beginAsResponder(peer, response.keys);
     peer.lastReceivedAt = now;
     peer.unansweredDataSince = -1;
     peer.lastSentAt = now;
@@ -196,8 +196,8 @@ export class Handshakes {
     }
     peer.handshake = undefined;
     peer.handshakeStartedAt = -1;
-    const keypair = this.sessions.beginAsInitiator(peer, keys);
     peer.endpoint = source;
+    const keypair = this.sessions.beginAsInitiator(peer, keys);
     peer.lastReceivedAt = this.context.now;
     peer.unansweredDataSince = -1;
     peer.lastHandshakeWallMs = this.context.wallClock();
@@ -206,6 +206,32 @@ export class Handshakes {
     // responder (which may not send on it before hearing from us).
     if (peer.staged.length === 0) this.sessions.sendKeepalive(peer, keypair);
     else this.sessions.sendStaged(peer, keypair);
+  }
+
+  /**
+   * After sending on `keypair`: a new handshake once it carried REKEY_AFTER_MESSAGES (either side,
+   * as wireguard-go's keepKeyFreshSending) or, for the initiator only, once it is REKEY_AFTER_TIME old.
+   */
+  keepFreshAfterSending(peer: Peer, keypair: Keypair): void {
+    const t = this.context.timers;
+    if (
+      keypair.sendCounter > t.rekeyAfterMessages ||
+      (keypair.keys.isInitiator && this.context.now - keypair.createdAt >= t.rekeyAfterTime)
+    ) {
+      this.initiate(peer, false);
+    }
+  }
+
+  /** After data came in: as initiator, the next handshake starts before the current keypair expires (whitepaper 6.2). */
+  keepFreshAfterReceiving(peer: Peer): void {
+    const current = peer.current;
+    const t = this.context.timers;
+    if (
+      current?.keys.isInitiator &&
+      this.context.now - current.createdAt >= t.rejectAfterTime - t.keepaliveTimeout - t.rekeyTimeout
+    ) {
+      this.initiate(peer, false);
+    }
   }
 
   receiveCookieReply(message: Uint8Array): void {

@@ -24,7 +24,7 @@ import { messageTypeAt, readUint32LE } from './messages.js';
 import { type Keypair, Peer, type PeerConfig } from './peer.js';
 import type { RateLimiter } from './ratelimiter.js';
 import { prepareInPlace, SEAL_HEADROOM, SEAL_TAILROOM } from './seal.js';
-import { Sessions } from './sessions.js';
+import { Sessions, takeSendCounter } from './sessions.js';
 import { Timers } from './timers.js';
 
 export type { EngineCounters } from './engine-context.js';
@@ -104,6 +104,19 @@ export class Engine {
       this.clock(),
     );
     this.timerRules = new Timers(this.context, this.sessions, this.handshakes);
+  }
+
+  /**
+   * Told synchronously whenever a peer's keypairs or endpoint change (sessions rotated or cleared,
+   * a handshake or an authenticated packet from a new source): how a native data plane follows
+   * the Engine (device/data-plane.ts). Undefined: nobody listens.
+   */
+  get onPeerChange(): ((peer: Peer) => void) | undefined {
+    return this.context.onPeerChange;
+  }
+
+  set onPeerChange(listener: ((peer: Peer) => void) | undefined) {
+    this.context.onPeerChange = listener;
   }
 
   /** Tunnel MTU: plaintext is padded to 16 bytes but never beyond it. */
@@ -202,7 +215,12 @@ export class Engine {
         continue;
       }
       if (inPlace) {
-        const counter = keypair.sendCounter;
+        const counter = takeSendCounter(keypair);
+        if (counter >= this.timers.rejectAfterMessages) {
+          this.sessions.stage(peer, packets.buffer, offset, length); // spent meanwhile (a data plane's threads share it)
+          this.handshakes.initiate(peer, false);
+          continue;
+        }
         const padded = prepareInPlace(packets.buffer, offset, length, keypair.keys, counter, this.mtu);
         jobs.add(keypair.keys.sendKey, counter, offset, padded);
         const size = SEAL_HEADROOM + padded + TAG_LENGTH;
@@ -210,29 +228,16 @@ export class Engine {
         packets.lengths[kept] = size;
         to[kept] = peer.endpoint;
         kept++;
-        this.sessions.afterSeal(peer, keypair, length, size);
+        this.sessions.afterSeal(peer, length, size);
       } else if (!this.sessions.send(peer, keypair, packets.buffer, offset, length)) {
         this.sessions.stage(peer, packets.buffer, offset, length); // `out` is full: the packet waits like one without a session
         this.handshakes.initiate(peer, false);
         continue;
       }
-      this.keepKeyFreshSending(peer, keypair);
+      this.handshakes.keepFreshAfterSending(peer, keypair);
     }
     if (jobs.count > 0) this.aead.seal(packets.buffer, jobs); // one call for the whole batch
     packets.length = kept;
-  }
-
-  /**
-   * After sending on `keypair`: a new handshake once it carried REKEY_AFTER_MESSAGES (either side,
-   * as wireguard-go's keepKeyFreshSending) or, for the initiator only, once it is REKEY_AFTER_TIME old.
-   */
-  private keepKeyFreshSending(peer: Peer, keypair: Keypair): void {
-    if (
-      keypair.sendCounter > this.timers.rekeyAfterMessages ||
-      (keypair.keys.isInitiator && this.context.now - keypair.createdAt >= this.timers.rekeyAfterTime)
-    ) {
-      this.handshakes.initiate(peer, false);
-    }
   }
 
   // ---- inbound: datagrams received from the Bind ----
@@ -336,6 +341,11 @@ export class Engine {
     return this.handshakes.queued;
   }
 
+  /** The Engine's clock now (monotonic milliseconds): the time its timers and keypairs are measured in. */
+  clockNow(): number {
+    return this.clock();
+  }
+
   /** Runs the timers (timers.ts): retransmissions, keepalives, rekeys, key expiry. Call every ~100 ms. */
   tick(out: PacketBatch, to: Endpoint[]): void {
     this.context.begin(this.clock(), out, to);
@@ -400,12 +410,16 @@ export class Engine {
     const buffer = datagrams.buffer;
     const peer = this.openPeers[job] as Peer;
     const keypair = this.openKeypairs[job] as Keypair;
-    if (!keypair.replay.accept(this.openCounters[job] as number)) {
+    if (!(keypair.twin ?? keypair.replay).accept(this.openCounters[job] as number)) {
       this.context.drop('replayed');
       return;
     }
     const now = this.context.now;
-    peer.endpoint = this.openSources[job] as Endpoint; // roaming: the latest authenticated source wins
+    const source = this.openSources[job] as Endpoint;
+    if (peer.endpoint !== source) {
+      peer.endpoint = source; // roaming: the latest authenticated source wins
+      this.context.peerChanged(peer);
+    }
     if (keypair === peer.next) this.handshakes.confirmNext(peer);
     peer.lastReceivedAt = now;
     peer.unansweredDataSince = -1;
@@ -438,15 +452,7 @@ export class Engine {
     }
     peer.lastDataReceivedAt = now;
     peer.owesKeepalive = true;
-    // As initiator, start the next handshake before the current keypair expires (whitepaper 6.2).
-    const current = peer.current;
-    const t = this.timers;
-    if (
-      current?.keys.isInitiator &&
-      now - current.createdAt >= t.rejectAfterTime - t.keepaliveTimeout - t.rekeyTimeout
-    ) {
-      this.handshakes.initiate(peer, false);
-    }
+    this.handshakes.keepFreshAfterReceiving(peer);
   }
 
   /**

@@ -10,11 +10,28 @@ import { ReplayWindow } from './replay.js';
 /** At most this many packets wait for a handshake per peer (wireguard-go's staged queue size). */
 export const STAGED_LIMIT = 128;
 
+/**
+ * Where a keypair's send counter and replay window live once a native data plane shares them with
+ * its threads (device/data-plane.ts): the Engine then takes counters and checks replays through
+ * it, so no counter is used twice and no counter is accepted twice, whichever side handles a packet.
+ */
+export interface KeypairTwin {
+  /** Takes the next send counter (never handed out again). */
+  takeCounter(): number;
+  /** The replay window's answer for an authenticated counter (recorded when accepted). */
+  accept(counter: number): boolean;
+}
+
 export interface Keypair {
   keys: SessionKeys;
+  /**
+   * The next send counter. With a twin, the twin's counter is the one taken (takeSendCounter);
+   * this then follows it for the REKEY/REJECT_AFTER_MESSAGES checks (at least as far as the twin).
+   */
   sendCounter: number;
   replay: ReplayWindow;
   createdAt: number;
+  twin?: KeypairTwin;
 }
 
 export function newKeypair(keys: SessionKeys, now: number): Keypair {
@@ -59,6 +76,12 @@ export class Peer {
 
   rxBytes = 0;
   txBytes = 0;
+  /**
+   * Data went out / came in on this peer's keypairs outside the Engine (a native data plane) since
+   * the last timer run: the timers then apply the rekey rules the Engine applies per packet.
+   */
+  dataSentElsewhere = false;
+  dataReceivedElsewhere = false;
   readonly staged: Uint8Array[] = [];
 
   constructor(config: PeerConfig) {

@@ -8,6 +8,8 @@ export const MAX_COUNTER = Number.MAX_SAFE_INTEGER;
 const BLOCK_BITS = 32;
 /** 256 words: an 8,192-bit ring, a power of two so that the slot of a block is one mask. */
 const BLOCKS = 256;
+/** Words in the window's state (state()): what a native data plane's copy holds too. */
+export const REPLAY_WORDS = BLOCKS;
 /**
  * Counters below the highest seen by more than this are refused as too old: 8,128, as
  * wireguard-go and the Linux kernel (an 8,192-bit ring less one 64-bit word). The ring holds
@@ -41,5 +43,10 @@ export class ReplayWindow {
     if ((word & bit) !== 0) return false;
     this.bitmap[slot] = word | bit;
     return true;
+  }
+
+  /** The window's state (a copy of its words, and the highest counter seen, -1 for none): what a native twin starts from. */
+  state(): { bitmap: Uint32Array; last: number } {
+    return { bitmap: this.bitmap.slice(), last: this.last };
   }
 }

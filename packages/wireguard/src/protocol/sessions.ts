@@ -9,6 +9,18 @@ import type { InitiatorState, SessionKeys } from './handshake.js';
 import { readUint32LE } from './messages.js';
 import { type Keypair, newKeypair, type Peer, STAGED_LIMIT } from './peer.js';
 
+/**
+ * The counter for the next packet sent on `keypair`, taken: from its twin when a native data plane
+ * shares it, else its own. A counter at or past REJECT_AFTER_MESSAGES must not be used (the
+ * caller stages the packet instead); it is never handed out again either way.
+ */
+export function takeSendCounter(keypair: Keypair): number {
+  if (keypair.twin === undefined) return keypair.sendCounter++;
+  const counter = keypair.twin.takeCounter();
+  if (counter >= keypair.sendCounter) keypair.sendCounter = counter + 1;
+  return counter;
+}
+
 /** What a local index names: a handshake in flight (no keypair) or a session. */
 export interface IndexEntry {
   peer: Peer;
@@ -63,6 +75,7 @@ export class Sessions {
       if (k !== undefined) this.indices.delete(k.keys.localIndex);
     peer.previous = peer.current = peer.next = undefined;
     this.forgetHandshake(peer);
+    this.context.peerChanged(peer);
   }
 
   // ---- rotation ----
@@ -77,6 +90,7 @@ export class Sessions {
     peer.previous = undefined;
     peer.next = newKeypair(keys, this.context.now);
     this.indices.set(keys.localIndex, { peer, keypair: peer.next });
+    this.context.peerChanged(peer);
   }
 
   /**
@@ -96,6 +110,7 @@ export class Sessions {
       peer.previous = peer.current;
     }
     peer.current = keypair;
+    this.context.peerChanged(peer);
     return keypair;
   }
 
@@ -106,6 +121,7 @@ export class Sessions {
     peer.previous = peer.current;
     peer.current = next;
     peer.next = undefined;
+    this.context.peerChanged(peer);
     return next;
   }
 
@@ -125,18 +141,20 @@ export class Sessions {
    * peer's endpoint; false when the Outbox is full.
    */
   send(peer: Peer, keypair: Keypair, source: Uint8Array, offset: number, length: number): boolean {
-    const { outbox, mtu } = this.context;
+    const { outbox, mtu, timers } = this.context;
     const to = peer.endpoint as Endpoint;
-    const size = outbox.addTransport(keypair.keys, keypair.sendCounter, source, offset, length, mtu, to);
+    // Taken first: a counter the Outbox then has no room for is skipped, never used twice.
+    const counter = takeSendCounter(keypair);
+    if (counter >= timers.rejectAfterMessages) return false;
+    const size = outbox.addTransport(keypair.keys, counter, source, offset, length, mtu, to);
     if (size === 0) return false;
-    this.afterSeal(peer, keypair, length, size);
+    this.afterSeal(peer, length, size);
     return true;
   }
 
-  /** Bookkeeping once a packet of `plaintextLength` bytes went out as a `sealedLength` datagram. */
-  afterSeal(peer: Peer, keypair: Keypair, plaintextLength: number, sealedLength: number): void {
+  /** Bookkeeping once a packet of `plaintextLength` bytes went out as a `sealedLength` datagram (its counter taken before). */
+  afterSeal(peer: Peer, plaintextLength: number, sealedLength: number): void {
     const now = this.context.now;
-    keypair.sendCounter++;
     peer.txBytes += sealedLength;
     peer.lastSentAt = now;
     if (plaintextLength > 0) {

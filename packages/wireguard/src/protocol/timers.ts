@@ -33,6 +33,15 @@ export class Timers {
         handshakes.initiate(peer, true);
       }
     }
+    // What the Engine checks per packet, for packets a native data plane carried since the last run.
+    if (peer.dataSentElsewhere) {
+      peer.dataSentElsewhere = false;
+      if (peer.current !== undefined) handshakes.keepFreshAfterSending(peer, peer.current);
+    }
+    if (peer.dataReceivedElsewhere) {
+      peer.dataReceivedElsewhere = false;
+      handshakes.keepFreshAfterReceiving(peer);
+    }
     const keypair = sessions.sendKeypair(peer);
     if (peer.owesKeepalive && now - peer.lastDataReceivedAt >= t.keepaliveTimeout && keypair !== undefined) {
       sessions.sendKeepalive(peer, keypair);
