@@ -63,6 +63,8 @@ export function tunkitPair(
     udpBind?: 'native' | 'dgram';
     aead?: 'native' | 'node-crypto';
     dataPlane?: 'native' | 'js';
+    /** A directory: each daemon writes its data-path trace there on exit (--trace), as <gateway or headless>-<round>.json. */
+    traceDir?: string;
   } = {},
 ): Contender {
   const offload = variant.offload ?? true;
@@ -94,11 +96,14 @@ export function tunkitPair(
       ];
       round++;
       // TUNKIT_AEAD=node-crypto: the per-packet node:crypto cipher the data path started with.
-      const env = aead === 'node-crypto' ? { TUNKIT_AEAD: 'node-crypto' } : {};
+      const env = (role: string) => ({
+        ...(aead === 'node-crypto' ? { TUNKIT_AEAD: 'node-crypto' } : {}),
+        ...(variant.traceDir ? { TUNKIT_TRACE: join(variant.traceDir, `${role}-${round}.json`) } : {}),
+      });
       const profile = (role: string) =>
         profileDir
           ? {
-              env,
+              env: env(role),
               nodeArgs: [
                 '--cpu-prof',
                 '--cpu-prof-dir',
@@ -107,7 +112,7 @@ export function tunkitPair(
                 `${role}-${variantTag}-${round}.cpuprofile`,
               ],
             }
-          : { env };
+          : { env: env(role) };
       const gateway = startDaemon(lab, 'gateway', 'gateway', files.paths[names.gateway], args, profile('gateway'));
       const client = startDaemon(lab, 'client', 'headless', files.paths[names.client], args, profile('headless'));
       daemons = [gateway, client];

@@ -44,6 +44,11 @@ export const OPTIONS: Record<string, OptionSpec> = {
     value: 'kind',
     help: 'native (seal and open on native threads where the TUN and UDP bind allow it, the default) or js',
   },
+  trace: {
+    type: 'string',
+    value: 'file',
+    help: 'record when each batch of the data path was ready, taken, sealed or opened and passed on, and write it to file (JSON) on exit: a debugging aid (bench/latency)',
+  },
   'log-level': { type: 'string', value: 'level', help: 'trace, debug, info, warn, error or fatal (default info)' },
   'log-format': { type: 'string', value: 'format', help: 'json or pretty (default: pretty on a terminal, else json)' },
   'metrics-listen': {

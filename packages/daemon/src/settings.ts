@@ -27,6 +27,8 @@ export interface DaemonSettings {
   udpBind: 'native' | 'dgram';
   /** Where transport data is sealed and opened (the Device's dataPlane option). */
   dataPlane: 'native' | 'js';
+  /** Where to write the data path's trace on exit (the Device's trace option); undefined: no trace. */
+  trace: string | undefined;
   offload: boolean;
   logLevel: LogLevel;
   logFormat: 'json' | 'pretty';
@@ -126,6 +128,7 @@ export function resolveSettings(
       text('tun-queues') !== undefined ? integer('tun-queues', text('tun-queues') as string, 1, 64) : cpus >= 2 ? 2 : 1,
     udpBind,
     dataPlane,
+    trace: text('trace'),
     offload: offload === 'on',
     logLevel: level as LogLevel,
     logFormat: format,

@@ -43,6 +43,7 @@ import { type HttpAnswer, MetricsServer, renderMetrics } from './metrics.js';
 import type { ResourceStack } from './resource-stack.js';
 import type { DaemonSettings } from './settings.js';
 import { StartupError, uapiStartupError } from './startup-error.js';
+import { writeTrace } from './trace-file.js';
 import { watchHandshakes } from './watcher.js';
 
 /** Without MTU = (or --mtu): wg-quick's (route MTU - 80) on Linux, its default 1420 elsewhere. */
@@ -186,6 +187,7 @@ export async function start(settings: DaemonSettings, context: StartContext): Pr
         fwmark: config.interface.fwmark,
         allowPeerToPeer: settings.role === 'headless' || settings.allowPeerToPeer,
         dataPlane: settings.dataPlane,
+        trace: settings.trace !== undefined,
         // A client finds a restarted or moved gateway after 5 s of unanswered data, not 15 s.
         ...(settings.role === 'headless' ? { timers: { unansweredDataTimeout: CLIENT_UNANSWERED_DATA_MS } } : {}),
         // `wg set <name> listen-port N`: the source-port rule that keeps the encrypted UDP out of the
@@ -201,7 +203,10 @@ export async function start(settings: DaemonSettings, context: StartContext): Pr
           }
         },
       }),
-    (opened) => opened.close(),
+    async (opened) => {
+      await opened.close();
+      if (settings.trace !== undefined) writeTrace(settings.trace, tun.name, opened, log);
+    },
   );
   device.ended.then((why) => why && context.onDeviceEnded(why));
   addPeers(device, config);

@@ -31,6 +31,10 @@ constexpr uint32_t kProcessBatch = 64;
 /** After an unexpected read error (not EAGAIN, not a removed interface): wait this long, then read again. */
 constexpr std::chrono::milliseconds kReadRetry{100};
 
+int64_t monotonicNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
 int makeEventFd() {
   const int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (fd < 0) throw OsError(errno, "eventfd", std::string("cannot create an eventfd for a TUN queue thread: ") + std::strerror(errno));
@@ -285,10 +289,13 @@ void QueueThread::readForProcessor(Tally& tally) {
   }
   int reads = 0;
   while (reads < kReadBudget) {
+    // When the first packet was there: the wake-up that found it, else now (a later batch of the round).
+    const int64_t readyAt = wokeAt_ != 0 ? wokeAt_ : monotonicNs();
+    wokeAt_ = 0;
     const uint32_t count = fillProcessBatch(tally, reads);
     if (count == 0) return;
     tunkit_packets packets{process_.bytes.get(), process_.offsets.get(), process_.lengths.get(), nullptr, count,
-                           process_.headroom, process_.tailroom};
+                           process_.headroom, process_.tailroom, readyAt};
     std::memset(process_.taken.get(), 0, count);
     processors_.offer(index_, packets, process_.taken.get());
     for (uint32_t i = 0; i < count; ++i) {
@@ -517,6 +524,7 @@ void QueueThread::loop() {
     }
     const int ready = poll(fds, 2, timeout);
     sleeping_.store(false, std::memory_order_seq_cst);
+    wokeAt_ = monotonicNs();
     if (ready < 0) continue;  // EINTR
     // POLLERR on a TUN fd: the queue was detached (the interface is going). The read or write it
     // was waiting for then fails with EBADFD, which ends the device.

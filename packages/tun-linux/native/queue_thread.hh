@@ -118,6 +118,7 @@ class QueueThread {
   bool ended_ = false;  // this queue saw EBADFD: the interface was removed, the device ended
   std::chrono::steady_clock::time_point retryReadAt_{};  // after an unexpected read error: back off until then
   bool backingOff_ = false;
+  int64_t wokeAt_ = 0;  // CLOCK_MONOTONIC ns when poll() last returned, until a batch takes it (packet_port.hh's readyAt)
   // With a virtio-net header on the fd (offload): frames go through these buffers.
   const OffloadState offload_;
   bool coalescing_ = true;  // off for good once the kernel refuses a super-packet

@@ -88,6 +88,10 @@ export interface NativeDataPlane {
   exportKeypair(localIndex: number, bitmap: Uint32Array): [number, number] | null;
   drops(out: Float64Array): void;
   attach(): void;
+  /** Records each batch's times (native/dataplane/trace_ring.hh) from now on, or stops. */
+  trace(on: boolean): void;
+  /** Copies the recorded events, oldest first, dataPlaneTraceFields numbers each; returns how many. */
+  traceEvents(out: Float64Array): number;
   close(): void;
 }
 
@@ -108,6 +112,8 @@ interface Addon {
   ) => NativeDataPlane;
   /** Linux only: the shape of the data plane's replay windows (dataplane/replay_window.hh). */
   dataPlaneReplay?: { window: number; words: number; maxCounter: number };
+  /** Linux only: numbers per event in DataPlane.traceEvents. */
+  dataPlaneTraceFields?: number;
 }
 
 const PACKAGE = '@tunkit/wireguard';

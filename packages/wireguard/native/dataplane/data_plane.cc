@@ -83,7 +83,7 @@ void DataPlane::detach() {
 }
 
 // TUN queue thread.
-void DataPlane::fromTun(uint32_t, tunkit_packets& packets, uint8_t* taken) {
+void DataPlane::fromTun(uint32_t queue, tunkit_packets& packets, uint8_t* taken) {
   Scratch& s = scratch();
   s.reserve(packets.count);
   const int64_t now = monotonicNs();
@@ -158,16 +158,21 @@ void DataPlane::fromTun(uint32_t, tunkit_packets& packets, uint8_t* taken) {
   }
   if (jobs == 0) return;
   aead_.seal(s.jobs.data(), jobs);
-  tunkit_packets out{packets.buffer, s.outOffsets.data(), s.outLengths.data(), s.outAddresses.data(), jobs, 0, 0};
+  TraceRing* trace = trace_.load(std::memory_order_acquire);
+  const int64_t sealed = trace != nullptr ? monotonicNs() : 0;
+  tunkit_packets out{packets.buffer, s.outOffsets.data(), s.outLengths.data(), s.outAddresses.data(), jobs, 0, 0, packets.readyAt};
   udp_->write(udp_->device, &out);
+  if (trace != nullptr) trace->record(TraceRing::FromTun, queue, jobs, packets.readyAt, now, sealed, monotonicNs());
 }
 
 // UDP receive thread.
-void DataPlane::fromUdp(uint32_t, tunkit_packets& datagrams, uint8_t* taken) {
+void DataPlane::fromUdp(uint32_t thread, tunkit_packets& datagrams, uint8_t* taken) {
   Scratch& s = scratch();
   s.reserve(datagrams.count);
   const int64_t now = monotonicNs();
   uint32_t jobs = 0;
+  // A standing queue in the socket: the first transport datagram of this batch goes (codel.hh).
+  bool dropHead = codel_[thread % kReceiveThreads].shouldDrop(datagrams.readyAt, now);
   {
     SessionTable::Reader reader(table_);
     const uint64_t limit = reader.rejectAfterMessages();
@@ -177,6 +182,12 @@ void DataPlane::fromUdp(uint32_t, tunkit_packets& datagrams, uint8_t* taken) {
       const uint8_t* d = datagrams.buffer + datagrams.offsets[i];
       const uint32_t length = datagrams.lengths[i];
       if (length >= 1 && d[0] >= 1 && d[0] <= 3) continue;  // handshake messages are JS's
+      if (dropHead && length >= kTransportMin && d[0] == 4) {
+        dropHead = false;
+        table_.drop(DataPlaneDrop::StandingQueue);
+        taken[i] = 1;
+        continue;
+      }
       if (length < kTransportMin || d[0] != 4 || d[1] != 0 || d[2] != 0 || d[3] != 0) {
         table_.drop(DataPlaneDrop::Malformed);
         taken[i] = 1;
@@ -216,6 +227,8 @@ void DataPlane::fromUdp(uint32_t, tunkit_packets& datagrams, uint8_t* taken) {
   }
   if (jobs == 0) return;
   aead_.open(s.jobs.data(), jobs, s.ok.data());
+  TraceRing* trace = trace_.load(std::memory_order_acquire);
+  const int64_t opened = trace != nullptr ? monotonicNs() : 0;
   uint32_t out = 0;
   {
     SessionTable::Reader reader(table_);
@@ -291,9 +304,11 @@ void DataPlane::fromUdp(uint32_t, tunkit_packets& datagrams, uint8_t* taken) {
     }
     flush();
   }
-  if (out == 0) return;
-  tunkit_packets packets{datagrams.buffer, s.outOffsets.data(), s.outLengths.data(), nullptr, out, 0, 0};
-  tun_->write(tun_->device, &packets);
+  if (out != 0) {
+    tunkit_packets packets{datagrams.buffer, s.outOffsets.data(), s.outLengths.data(), nullptr, out, 0, 0, datagrams.readyAt};
+    tun_->write(tun_->device, &packets);
+  }
+  if (trace != nullptr) trace->record(TraceRing::FromUdp, thread, jobs, datagrams.readyAt, now, opened, monotonicNs());
 }
 
 }  // namespace tunkit::wireguard

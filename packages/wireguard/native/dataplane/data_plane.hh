@@ -10,11 +10,14 @@
 // Plain C++, no N-API: data_plane_object.cc is its JS face.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 
 #include <tunkit/packet_port.hh>
 
+#include "codel.hh"
 #include "session_table.hh"
+#include "trace_ring.hh"
 #include "transport.hh"
 
 namespace tunkit::wireguard {
@@ -32,6 +35,9 @@ class DataPlane {
   /** Detaches from both; returns once no thread is inside. Idempotent. JS thread. */
   void detach();
 
+  /** Records each batch into `ring` from now on (nullptr: stops); the ring must outlive the recording. JS thread. */
+  void trace(TraceRing* ring) { trace_.store(ring, std::memory_order_release); }
+
   /** TUN queue thread `queue`: seals what it can of `packets` and sends it; marks what it took. */
   void fromTun(uint32_t queue, tunkit_packets& packets, uint8_t* taken);
   /** UDP receive thread: opens what it can of `datagrams`, writes the packets to the TUN; marks what it took. */
@@ -45,6 +51,10 @@ class DataPlane {
   tunkit_processor tunProcessor_{};
   tunkit_processor udpProcessor_{};
   bool attached_ = false;
+  std::atomic<TraceRing*> trace_{nullptr};
+  /** Per UDP receive thread (by its index): the standing-queue control of its socket queue. */
+  static constexpr uint32_t kReceiveThreads = 4;
+  CoDel codel_[kReceiveThreads];
 };
 
 }  // namespace tunkit::wireguard

@@ -39,6 +39,8 @@ class DataPlaneObject : public Napi::ObjectWrap<DataPlaneObject> {
                         InstanceMethod<&DataPlaneObject::ExportKeypair>("exportKeypair"),
                         InstanceMethod<&DataPlaneObject::Drops>("drops"),
                         InstanceMethod<&DataPlaneObject::Attach>("attach"),
+                        InstanceMethod<&DataPlaneObject::Trace>("trace"),
+                        InstanceMethod<&DataPlaneObject::TraceEvents>("traceEvents"),
                         InstanceMethod<&DataPlaneObject::Close>("close")});
   }
 
@@ -181,6 +183,22 @@ class DataPlaneObject : public Napi::ObjectWrap<DataPlaneObject> {
     return info.Env().Undefined();
   }
 
+  // trace(on): record each batch's times from now on (trace_ring.hh), or stop.
+  Napi::Value Trace(const Napi::CallbackInfo& info) {
+    const bool on = info[0].ToBoolean().Value();
+    if (on && !traceRing_) traceRing_ = std::make_unique<TraceRing>();
+    if (plane_) plane_->trace(on ? traceRing_.get() : nullptr);
+    return info.Env().Undefined();
+  }
+
+  // traceEvents(out: Float64Array) → events copied (TraceRing::kFields numbers each)
+  Napi::Value TraceEvents(const Napi::CallbackInfo& info) {
+    auto out = info[0].As<Napi::Float64Array>();
+    if (!traceRing_) return Napi::Number::New(info.Env(), 0);
+    const auto capacity = static_cast<uint32_t>(out.ElementLength() / TraceRing::kFields);
+    return Napi::Number::New(info.Env(), traceRing_->snapshot(out.Data(), capacity));
+  }
+
   Napi::Value Attach(const Napi::CallbackInfo& info) {
     if (!plane_) throw Napi::Error::New(info.Env(), "the data plane is closed");
     plane_->attach();
@@ -194,6 +212,7 @@ class DataPlaneObject : public Napi::ObjectWrap<DataPlaneObject> {
   }
 
   SessionTable table_;
+  std::unique_ptr<TraceRing> traceRing_;  // before plane_: it outlives the recording threads
   std::unique_ptr<DataPlane> plane_;
   napi_env env_;
 };
@@ -208,6 +227,7 @@ void registerDataPlaneExports(Napi::Env env, Napi::Object exports) {
   replay.Set("words", Napi::Number::New(env, ReplayWindow::kBlocks));
   replay.Set("maxCounter", Napi::Number::New(env, static_cast<double>(ReplayWindow::kMaxCounter)));
   exports.Set("dataPlaneReplay", replay);
+  exports.Set("dataPlaneTraceFields", Napi::Number::New(env, TraceRing::kFields));
 }
 
 }  // namespace tunkit::wireguard

@@ -38,6 +38,7 @@ enum class DataPlaneDrop : uint32_t {
   CounterLimit,
   DisallowedSource,
   PeerToPeer,
+  StandingQueue,
   Count
 };
 

@@ -41,6 +41,7 @@ struct BatchFill {
   uint32_t maxDatagram = 0;      // larger datagrams are dropped and counted
   uint32_t dropped = 0;          // datagrams dropped: over maxDatagram, or with nowhere to go
   uint32_t badSources = 0;       // datagrams dropped because their sender cannot be answered (source port 0)
+  int64_t arrivedAt = 0;         // with timestamps on: when the kernel received the first message, CLOCK_MONOTONIC ns; 0: unknown
 };
 
 /**

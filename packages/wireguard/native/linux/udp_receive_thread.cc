@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -37,6 +38,14 @@ int makeEventFd() {
 // JS thread.
 UdpReceiveThread::UdpReceiveThread(std::shared_ptr<UdpSocket> socket, UdpPort& port, BatchChannel& toJs, uint32_t maxDatagram)
     : socket_(std::move(socket)), port_(port), toJs_(toJs), maxDatagram_(maxDatagram), eventFd_(makeEventFd()) {
+  try {
+    // Each batch says when its first datagram reached the kernel (the trace's first stage, and
+    // how long datagrams stood in the socket's queue).
+    socket_->enableTimestamps();
+  } catch (...) {
+    close(eventFd_);
+    throw;
+  }
   try {
     thread_ = std::thread([this] { run(); });
   } catch (const std::system_error& error) {
@@ -78,6 +87,7 @@ void UdpReceiveThread::loop() {
     if (more) continue;
     pollfd fds[2] = {{socket_->fd(), POLLIN, 0}, {eventFd_, POLLIN, 0}};
     if (poll(fds, 2, -1) < 0 && errno != EINTR) return;
+    wokeAt_ = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
     if (fds[1].revents & POLLIN) return;  // stop() signalled
   }
 }
@@ -122,7 +132,9 @@ bool UdpReceiveThread::receiveBatch() {
   counters.rxMessages.fetch_add(messages, std::memory_order_relaxed);
   if (count == 0) return true;
   std::memset(batch_.taken.get(), 0, count);
-  tunkit_packets packets{batch_.bytes.get(), batch_.offsets.get(), batch_.lengths.get(), batch_.addresses.get(), count, headroom, tailroom};
+  const int64_t readyAt = fill.arrivedAt != 0 ? fill.arrivedAt : wokeAt_;
+  tunkit_packets packets{batch_.bytes.get(), batch_.offsets.get(), batch_.lengths.get(), batch_.addresses.get(), count, headroom, tailroom,
+                         readyAt};
   port_.processors().offer(0, packets, batch_.taken.get());
   uint64_t refused = 0;
   for (uint32_t i = 0; i < count; ++i) {

@@ -45,6 +45,7 @@ class UdpReceiveThread {
   const int eventFd_;
   std::atomic<bool> stopping_{false};
   std::thread thread_;
+  int64_t wokeAt_ = 0;  // CLOCK_MONOTONIC ns when poll() last returned (readyAt when the kernel gave no timestamp)
   // Receive-thread state: the batch recvmmsg fills (reshaped when the processor's room changes).
   struct Batch {
     std::unique_ptr<uint8_t[]> bytes;

@@ -3,6 +3,7 @@
 
 #include <netinet/udp.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -50,9 +51,10 @@ struct Scratch {
   std::vector<iovec> iov = std::vector<iovec>(kMaxBatch);
   std::vector<sockaddr_storage> names = std::vector<sockaddr_storage>(kMaxBatch);
   std::vector<uint32_t> datagramsIn = std::vector<uint32_t>(kMaxBatch);
-  // Room for one int (UDP_GRO, received) or one uint16_t (UDP_SEGMENT, sent) per message.
+  // Room for one int (UDP_GRO, received) and a timespec (SO_TIMESTAMPNS), or one uint16_t
+  // (UDP_SEGMENT, sent), per message.
   struct alignas(cmsghdr) Control {
-    char bytes[CMSG_SPACE(sizeof(int))];
+    char bytes[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(timespec))];
   };
   std::vector<Control> control = std::vector<Control>(kMaxBatch);
 };
@@ -76,6 +78,27 @@ void prepareReceive(Scratch& s, unsigned i, uint8_t* data, uint32_t size, bool c
     h.msg_control = s.control[i].bytes;
     h.msg_controllen = sizeof s.control[i].bytes;
   }
+}
+
+/**
+ * The kernel's receive time of a message (SO_TIMESTAMPNS, CLOCK_REALTIME) as CLOCK_MONOTONIC
+ * nanoseconds, or 0 when it carries none. The two clocks' offset is read now: a wall-clock step
+ * between receiving and reading would skew it, which a trace can live with.
+ */
+int64_t arrivalOf(msghdr& h) {
+  for (cmsghdr* c = CMSG_FIRSTHDR(&h); c != nullptr; c = CMSG_NXTHDR(&h, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+      timespec at;
+      std::memcpy(&at, CMSG_DATA(c), sizeof at);
+      timespec realtime;
+      timespec monotonic;
+      clock_gettime(CLOCK_REALTIME, &realtime);
+      clock_gettime(CLOCK_MONOTONIC, &monotonic);
+      const auto ns = [](const timespec& t) { return int64_t{t.tv_sec} * 1000000000 + t.tv_nsec; };
+      return ns(at) - (ns(realtime) - ns(monotonic));
+    }
+  }
+  return 0;
 }
 
 /** The UDP_GRO segment size a received message carries, or 0 (one datagram). */
@@ -163,11 +186,21 @@ bool UdpSocket::canHold(const PacketBatchView& batch, uint32_t maxDatagram) cons
   return batch.capacity > 0 && batch.byteCapacity / stride > 0;
 }
 
+void UdpSocket::enableTimestamps() {
+  const int on = 1;
+  if (fd_ >= 0 && setsockopt(fd_, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) != 0)
+    throw osError(errno, "setsockopt", "asking for receive timestamps (SO_TIMESTAMPNS)");
+  timestamps_ = true;
+}
+
 uint32_t UdpSocket::recv(BatchFill& fill) {
   fill.view.length = 0;
   fill.view.bytesUsed = 0;
+  fill.arrivedAt = 0;
   if (fd_ < 0) return 0;
-  return gro_ ? recvCoalesced(fill) : recvSingle(fill);
+  const uint32_t n = gro_ ? recvCoalesced(fill) : recvSingle(fill);
+  if (timestamps_ && n > 0) fill.arrivedAt = arrivalOf(scratch().messages[0].msg_hdr);
+  return n;
 }
 
 // One datagram per message, each in its own fixed-stride slot of the batch.
@@ -176,7 +209,7 @@ uint32_t UdpSocket::recvSingle(BatchFill& fill) {
   const uint32_t stride = align8(uint64_t{v.headroom} + fill.maxDatagram + v.tailroom);
   const unsigned slots = std::min<unsigned>({v.capacity, v.byteCapacity / stride, kMaxBatch});
   Scratch& s = scratch();
-  for (unsigned i = 0; i < slots; ++i) prepareReceive(s, i, v.buffer + size_t{i} * stride + v.headroom, fill.maxDatagram, false);
+  for (unsigned i = 0; i < slots; ++i) prepareReceive(s, i, v.buffer + size_t{i} * stride + v.headroom, fill.maxDatagram, timestamps_);
   const int n = receiveMessages(fd_, s.messages.data(), slots);
   for (int i = 0; i < n; ++i) {
     if (s.messages[i].msg_hdr.msg_flags & MSG_TRUNC) {

@@ -52,6 +52,11 @@ class UdpSocket {
   uint16_t port() const;
   /** Whether the kernel accepted UDP_GRO: received messages may then carry several datagrams. */
   bool gro() const { return gro_; }
+  /**
+   * Asks the kernel for each message's receive time (SO_TIMESTAMPNS): recv() then sets
+   * BatchFill::arrivedAt. Before the receiving thread starts. Throws OsError when refused.
+   */
+  void enableTimestamps();
   /** Closes the fd. Idempotent. */
   void close();
   /**
@@ -90,6 +95,7 @@ class UdpSocket {
   bool ipv6_ = false;
   std::atomic<bool> gso_{true};  // off for good, by whichever sending thread sees it refused
   bool gro_ = false;
+  bool timestamps_ = false;
   PendingDatagrams pending_;
 };
 

@@ -18,6 +18,7 @@
 
 #include "check.hh"
 
+#include "../dataplane/codel.hh"
 #include "../dataplane/data_plane.hh"
 #include "../dataplane/replay_window.hh"
 #include "../dataplane/route_table.hh"
@@ -121,7 +122,7 @@ struct Batch {
   }
   tunkit_packets packets() {
     std::fill(taken.begin(), taken.end(), 0);
-    return tunkit_packets{bytes.data(), offsets.data(), lengths.data(), addresses.data(), count, 64, 64};
+    return tunkit_packets{bytes.data(), offsets.data(), lengths.data(), addresses.data(), count, 64, 64, 0};
   }
 };
 
@@ -473,6 +474,58 @@ void testKeypairsKeepTheirStateAcrossHandOvers() {
   CHECK(t.exportKeypair(20, counter, bitmap, last) && counter == 0 && last == 41);
 }
 
+void testCoDelDropsOnlyAStandingQueue() {
+  constexpr int64_t ms = 1'000'000;
+  {
+    CoDel codel;  // a queue that drains each time: never a drop, however long it runs
+    for (int64_t t = 1000 * ms; t < 3000 * ms; t += ms) CHECK(!codel.shouldDrop(t - (t % (5 * ms) == 0 ? 10 * ms : 100'000), t));
+  }
+  {
+    CoDel codel;  // no arrival time known: never a drop
+    for (int64_t t = 1000 * ms; t < 1200 * ms; t += ms) CHECK(!codel.shouldDrop(0, t));
+  }
+  {
+    CoDel codel;  // 5 ms of standing queue from t = 1 s
+    std::vector<int64_t> drops;
+    for (int64_t t = 1000 * ms; t < 2000 * ms; t += ms / 4)
+      if (codel.shouldDrop(t - 5 * ms, t)) drops.push_back(t);
+    CHECK(!drops.empty() && drops.front() >= 1000 * ms + CoDel::kInterval);  // not before a whole interval above target
+    CHECK(drops.size() >= 3);
+    bool shortening = true;
+    for (size_t i = 2; i < drops.size(); ++i) shortening = shortening && drops[i] - drops[i - 1] <= drops[i - 1] - drops[i - 2] + ms / 4;
+    CHECK(shortening);  // interval / sqrt(n): ever closer while the queue stands
+    // The queue drains: no more drops.
+    for (int64_t t = 2000 * ms; t < 2200 * ms; t += ms / 4) CHECK(!codel.shouldDrop(t - ms / 2, t));
+  }
+}
+
+void testDropsAtTheHeadOfAStandingQueue() {
+  SessionTable a, b;
+  setUpSender(a);
+  setUpReceiver(b);
+  FakePort tun(TUNKIT_PORT_TUN), udp(TUNKIT_PORT_UDP);
+  DataPlane plane(&tun.port, &udp.port, b, aead);
+  std::vector<uint8_t> initiation(148, 0);
+  initiation[0] = 1;
+  const auto offer = [&](int64_t waited) {
+    const auto datagrams = sealed(a, {ipv4(kA, kB, 64), ipv4(kA, kB, 65)});
+    Batch batch(3);
+    batch.add(initiation, kEndpointA);
+    for (const auto& d : datagrams) batch.add(d, kEndpointA);
+    auto view = batch.packets();
+    view.readyAt = monotonicNs() - waited;
+    plane.fromUdp(0, view, batch.taken.data());
+    return std::vector<uint8_t>(batch.taken.begin(), batch.taken.begin() + 3);
+  };
+  CHECK(offer(100'000) == (std::vector<uint8_t>{0, 1, 1}));  // a short wait: all opened
+  // Waited 10 ms, batch after batch, for longer than an interval: the head transport datagram goes.
+  const int64_t until = monotonicNs() + CoDel::kInterval + 20'000'000;
+  while (monotonicNs() < until && b.drops(DataPlaneDrop::StandingQueue) == 0) offer(10'000'000);
+  CHECK(b.drops(DataPlaneDrop::StandingQueue) >= 1);
+  CHECK(tun.take().size() >= 2 * 1 + 1);  // the second packet of a dropping batch still went through
+  CHECK(b.drops(DataPlaneDrop::DecryptFailed) == 0 && b.drops(DataPlaneDrop::Replayed) == 0);
+}
+
 void testAttachAndDetach() {
   SessionTable table;
   setUpSender(table);
@@ -579,6 +632,8 @@ int main() {
   testDropsWhatFailsAndLeavesHandshakes();
   testNextIsLeftToJsAndKeepalivesAreNotWritten();
   testKeypairsKeepTheirStateAcrossHandOvers();
+  testCoDelDropsOnlyAStandingQueue();
+  testDropsAtTheHeadOfAStandingQueue();
   testAttachAndDetach();
   testConcurrentSealingOpeningAndRotation();
   return tunkit::testing::checkSummary("dataplane_unit");

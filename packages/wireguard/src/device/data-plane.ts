@@ -18,6 +18,7 @@ import type { DropReason } from '../protocol/drops.js';
 import type { Engine } from '../protocol/engine.js';
 import type { Keypair, KeypairTwin, Peer } from '../protocol/peer.js';
 import { REPLAY_WORDS } from '../protocol/replay.js';
+import { decodeTrace, TRACE_FIELDS, type TraceEvent } from './trace.js';
 
 /** The data plane's drop counters, in native order (session_table.hh's DataPlaneDrop). */
 const NATIVE_DROPS: readonly DropReason[] = [
@@ -31,6 +32,7 @@ const NATIVE_DROPS: readonly DropReason[] = [
   'counter-limit',
   'disallowed-source',
   'peer-to-peer',
+  'standing-queue',
 ];
 
 /** Numbers per peer slot in activity() (SessionTable::kActivityFields). */
@@ -294,6 +296,17 @@ export class DataPlaneSync {
       drops[reason] += total - (this.dropsSeen[i] as number);
       this.dropsSeen[i] = total;
     });
+  }
+
+  /** Records each batch's times (trace.ts) from now on, or stops. */
+  trace(on: boolean): void {
+    if (!this.closed) this.plane.trace(on);
+  }
+
+  /** What the data plane traced (its last 16,384 batches), oldest first. */
+  traceEvents(): TraceEvent[] {
+    const rows = new Float64Array(16384 * TRACE_FIELDS);
+    return decodeTrace(rows, this.plane.traceEvents(rows));
   }
 
   /**

@@ -36,6 +36,7 @@ import type { Peer, PeerConfig } from '../protocol/peer.js';
 import { SEAL_HEADROOM, SEAL_TAILROOM } from '../protocol/seal.js';
 import type { UapiHandler } from '../uapi/uapi-server.js';
 import { DataPlaneSync, dataPlaneUnavailable } from './data-plane.js';
+import { decodeTrace, type TraceEvent, TraceRecorder } from './trace.js';
 import { TurnBudget } from './turn-budget.js';
 
 export interface DeviceOptions extends Omit<EngineOptions, 'mtu'> {
@@ -70,6 +71,12 @@ export interface DeviceOptions extends Omit<EngineOptions, 'mtu'> {
    * native UDP bind), else here; 'js': always here, on the JS thread. `dataPlane` says which runs.
    */
   dataPlane?: 'native' | 'js';
+  /**
+   * Record when each batch of the data path was ready, taken, sealed or opened and handed on
+   * (trace.ts), natively and here; read them with traceEvents(). A debugging aid (bench/latency
+   * uses it); off by default, and then it costs a field check per batch.
+   */
+  trace?: boolean;
 }
 
 /** Milliseconds a loop waits after its source (Tun or Bind) failed unexpectedly, so it cannot spin. */
@@ -152,6 +159,10 @@ export class Device {
   private plane: DataPlaneSync | undefined;
   /** Why the native data plane does not run, when it was wanted. */
   private planeUnavailable: string | undefined;
+  /** The JS loops' side of the trace, while tracing (DeviceOptions.trace). */
+  private readonly tracer: TraceRecorder | undefined;
+  /** What data planes stopped before (a rebind, close) had traced. */
+  private readonly retiredTrace: TraceEvent[] = [];
 
   constructor(options: DeviceOptions) {
     let markEnded!: (reason: TunError | undefined) => void;
@@ -169,6 +180,7 @@ export class Device {
     this.fwmark = 0;
     this.setFwmark(options.fwmark ?? 0); // throws when the Bind refuses (EPERM)
     this.dataPlaneWanted = options.dataPlane ?? 'native';
+    this.tracer = options.trace ? new TraceRecorder() : undefined;
     this.engine = new Engine({ ...options, mtu: options.tun.mtu });
   }
 
@@ -208,6 +220,16 @@ export class Device {
     return peer;
   }
 
+  /**
+   * The trace (DeviceOptions.trace): each batch's times, from the native data plane and the JS
+   * loops, ordered by when they were taken. Empty when not tracing.
+   */
+  traceEvents(): TraceEvent[] {
+    if (!this.tracer) return [];
+    const events = [...decodeTrace(this.tracer.rows()), ...this.retiredTrace, ...(this.plane?.traceEvents() ?? [])];
+    return events.sort((a, b) => a.start - b.start);
+  }
+
   /** Brings the peers' counters (bytes, last handshake marks) up to date with the data plane's. */
   syncCounters(): void {
     this.plane?.pull();
@@ -219,6 +241,14 @@ export class Device {
     this.loops = [this.tunLoop(), this.bindLoop(this.bind), this.handshakeLoop(), this.tickLoop()];
   }
 
+  /** Stops the data plane (its threads leave the Tun and the Bind), keeping what it traced. */
+  private retirePlane(): void {
+    if (!this.plane) return;
+    this.plane.close();
+    if (this.tracer) this.retiredTrace.push(...this.plane.traceEvents());
+    this.plane = undefined;
+  }
+
   /** The native data plane on the current Tun and Bind, where wanted and possible. */
   private startDataPlane(): void {
     if (this.dataPlaneWanted !== 'native' || this.closed) return;
@@ -226,6 +256,7 @@ export class Device {
     if (this.planeUnavailable !== undefined) return;
     try {
       this.plane = new DataPlaneSync(this.engine, this.tun, this.bind, () => this.engine.allowPeerToPeer);
+      if (this.tracer) this.plane.trace(true);
     } catch (error) {
       this.planeUnavailable = `the native data plane did not start: ${(error as Error).message}`;
       this.report('starting the native data plane (transport data stays on the JS thread)', error);
@@ -295,10 +326,14 @@ export class Device {
         return;
       }
       try {
+        const tracer = this.tracer;
+        const started = tracer ? TraceRecorder.now() : 0;
         out.clear();
         this.engine.sealBatch(packets, to, out, outTo);
+        const sealed = tracer ? TraceRecorder.now() : 0;
         await sendAll(this.bind, out, outTo); // handshakes first
         await sendAll(this.bind, packets, to);
+        tracer?.record(2, count, started, sealed, TraceRecorder.now());
       } catch (error) {
         if (this.closed) return;
         this.report('sending to UDP', error);
@@ -318,6 +353,8 @@ export class Device {
     const out = this.outBatch();
     const to: Endpoint[] = [];
     const budget = new TurnBudget(LOOP_TURN_PACKETS, LOOP_TURN_MS);
+    let traceStarted = 0;
+    let traceOpened = 0;
     while (!this.closed && bind === this.bind) {
       let count: number;
       try {
@@ -331,7 +368,9 @@ export class Device {
       if (count <= 0) return; // closed
       try {
         out.clear();
+        traceStarted = this.tracer ? TraceRecorder.now() : 0;
         this.engine.receiveBatch(datagrams, from, tunOut, out, to);
+        traceOpened = this.tracer ? TraceRecorder.now() : 0;
         if (this.engine.handshakesQueued > 0) this.wakeHandshakes();
       } catch (error) {
         this.report('processing UDP', error);
@@ -359,6 +398,7 @@ export class Device {
         if (this.closed) return;
         this.report(`writing to the Tun (${tunOut.length - written} packets of this batch lost)`, error);
       }
+      this.tracer?.record(3, count, traceStarted, traceOpened, TraceRecorder.now());
       await budget.spend(count);
     }
   }
@@ -511,8 +551,7 @@ export class Device {
       const old = this.bind;
       // The data plane sends through the old socket: it stops before that closes, and starts again
       // on the new one (taking over every keypair's counter and window).
-      this.plane?.close();
-      this.plane = undefined;
+      this.retirePlane();
       this.bind = bind;
       await old.close();
       this.startDataPlane();
@@ -552,7 +591,7 @@ export class Device {
     this.stopping.abort();
     this.wakeHandshakes();
     try {
-      this.plane?.close(); // its threads leave the Tun and the Bind before they close
+      this.retirePlane(); // its threads leave the Tun and the Bind before they close
       await this.tun.close();
       await this.bind.close();
       await Promise.allSettled(this.loops);

@@ -23,6 +23,7 @@ export const DROP_REASONS = [
   'counter-limit', // transport counter at or past REJECT_AFTER_MESSAGES
   'disallowed-source', // inner source address not in the sending peer's allowed IPs
   'peer-to-peer', // inner destination is another peer's, and peer-to-peer forwarding is off
+  'standing-queue', // transport datagram dropped at the head of a standing receive queue (CoDel), so TCP slows down early
   'no-route', // outbound packet whose destination matches no peer
   'no-endpoint', // outbound packet for a peer with no known endpoint
   'staged-overflow', // outbound packet dropped from a full per-peer staging queue

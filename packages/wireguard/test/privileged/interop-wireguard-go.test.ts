@@ -46,7 +46,10 @@ for (const { plane, bind: bindName, tag } of PLANES) {
   let uapi: UapiServer | undefined;
   let wireguardGo: WireguardGo | undefined;
 
-  async function startDevice(timers: { rekeyAfterTime?: number; rekeyTimeout?: number } = {}): Promise<Device> {
+  async function startDevice(
+    timers: { rekeyAfterTime?: number; rekeyTimeout?: number } = {},
+    trace = false,
+  ): Promise<Device> {
     await stopDevice(); // one device at a time: the previous test's, if any, goes first
     const tun = await openTun({ name: ourName, queues: 2, addresses: ['10.32.0.1/24'] });
     const options = { address: '10.31.0.1', ipv6: false, port: 51820 };
@@ -58,6 +61,7 @@ for (const { plane, bind: bindName, tag } of PLANES) {
       bind,
       privateKey: ourKey,
       timers,
+      trace,
       rebind: async (port, adopt) => adopt(await open(port)),
     });
     d.addPeer({ publicKey: theirPublic, endpoint: { address: '10.31.0.2', port: 51821 } }, ['10.32.0.2/32']);
@@ -164,6 +168,39 @@ for (const { plane, bind: bindName, tag } of PLANES) {
           (await run('wg', ['show', ourName, 'peers'])).stdout,
           new RegExp(extra.replace(/[+/]/g, '\\$&')),
         );
+      } finally {
+        await stopDevice();
+      }
+    });
+
+    it('traces each batch of a ping’s path, in order, with the data plane that carried it', {
+      timeout: 30_000,
+    }, async () => {
+      device = await startDevice({}, true);
+      try {
+        await run('ping', ['-c', '3', '-i', '0.2', '-W', '3', '10.32.0.2']);
+        const events = device.traceEvents();
+        for (const direction of ['tun→udp', 'udp→tun']) {
+          const hop = events.filter((e) => e.kind === `${direction} ${plane}`);
+          // The first request waits for the handshake and goes out from the Engine's staging queue.
+        assert.ok(hop.length >= 2, `${hop.length} ${direction} batches traced`);
+          for (const e of hop) {
+            assert.ok(
+              e.start <= e.crypto && e.crypto <= e.done,
+              `${direction}: taken, then sealed or opened, then passed on`,
+            );
+            if (e.readyAt > 0) assert.ok(e.readyAt <= e.start + 1000, `${direction}: ready before taken`);
+          }
+          // Natively, a received datagram carries the kernel's receive time.
+          if (plane === 'native' && direction === 'udp→tun') assert.ok(hop.every((e) => e.readyAt > 0));
+        }
+      } finally {
+        await stopDevice();
+      }
+      device = await startDevice();
+      try {
+        await run('ping', ['-c', '1', '-W', '3', '10.32.0.2']);
+        assert.deepEqual(device.traceEvents(), [], 'nothing recorded when not tracing');
       } finally {
         await stopDevice();
       }

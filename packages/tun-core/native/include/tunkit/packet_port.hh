@@ -19,7 +19,7 @@
 extern "C" {
 
 /** Bumped on any change to the structs below: a port and a processor must agree on it. */
-#define TUNKIT_PORT_ABI 1u
+#define TUNKIT_PORT_ABI 2u
 
 /** A device of IP packets (a TUN) or of UDP datagrams (a socket), for `kind`. */
 #define TUNKIT_PORT_TUN 1u
@@ -45,6 +45,12 @@ struct tunkit_packets {
   uint32_t count;
   uint32_t headroom;
   uint32_t tailroom;
+  /**
+   * When the batch's first packet was there, in CLOCK_MONOTONIC nanoseconds, as well as the device
+   * knows it: the kernel's receive timestamp of a UDP datagram, or when a TUN queue thread woke up
+   * for it (0: unknown). For tracing a packet's path, and for the time packets wait in a queue.
+   */
+  int64_t readyAt;
 };
 
 /** A processor, offered by the addon that processes (the data plane), called by a device's threads. */
