@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "tunkit_wireguard",
-      "sources": ["addon.cc", "aead_batch.cc", "openssl_aead.cc"],
+      "sources": ["addon.cc", "aead_batch.cc", "openssl_aead.cc", "xaead.cc"],
       "conditions": [
         ["OS=='linux'", {
           "sources": [

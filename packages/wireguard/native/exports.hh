@@ -8,6 +8,9 @@ namespace tunkit::wireguard {
 /** sealMany, openMany, openssl: ChaCha20-Poly1305 over a batch (aead_batch.cc). JS thread. */
 void registerAeadExports(Napi::Env env, Napi::Object exports);
 
+/** xsealInto: XChaCha20-Poly1305 into a caller's buffer, for cookie replies (xaead.cc). JS thread. */
+void registerXaeadExports(Napi::Env env, Napi::Object exports);
+
 /**
  * UdpSocket, the batch UDP socket under LinuxUdpBind (linux/udp_socket_object.cc). Elsewhere nothing
  * (other/udp_exports.cc): node:dgram's UdpBind serves there. JS thread.

@@ -100,6 +100,15 @@ interface Addon {
   openMany(...args: unknown[]): number;
   /** OpenSSL's version string: the library Node links, which does the AEAD. */
   openssl: string;
+  /** XChaCha20-Poly1305 of `plaintext` into out[outOffset..] (ciphertext, then the tag): cookie replies. */
+  xsealInto(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    plaintext: Uint8Array,
+    aad: Uint8Array,
+    out: Uint8Array,
+    outOffset: number,
+  ): void;
   /** Linux only. */
   UdpSocket?: new (
     options: NativeUdpSocketOptions,

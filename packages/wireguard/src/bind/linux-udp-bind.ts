@@ -62,6 +62,21 @@ export interface LinuxUdpBindStats extends BindStats {
  */
 const ADDRESS_BYTES = 24;
 const SCOPE_AT = 20;
+/** Received senders remembered at once (a power of two). */
+const RECEIVED_SLOTS = 256;
+
+/**
+ * Where a received sender's Endpoint keeps the address form the socket reported (for replies): a
+ * non-enumerable symbol, so the Endpoint still is, and compares as, a plain { address, port }.
+ */
+const RAW = Symbol('tunkit.udpAddress');
+type ReceivedEndpoint = Endpoint & { readonly [RAW]: Uint8Array };
+
+function receivedEndpoint(address: string, port: number, raw: Uint8Array): ReceivedEndpoint {
+  const endpoint = { address, port };
+  Object.defineProperty(endpoint, RAW, { value: raw });
+  return endpoint as ReceivedEndpoint;
+}
 
 export class LinuxUdpBind implements Bind {
   /** Which implementation this is (openBind's choice, for logs). */
@@ -72,8 +87,10 @@ export class LinuxUdpBind implements Bind {
   private readonly meta = new Uint32Array(9);
   private recvAddresses = new Uint8Array(0);
   private sendAddresses = new Uint8Array(0);
+  /** The socket's form of endpoints given to sendMany that this bind did not make (a peer's configured one). */
   private readonly encoded = new WeakMap<Endpoint, Uint8Array>();
-  private readonly decoded = new Map<string, Endpoint>();
+  /** Received senders, direct-mapped by a hash of their address form (see lookUp). */
+  private readonly received: (ReceivedEndpoint | undefined)[] = new Array(RECEIVED_SLOTS).fill(undefined);
   private readonly lastRaw = new Uint8Array(ADDRESS_BYTES);
   private lastEndpoint: Endpoint | undefined;
   private readable: (() => void) | undefined;
@@ -284,22 +301,32 @@ export class LinuxUdpBind implements Bind {
     return this.lastEndpoint;
   }
 
+  /**
+   * The Endpoint for the address form at `at` of `a`: the one made for the same bytes before, if
+   * its slot still holds it, else a new one that takes the slot. A direct-mapped cache of
+   * RECEIVED_SLOTS slots: bounded, and a flood from many sources costs one object per new sender
+   * and no string keys, maps or weak entries (which kept tens of megabytes alive until a full
+   * collection when 1,000 addresses × 64 ports sent initiations).
+   */
   private lookUp(a: Uint8Array, at: number): Endpoint {
-    const port = ((a[at + 2] as number) << 8) | (a[at + 3] as number);
-    const bytes = a.subarray(at + 4, at + (a[at] === 4 ? 8 : 20));
-    const scope = a[at] === 6 ? readScope(a, at) : 0;
-    let key = `${port}%${scope}`;
-    for (let b = 0; b < bytes.length; b++) key += `.${bytes[b]}`;
-    let endpoint = this.decoded.get(key);
-    if (endpoint === undefined) {
-      if (this.decoded.size >= 4096) this.decoded.clear(); // bounded: many sources only cost re-creation
-      // A link-local sender keeps its interface as a numeric zone ("fe80::1%3"): the reply must
-      // leave through it (the cookie code and `wg show` read the zone as any other).
-      const text = formatIpAddress(bytes.slice());
-      endpoint = { address: scope === 0 ? text : `${text}%${scope}`, port };
-      this.decoded.set(key, endpoint);
-      this.encoded.set(endpoint, a.slice(at, at + ADDRESS_BYTES));
+    let hash = 0x811c9dc5; // FNV-1a over the address form
+    for (let b = 0; b < ADDRESS_BYTES; b++) hash = Math.imul(hash ^ (a[at + b] as number), 16777619);
+    const slot = (hash >>> 0) & (RECEIVED_SLOTS - 1);
+    const cached = this.received[slot];
+    if (cached !== undefined) {
+      let same = true;
+      const known = cached[RAW];
+      for (let b = 0; b < ADDRESS_BYTES && same; b++) same = known[b] === a[at + b];
+      if (same) return cached;
     }
+    const port = ((a[at + 2] as number) << 8) | (a[at + 3] as number);
+    const raw = a.slice(at, at + ADDRESS_BYTES);
+    const scope = raw[0] === 6 ? readScope(raw, 0) : 0;
+    // A link-local sender keeps its interface as a numeric zone ("fe80::1%3"): the reply must
+    // leave through it (the cookie code and `wg show` read the zone as any other).
+    const text = formatIpAddress(raw.subarray(4, raw[0] === 4 ? 8 : 20));
+    const endpoint = receivedEndpoint(scope === 0 ? text : `${text}%${scope}`, port, raw);
+    this.received[slot] = endpoint;
     return endpoint;
   }
 
@@ -309,6 +336,8 @@ export class LinuxUdpBind implements Bind {
    * number) as family 0; the socket refuses both, counted, for that datagram alone.
    */
   private encode(endpoint: Endpoint): Uint8Array {
+    const raw = (endpoint as Partial<ReceivedEndpoint>)[RAW];
+    if (raw !== undefined) return raw;
     let bytes = this.encoded.get(endpoint);
     if (bytes === undefined) {
       bytes = new Uint8Array(ADDRESS_BYTES);

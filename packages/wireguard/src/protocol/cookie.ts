@@ -1,7 +1,10 @@
 // MAC1, MAC2 and cookie replies (whitepaper 5.4.4 and 5.4.7): MAC1 proves the sender knows our
 // public key; under load, MAC2 proves it can receive at its source address, via a cookie we sent.
+// The receiving side runs for every handshake message a flood brings, so its MACs are computed in
+// place into scratch it owns (blake2s-mac.ts): no view, no array, no garbage per message.
 
 import { randomBytes } from 'node:crypto';
+import { Blake2sMac, MAC_LENGTH } from './blake2s-mac.js';
 import {
   COOKIE_REFRESH_TIME,
   COOKIE_REPLY_LENGTH,
@@ -9,10 +12,11 @@ import {
   LABEL_MAC1,
   MESSAGE_COOKIE_REPLY,
 } from './constants.js';
-import { equalBytes, hash, mac, xaeadOpen, xaeadSeal } from './crypto.js';
+import { hash, xaeadOpen, xaeadSealInto } from './crypto.js';
 import { COOKIE_REPLY, readUint32LE, writeUint32LE } from './messages.js';
 
-const ZERO16 = new Uint8Array(16);
+/** The MAC state every MacSender and MacReceiver of this thread shares (calls never interleave). */
+const blake2s = new Blake2sMac();
 
 /** Offsets of mac1 and mac2 in a message of `length` bytes (they are its last 32 bytes). */
 function macOffsets(length: number): { mac1: number; mac2: number } {
@@ -46,11 +50,11 @@ export class MacSender {
   /** Writes mac1 and mac2 into the last 32 bytes of `message`. */
   seal(message: Uint8Array, nowMs: number): void {
     const { mac1, mac2 } = macOffsets(message.length);
-    const m1 = mac(this.peer.mac1Key, message.subarray(0, mac1));
-    message.set(m1, mac1);
-    this.lastMac1 = m1;
+    blake2s.macInto(this.peer.mac1Key, message, 0, mac1, message, mac1);
+    this.lastMac1 = message.slice(mac1, mac1 + MAC_LENGTH);
     const fresh = this.cookie !== undefined && nowMs - this.cookieAt < COOKIE_REFRESH_TIME;
-    message.set(fresh ? mac(this.cookie as Uint8Array, message.subarray(0, mac2)) : ZERO16, mac2);
+    if (fresh) blake2s.macInto(this.cookie as Uint8Array, message, 0, mac2, message, mac2);
+    else message.fill(0, mac2, mac2 + MAC_LENGTH);
   }
 
   /** Takes a cookie reply for our last message; false when it does not decrypt (dropped). */
@@ -76,6 +80,10 @@ export class MacReceiver {
   private secret: Uint8Array;
   private secretAt: number;
   private readonly random: (n: number) => Uint8Array;
+  /** The cookie of `cookieSource` under the current secret (a flood's messages share sources). */
+  private readonly cookie = new Uint8Array(MAC_LENGTH);
+  private readonly cookieSource = new Uint8Array(18);
+  private cookieSourceLength = 0;
 
   constructor(localPublicKey: Uint8Array, nowMs: number, random: (n: number) => Uint8Array = randomBytes) {
     this.local = new MacState(localPublicKey);
@@ -85,40 +93,63 @@ export class MacReceiver {
   }
 
   mac1Valid(message: Uint8Array): boolean {
-    const { mac1 } = macOffsets(message.length);
-    return equalBytes(mac(this.local.mac1Key, message.subarray(0, mac1)), message.subarray(mac1, mac1 + 16));
+    return this.mac1ValidAt(message, 0, message.length);
   }
 
-  /** The cookie for a source address: MAC(secret, ip || port), the secret renewed every 2 minutes. */
+  /** mac1Valid for the `length`-byte message at `offset` of `buffer`, read in place. */
+  mac1ValidAt(buffer: Uint8Array, offset: number, length: number): boolean {
+    const { mac1 } = macOffsets(length);
+    return blake2s.verify(this.local.mac1Key, buffer, offset, mac1, offset + mac1);
+  }
+
+  /**
+   * The cookie for a source address: MAC(secret, ip || port), the secret renewed every 2 minutes.
+   * Into this.cookie (valid until the next call), computed only when the source or secret changed.
+   */
   private cookieFor(source: Uint8Array, nowMs: number): Uint8Array {
     if (nowMs - this.secretAt >= COOKIE_REFRESH_TIME) {
       this.secret = new Uint8Array(this.random(32));
       this.secretAt = nowMs;
+      this.cookieSourceLength = 0;
     }
-    return mac(this.secret, source);
+    let same = source.length === this.cookieSourceLength;
+    for (let i = 0; same && i < source.length; i++) same = source[i] === this.cookieSource[i];
+    if (!same) {
+      blake2s.macInto(this.secret, source, 0, source.length, this.cookie, 0);
+      this.cookieSource.set(source);
+      this.cookieSourceLength = source.length;
+    }
+    return this.cookie;
   }
 
   mac2Valid(message: Uint8Array, source: Uint8Array, nowMs: number): boolean {
     const { mac2 } = macOffsets(message.length);
-    return equalBytes(mac(this.cookieFor(source, nowMs), message.subarray(0, mac2)), message.subarray(mac2, mac2 + 16));
+    return blake2s.verify(this.cookieFor(source, nowMs), message, 0, mac2, mac2);
   }
 
   /** A cookie reply (message 3) to a message whose MAC1 was valid but that lacked a valid MAC2. */
   cookieReply(message: Uint8Array, source: Uint8Array, nowMs: number): Uint8Array {
     const reply = new Uint8Array(COOKIE_REPLY_LENGTH);
-    reply[0] = MESSAGE_COOKIE_REPLY;
-    writeUint32LE(reply, COOKIE_REPLY.receiver, readUint32LE(message, 4));
-    const nonce = new Uint8Array(this.random(24));
-    reply.set(nonce, COOKIE_REPLY.nonce);
+    this.cookieReplyInto(message, source, nowMs, reply, 0);
+    return reply;
+  }
+
+  /** cookieReply written into out[at, at + 64), as a gateway under a flood answers (no array of its own). */
+  cookieReplyInto(message: Uint8Array, source: Uint8Array, nowMs: number, out: Uint8Array, at: number): void {
+    out[at] = MESSAGE_COOKIE_REPLY;
+    out[at + 1] = out[at + 2] = out[at + 3] = 0;
+    writeUint32LE(out, at + COOKIE_REPLY.receiver, readUint32LE(message, 4));
+    const nonce = this.random(24);
+    out.set(nonce, at + COOKIE_REPLY.nonce);
     const { mac1 } = macOffsets(message.length);
-    const sealed = xaeadSeal(
+    xaeadSealInto(
       this.local.cookieKey,
       nonce,
       this.cookieFor(source, nowMs),
-      message.subarray(mac1, mac1 + 16),
+      message.subarray(mac1, mac1 + MAC_LENGTH),
+      out,
+      at + COOKIE_REPLY.cookie,
     );
-    reply.set(sealed, COOKIE_REPLY.cookie);
-    return reply;
   }
 }
 

@@ -1,8 +1,22 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { blake2s } from '@noble/hashes/blake2.js';
-import { aeadOpen, aeadSeal, hash, hmac, kdf, mac, x25519, x25519PublicKey, xaeadOpen, xaeadSeal } from './crypto.js';
+import {
+  aeadOpen,
+  aeadSeal,
+  hash,
+  hmac,
+  kdf,
+  mac,
+  x25519,
+  x25519PublicKey,
+  xaeadOpen,
+  xaeadSeal,
+  xaeadSealInto,
+} from './crypto.js';
 import { formatKey, generatePresharedKey, generatePrivateKey, parseKey, publicKeyFrom } from './keys.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -71,6 +85,32 @@ describe('WireGuard primitives (known answers from their specifications)', () =>
     const x = xaeadSeal(key, nonce24, plaintext, aad);
     assert.deepEqual(xaeadOpen(key, nonce24, x, aad), plaintext);
     assert.equal(xaeadOpen(key, nonce24, x, new Uint8Array(1)), undefined);
+  });
+
+  it('XChaCha20-Poly1305 (draft-irtf-cfrg-xchacha A.3.1), sealed in place through the addon where it loads', () => {
+    const key = bytes('808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f');
+    const nonce = bytes('404142434445464748494a4b4c4d4e4f5051525354555657');
+    const aad = bytes('50515253c0c1c2c3c4c5c6c7');
+    const plaintext = text(
+      "Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.",
+    );
+    const out = new Uint8Array(3 + plaintext.length + 16);
+    xaeadSealInto(key, nonce, plaintext, aad, out, 3);
+    assert.equal(
+      hex(out.subarray(3)),
+      'bd6d179d3e83d43b9576579493c0e939572a1700252bfaccbed2902c21396cbb731c7f1b0b4aa6440bf3a82f4eda7e39ae64c6708c54c216cb96b72e1213b4522f8c9ba40db5d945b11b69b982c1bb9e3f3fac2bc369488f76b2383565d3fff921f9664c97637da9768812f615c68b13b52e' +
+        'c0875924c1c7987947deafd8780acf49',
+    );
+    // And @noble's for random keys, nonces and lengths (a cookie is 16 bytes; others too).
+    for (let length = 0; length < 80; length += 7) {
+      const k = randomBytes(32);
+      const n = randomBytes(24);
+      const p = randomBytes(length);
+      const a = randomBytes(16);
+      const sealed = new Uint8Array(length + 16);
+      xaeadSealInto(k, n, p, a, sealed, 0);
+      assert.equal(hex(sealed), hex(xchacha20poly1305(k, n, a).encrypt(p)), `length ${length}`);
+    }
   });
 });
 

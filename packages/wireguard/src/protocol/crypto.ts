@@ -1,6 +1,7 @@
 // The WireGuard primitives, from Node's crypto where it has them (X25519, ChaCha20-Poly1305,
-// BLAKE2s-256 and HMAC-BLAKE2s) and from @noble for what it lacks (keyed BLAKE2s for MAC1/MAC2,
-// XChaCha20-Poly1305 for cookies). No hand-written primitive.
+// BLAKE2s-256 and HMAC-BLAKE2s) and from @noble for what it lacks (XChaCha20-Poly1305 for
+// cookies). One exception, for a measured reason: keyed BLAKE2s (MAC1/MAC2) is blake2s-mac.ts,
+// which allocates nothing per call (@noble's made 21 KB of garbage per MAC, see there).
 
 import {
   createCipheriv,
@@ -13,7 +14,8 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
-import { blake2s } from '@noble/hashes/blake2.js';
+import { native, nativeLoadFailure } from '../native.js';
+import { Blake2sMac, MAC_LENGTH } from './blake2s-mac.js';
 
 export const KEY_LENGTH = 32;
 export const TAG_LENGTH = 16;
@@ -29,9 +31,13 @@ export function hash(...parts: Uint8Array[]): Uint8Array {
   return h.digest();
 }
 
+const blake2sMac = new Blake2sMac();
+
 /** Keyed BLAKE2s with a 16-byte output: WireGuard's MAC (for MAC1, MAC2 and cookies). */
 export function mac(key: Uint8Array, data: Uint8Array): Uint8Array {
-  return blake2s(data, { key, dkLen: 16 });
+  const out = new Uint8Array(MAC_LENGTH);
+  blake2sMac.macInto(key, data, 0, data.length, out, 0);
+  return out;
 }
 
 /** HMAC-BLAKE2s-256. */
@@ -93,7 +99,36 @@ export function aeadOpen(
 
 /** XChaCha20-Poly1305 (24-byte nonce), for cookie replies. */
 export function xaeadSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
-  return xchacha20poly1305(key, nonce, aad).encrypt(plaintext);
+  const out = new Uint8Array(plaintext.length + TAG_LENGTH);
+  xaeadSealInto(key, nonce, plaintext, aad, out, 0);
+  return out;
+}
+
+/** The native XChaCha20-Poly1305 seal (native/xaead.cc), null where the addon does not load. */
+let nativeXseal: typeof xaeadSealInto | null | undefined;
+
+/**
+ * xaeadSeal into out[outOffset..] (ciphertext, then the 16-byte tag). Through the addon's OpenSSL
+ * where it loads: a gateway under a flood seals a cookie reply per initiation, and @noble's made
+ * about 8 KB of garbage each; @noble elsewhere.
+ */
+export function xaeadSealInto(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  plaintext: Uint8Array,
+  aad: Uint8Array,
+  out: Uint8Array,
+  outOffset: number,
+): void {
+  if (nativeXseal === undefined) {
+    nativeXseal =
+      nativeLoadFailure() === undefined && process.env.TUNKIT_AEAD !== 'node-crypto' ? native().xsealInto : null;
+  }
+  if (nativeXseal !== null) {
+    nativeXseal(key, nonce, plaintext, aad, out, outOffset);
+    return;
+  }
+  out.set(xchacha20poly1305(key, nonce, aad).encrypt(plaintext), outOffset);
 }
 
 export function xaeadOpen(

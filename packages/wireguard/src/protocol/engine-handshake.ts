@@ -9,7 +9,7 @@
 // themselves are built and read by handshake.ts; the keypairs they yield are rotated by sessions.ts.
 
 import type { Endpoint } from '../bind/bind.js';
-import { MESSAGE_INITIATION } from './constants.js';
+import { COOKIE_REPLY_LENGTH, MESSAGE_INITIATION } from './constants.js';
 import { MacReceiver } from './cookie.js';
 import { endpointCookieSource } from './endpoint-address.js';
 import type { EngineContext } from './engine-context.js';
@@ -80,7 +80,7 @@ export class Handshakes {
    * when it fails ('bad-mac1') or does not fit ('handshake-queue-full').
    */
   enqueue(buffer: Uint8Array, offset: number, length: number, source: Endpoint): void {
-    if (!this.macReceiver.mac1Valid(buffer.subarray(offset, offset + length))) {
+    if (!this.macReceiver.mac1ValidAt(buffer, offset, length)) {
       this.context.drop('bad-mac1');
       return;
     }
@@ -267,7 +267,10 @@ export class Handshakes {
       return false;
     }
     if (!this.macReceiver.mac2Valid(message, bytes, now)) {
-      if (this.context.outbox.push(this.macReceiver.cookieReply(message, bytes, now), source)) {
+      const outbox = this.context.outbox;
+      const at = outbox.reserve(COOKIE_REPLY_LENGTH, source);
+      if (at >= 0) {
+        this.macReceiver.cookieReplyInto(message, bytes, now, outbox.buffer, at);
         this.context.counters.cookiesSent++;
       }
       this.context.drop('needs-cookie');

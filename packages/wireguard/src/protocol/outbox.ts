@@ -31,6 +31,21 @@ export class Outbox {
     this.jobs.clear();
   }
 
+  /**
+   * Appends a `length`-byte datagram for `to` to be written in place: returns its offset in
+   * `buffer`, or -1 when the batch is full.
+   */
+  reserve(length: number, to: Endpoint): number {
+    const at = this.batch.reserveAt(length);
+    if (at >= 0) this.endpoints[this.batch.length - 1] = to;
+    return at;
+  }
+
+  /** The buffer `reserve` offsets are in. */
+  get buffer(): Uint8Array {
+    return this.batch.buffer;
+  }
+
   /** Appends `message` (a handshake message, a cookie reply) for `to`; false when the batch is full. */
   push(message: Uint8Array, to: Endpoint): boolean {
     const slot = this.batch.length;
