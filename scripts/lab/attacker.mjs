@@ -71,17 +71,23 @@ export function addAttacker(lab, options = {}) {
   return { ns, address: ATTACKER.address, gateway: ATTACKER.gateway, sources };
 }
 
-/** Writes datagrams as udp-flood's pool file ([u16 LE length][bytes] each) into a fresh temporary file. */
-export function writePool(datagrams) {
+/**
+ * Writes datagrams as udp-flood's pool file ([u16 LE length][bytes] each) and returns its path:
+ * into `dir` when given (the caller removes it), else into a temporary directory removed when this
+ * process exits.
+ */
+export function writePool(datagrams, dir) {
   const parts = [];
   for (const d of datagrams) {
     const header = Buffer.alloc(2);
     header.writeUInt16LE(d.length);
     parts.push(header, Buffer.from(d.buffer, d.byteOffset, d.length));
   }
-  const dir = mkdtempSync(join(tmpdir(), 'tunkit-pool-'));
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  const path = join(dir, 'pool.bin');
+  if (dir === undefined) {
+    dir = mkdtempSync(join(tmpdir(), 'tunkit-pool-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  const path = join(mkdtempSync(join(dir, 'pool-')), 'pool.bin');
   writeFileSync(path, Buffer.concat(parts));
   return path;
 }

@@ -219,16 +219,20 @@ static int capture(int argc, char** argv) {
     fprintf(stderr, "udp-flood capture: --dev IFACE --port N [--seconds S]\n");
     return 2;
   }
-  const int fd = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
+  // ETH_P_ALL: a packet socket bound to one protocol sees only what arrives, not what leaves.
+  const int fd = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_ALL));
   if (fd < 0) die("packet socket (needs CAP_NET_RAW)");
-  struct sockaddr_ll where = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IP), .sll_ifindex = (int)if_nametoindex(dev)};
+  struct sockaddr_ll where = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL), .sll_ifindex = (int)if_nametoindex(dev)};
   if (where.sll_ifindex == 0 || bind(fd, (struct sockaddr*)&where, sizeof where) != 0) die(dev);
   uint8_t frame[4096];
   const double end = now() + seconds;
   while (now() < end) {
     struct pollfd p = {fd, POLLIN, 0};
     if (poll(&p, 1, 100) <= 0) continue;
-    const ssize_t n = recv(fd, frame, sizeof frame, 0);
+    struct sockaddr_ll from;
+    socklen_t fromLength = sizeof from;
+    const ssize_t n = recvfrom(fd, frame, sizeof frame, 0, (struct sockaddr*)&from, &fromLength);
+    if (from.sll_protocol != htons(ETH_P_IP)) continue;
     if (n < (ssize_t)(sizeof(struct iphdr) + sizeof(struct udphdr) + 16)) continue;
     const struct iphdr* ip = (const struct iphdr*)frame;
     if (ip->version != 4 || ip->protocol != IPPROTO_UDP) continue;
