@@ -183,7 +183,7 @@ for (const { plane, bind: bindName, tag } of PLANES) {
         for (const direction of ['tun→udp', 'udp→tun']) {
           const hop = events.filter((e) => e.kind === `${direction} ${plane}`);
           // The first request waits for the handshake and goes out from the Engine's staging queue.
-        assert.ok(hop.length >= 2, `${hop.length} ${direction} batches traced`);
+          assert.ok(hop.length >= 2, `${hop.length} ${direction} batches traced`);
           for (const e of hop) {
             assert.ok(
               e.start <= e.crypto && e.crypto <= e.done,
