@@ -77,7 +77,7 @@ export const OPTIONS: Record<string, OptionSpec> = {
   cleanup: {
     type: 'boolean',
     commandOnly: true,
-    help: 'undo what a killed daemon left behind (rules, forwarding, nft) and exit',
+    help: 'undo what a killed daemon left behind (rules, unreachable routes, forwarding, nft, DNS) and exit',
   },
   version: { type: 'boolean', commandOnly: true, help: 'print the version and exit' },
   help: { type: 'boolean', commandOnly: true, help: 'show this help' },

@@ -4,6 +4,7 @@
 // uncaught exception; see lifecycle.ts) → the stack unwinds → exit 0 (asked to stop) or 1, within
 // 2 s. A start that fails part-way unwinds the same stack, prints one line and exits 1.
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type LoadPlatformTunOptions, loadPlatformTun } from '@tunkit/tun-core';
 import { hostApi, undoLeftovers } from './cleanup.js';
 import { helpText, parseCommandLine, type Role } from './cli.js';
@@ -42,6 +43,8 @@ const SHUTDOWN_DEADLINE_MS = 1800;
  * what was left open.
  */
 const EXIT_GRACE_MS = 150;
+/** Milliseconds a stop waits for a reload under way (see run). */
+const RELOAD_WAIT_MS = 500;
 
 /** Runs the daemon to completion; resolves the process exit code. */
 export async function main(options: MainOptions): Promise<number> {
@@ -142,6 +145,7 @@ async function run(
           return { ...next, config };
         },
         log,
+        lifecycle.cancel.signal,
       );
       notify.ready(upStatus(daemon));
     });
@@ -166,7 +170,10 @@ async function run(
   }
   // The down hooks may take their own time on top (each line at most HOOK_TIMEOUT_MS).
   const deadline = lifecycle.deadline(SHUTDOWN_DEADLINE_MS + downHooksBudgetMs(settings.config), code || 1);
-  await lifecycle.reloadsSettled();
+  // A reload under way either applies (quickly: its reading is done) or, still reading, will
+  // apply nothing now that the daemon stops: it is waited for, but not for long (its name lookups
+  // may take a resolver's timeout).
+  await Promise.race([lifecycle.reloadsSettled(), sleep(RELOAD_WAIT_MS, undefined, { ref: false })]);
   await stack.unwind(({ what, error }) => {
     if (error) log.error({ error: describe(error) }, `could not release the ${what}`);
     else log.debug(`released the ${what}`);

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MemoryTun } from '@tunkit/tun-core';
 import { Device, formatKey, generatePrivateKey, MemoryNetwork, parseWgQuick, publicKeyFrom } from '@tunkit/wireguard';
-import { applyReload, planReload, runningState } from './reload.js';
+import { createLogger } from './logger.js';
+import { applyReload, planReload, reload, runningState } from './reload.js';
 import { type DaemonSettings, resolveSettings } from './settings.js';
 import type { RunningDaemon } from './start.js';
 
@@ -150,6 +151,40 @@ describe('planReload', () => {
     assert.match(plan.uapi, new RegExp(`^private_key=${Buffer.from(newKey, 'base64').toString('hex')}\n`));
     const flagged = settingsOf(file('Address = 10.8.0.1/24\nListenPort = 51900', []), { 'listen-port': '51820' });
     assert.equal(planReload(before, flagged, runningState({ device })).listenPort, '');
+  });
+});
+
+describe('reload', () => {
+  it('applies nothing when the daemon began to stop while the file was read', async () => {
+    const before = settingsOf(file('ListenPort = 51820', [peer(a, 'AllowedIPs = 10.8.0.2/32')]));
+    const next = settingsOf(file('ListenPort = 51820', [peer(b, 'AllowedIPs = 10.8.0.3/32')]));
+    const device = running(before);
+    const stopping = new AbortController();
+    const lines: string[] = [];
+    const log = createLogger({
+      level: 'info',
+      format: 'json',
+      name: 'test',
+      destination: { write: (l: string) => lines.push(JSON.parse(l).msg) } as unknown as NodeJS.WritableStream,
+    });
+    try {
+      const daemon = { device, routes: undefined, settings: before } as unknown as RunningDaemon;
+      await reload(
+        daemon,
+        async () => {
+          stopping.abort('SIGTERM'); // the stop began during the read
+          return next;
+        },
+        log,
+        stopping.signal,
+      );
+      assert.deepEqual(lines, ['reloading', 'reload: abandoned, the daemon stops']);
+      assert.ok(device.engine.peer(Buffer.from(a, 'base64')), 'nothing applied');
+      assert.equal(device.engine.peer(Buffer.from(b, 'base64')), undefined);
+      assert.equal(daemon.settings, before);
+    } finally {
+      await device.close();
+    }
   });
 });
 

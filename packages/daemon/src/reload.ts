@@ -158,11 +158,13 @@ export async function applyReload(
 /**
  * One reload: `reread` gives the settings from the file as it is now (throws when it cannot be
  * read or parsed), endpoints resolved. Logs what it did, or why it did nothing; never throws.
+ * Once `stopping` is aborted, what was read is not applied.
  */
 export async function reload(
   daemon: RunningDaemon,
   reread: () => Promise<DaemonSettings>,
   log: Pick<Logger, 'info' | 'warn' | 'error'>,
+  stopping?: AbortSignal,
 ): Promise<void> {
   const path = daemon.settings.configPath;
   log.info({ config: path }, 'reloading');
@@ -171,6 +173,12 @@ export async function reload(
     next = await reread();
   } catch (error) {
     log.error({ config: path, error: (error as Error).message }, 'reload: the file was not applied, nothing changed');
+    return;
+  }
+  // The daemon began to stop while the file was read (names resolved): nothing is applied, so the
+  // stop never races a reload's changes (a route added, or journalled, after its undo).
+  if (stopping?.aborted) {
+    log.info({ config: path }, 'reload: abandoned, the daemon stops');
     return;
   }
   const plan = planReload(daemon.settings, next, runningState(daemon));
