@@ -142,6 +142,16 @@ describe('planReload', () => {
     assert.deepEqual(plan.routes, ['10.8.0.2/32', '10.8.0.3/32', '10.77.0.0/24']);
   });
 
+  it('needs no restart for an MTU derived at start (no MTU = in the file), nor for an unchanged MTU =', () => {
+    const device = running(before);
+    // start() runs with the derived MTU in settings.mtu; the file read again has none.
+    const started = { ...before, mtu: 1320 };
+    assert.equal(before.mtu, undefined);
+    assert.deepEqual(planReload(started, before, runningState({ device })).restartNeeded, []);
+    const withMtu = settingsOf(file('Address = 10.8.0.1/24\nListenPort = 51820\nMTU = 1380', []));
+    assert.deepEqual(planReload(withMtu, withMtu, runningState({ device })).restartNeeded, []);
+  });
+
   it('moves the listen port and the private key, and a --listen-port flag still wins over the file', () => {
     const newKey = key();
     const next = settingsOf(file('Address = 10.8.0.1/24\nListenPort = 51900', []).replace(own, newKey));

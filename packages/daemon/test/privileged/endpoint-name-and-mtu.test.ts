@@ -3,7 +3,9 @@
 // `ip netns exec` bind-mounts over /etc) is retried until it does, each failure logged; when it
 // then points at the wrong address, the failing handshakes make the client look it up again and
 // reach the gateway; and without MTU = the tunnel MTU is the endpoint route's MTU (a lab route
-// with mtu 1400) minus 80, while the gateway, with no endpoint and no default route, takes 1420.
+// with mtu 1400) minus 80, while the gateway, with no endpoint and no default route, takes 1420;
+// SIGHUP with the file unchanged looks the name up again (the endpoint follows it at once) and
+// asks for no restart (the derived MTU is not the file's MTU =).
 import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
@@ -76,6 +78,26 @@ describe('endpoint host names and the MTU from the routes', { skip }, () => {
     assert.equal(moved.endpoint, `${lab.addresses.gatewayClientSide}:${TUNNEL.port}`);
     assert.equal(moved.was, `10.88.1.99:${TUNNEL.port}`);
     await client.waitForLog('handshake completed', 15_000);
+    assert.match(lab.exec('client', 'ping', ['-c', '3', '-i', '0.2', '-W', '2', TUNNEL.gateway]), / 0% packet loss/);
+  });
+
+  it('on SIGHUP, the file unchanged, looks the name up again and moves the endpoint, with no restart needed', async () => {
+    const endpoint = () => lab.exec('client', 'wg', ['show', names.client, 'endpoints']).trim().split('\t')[1];
+    const hangUp = async () => {
+      const from = client.logs.length;
+      client.child.kill('SIGHUP');
+      const last = await client.waitForLog(/^reload(ed|: the file was not applied|: not applied)/, 15_000, from);
+      assert.equal(last.msg, 'reloaded', JSON.stringify(client.logs.slice(from)));
+      const restart = client.logs.slice(from).filter((l) => /restart needed/.test(String(l.msg)));
+      assert.deepEqual(restart, [], 'an unchanged file without MTU = needs no restart');
+    };
+    writeFileSync(hostsFile, `${HOSTS_BASE}10.88.1.98 ${HOST}\n`);
+    await hangUp();
+    assert.equal(endpoint(), `10.88.1.98:${TUNNEL.port}`);
+    writeFileSync(hostsFile, `${HOSTS_BASE}${lab.addresses.gatewayClientSide} ${HOST}\n`);
+    await hangUp();
+    assert.equal(endpoint(), `${lab.addresses.gatewayClientSide}:${TUNNEL.port}`);
+    assert.match(lab.exec('client', 'ip', ['link', 'show', names.client]), / mtu 1320 /);
     assert.match(lab.exec('client', 'ping', ['-c', '3', '-i', '0.2', '-W', '2', TUNNEL.gateway]), / 0% packet loss/);
   });
 });
