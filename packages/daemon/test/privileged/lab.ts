@@ -121,16 +121,28 @@ const s = createSocket('${host.includes(':') ? 'udp6' : 'udp4'}');
 s.on('message', (m, r) => s.send(Buffer.concat([Buffer.from(r.address + ' '), m]), r.port, r.address));
 s.bind(${port}, '${host}', () => console.log('ready'));`;
 
-/** Sends `count` numbered datagrams of `size` bytes, one at a time, and prints the echoes' first fields. */
+/**
+ * Sends `count` numbered datagrams of `size` bytes, one at a time (each waited for up to 1 s), and
+ * prints how many came back and the echoes' first field. An echo that comes after its wait is
+ * ignored: it must not end the wait for a later datagram (one late echo would otherwise put every
+ * later wait one echo behind, and lose the rest of the run).
+ */
 export const UDP_CLIENT = (host: string, port: number, count: number, size: number) => `
 import { createSocket } from 'node:dgram';
 const s = createSocket('${host.includes(':') ? 'udp6' : 'udp4'}');
 const seen = new Set(); let from = '';
 for (let i = 0; i < ${count}; i++) {
   const payload = Buffer.alloc(${size}, i & 0xff); payload.writeUInt32BE(i, 0);
-  const got = new Promise((resolve) => { const t = setTimeout(resolve, 1000); s.once('message', (m) => {
-    clearTimeout(t); const space = m.indexOf(32); from = m.subarray(0, space).toString();
-    const body = m.subarray(space + 1); if (body.length === ${size} && body.readUInt32BE(0) === i) seen.add(i); resolve(); }); });
+  const got = new Promise((resolve) => {
+    const onMessage = (m) => {
+      const space = m.indexOf(32); from = m.subarray(0, space).toString();
+      const body = m.subarray(space + 1);
+      if (body.length === ${size} && body.readUInt32BE(0) === i) { seen.add(i); done(); }
+    };
+    const done = () => { clearTimeout(t); s.off('message', onMessage); resolve(); };
+    const t = setTimeout(done, 1000);
+    s.on('message', onMessage);
+  });
   s.send(payload, ${port}, '${host}'); await got;
 }
 console.log(JSON.stringify({ received: seen.size, from })); s.close();`;
