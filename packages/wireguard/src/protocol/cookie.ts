@@ -3,7 +3,7 @@
 // The receiving side runs for every handshake message a flood brings, so its MACs are computed in
 // place into scratch it owns (blake2s-mac.ts): no view, no array, no garbage per message.
 
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomFillSync } from 'node:crypto';
 import { Blake2sMac, MAC_LENGTH } from './blake2s-mac.js';
 import {
   COOKIE_REFRESH_TIME,
@@ -80,14 +80,35 @@ export class MacReceiver {
   private secret: Uint8Array;
   private secretAt: number;
   private readonly random: (n: number) => Uint8Array;
+  private readonly fillRandom: (into: Uint8Array) => void;
+  /**
+   * A cookie reply's nonce and additional data (the message's MAC1), reused: no garbage per reply.
+   * Nonces come from `nonces`, NONCES_PER_FILL at a time (one randomFillSync makes an object).
+   */
+  private readonly nonce = new Uint8Array(24);
+  private readonly nonces = new Uint8Array(24 * NONCES_PER_FILL);
+  private noncesLeft = 0;
+  private readonly mac1 = new Uint8Array(MAC_LENGTH);
   /** The cookie of `cookieSource` under the current secret (a flood's messages share sources). */
   private readonly cookie = new Uint8Array(MAC_LENGTH);
   private readonly cookieSource = new Uint8Array(18);
   private cookieSourceLength = 0;
 
-  constructor(localPublicKey: Uint8Array, nowMs: number, random: (n: number) => Uint8Array = randomBytes) {
+  /**
+   * `random` makes the cookie secret; `fillRandom` fills each reply's nonce in place (by default
+   * randomFillSync when `random` is node's, else through `random`).
+   */
+  constructor(
+    localPublicKey: Uint8Array,
+    nowMs: number,
+    random: (n: number) => Uint8Array = randomBytes,
+    fillRandom?: (into: Uint8Array) => void,
+  ) {
     this.local = new MacState(localPublicKey);
     this.random = random;
+    this.fillRandom =
+      fillRandom ??
+      (random === randomBytes ? (into) => void randomFillSync(into) : (into) => into.set(random(into.length)));
     this.secret = new Uint8Array(random(32));
     this.secretAt = nowMs;
   }
@@ -134,24 +155,33 @@ export class MacReceiver {
     return reply;
   }
 
+  /** A fresh random nonce, in this.nonce (valid until the next call). */
+  private nextNonce(): Uint8Array {
+    if (this.noncesLeft === 0) {
+      this.fillRandom(this.nonces);
+      this.noncesLeft = NONCES_PER_FILL;
+    }
+    const from = --this.noncesLeft * 24;
+    for (let i = 0; i < 24; i++) this.nonce[i] = this.nonces[from + i] as number;
+    return this.nonce;
+  }
+
   /** cookieReply written into out[at, at + 64), as a gateway under a flood answers (no array of its own). */
   cookieReplyInto(message: Uint8Array, source: Uint8Array, nowMs: number, out: Uint8Array, at: number): void {
     out[at] = MESSAGE_COOKIE_REPLY;
     out[at + 1] = out[at + 2] = out[at + 3] = 0;
     writeUint32LE(out, at + COOKIE_REPLY.receiver, readUint32LE(message, 4));
-    const nonce = this.random(24);
+    const nonce = this.nextNonce();
     out.set(nonce, at + COOKIE_REPLY.nonce);
-    const { mac1 } = macOffsets(message.length);
-    xaeadSealInto(
-      this.local.cookieKey,
-      nonce,
-      this.cookieFor(source, nowMs),
-      message.subarray(mac1, mac1 + MAC_LENGTH),
-      out,
-      at + COOKIE_REPLY.cookie,
-    );
+    // The message's MAC1 is the additional data, copied rather than viewed (a view is an object).
+    const from = message.length - 32;
+    for (let i = 0; i < MAC_LENGTH; i++) this.mac1[i] = message[from + i] as number;
+    xaeadSealInto(this.local.cookieKey, nonce, this.cookieFor(source, nowMs), this.mac1, out, at + COOKIE_REPLY.cookie);
   }
 }
+
+/** Cookie reply nonces drawn per random fill. */
+const NONCES_PER_FILL = 64;
 
 /** The bytes a cookie is bound to: the source IP (4 or 16 bytes) and port, big-endian. */
 export function cookieSource(address: Uint8Array, port: number): Uint8Array {

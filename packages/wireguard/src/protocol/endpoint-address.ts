@@ -13,9 +13,13 @@ export function withoutZone(address: string): string {
   return percent < 0 ? address : address.slice(0, percent);
 }
 
-/** cookieSource for `endpoint`, or undefined when its address does not parse. */
-export function endpointCookieSource(endpoint: Endpoint): Uint8Array | undefined {
-  const v4 = ipv4CookieSource(endpoint.address, endpoint.port);
+/**
+ * cookieSource for `endpoint`, or undefined when its address does not parse. An IPv4 one is
+ * written into `into` (6 bytes; valid until the next call with it) when given: under a flood every
+ * handshake message needs one.
+ */
+export function endpointCookieSource(endpoint: Endpoint, into?: Uint8Array): Uint8Array | undefined {
+  const v4 = ipv4CookieSource(endpoint.address, endpoint.port, into ?? new Uint8Array(6));
   if (v4 !== undefined) return v4;
   try {
     return cookieSource(parseIpAddress(withoutZone(endpoint.address)), endpoint.port);
@@ -29,8 +33,7 @@ export function endpointCookieSource(endpoint: Endpoint): Uint8Array | undefined
  * anything else (IPv6 goes through parseIpAddress). Under a flood every handshake message needs
  * one, and parsing by splitting made several strings and arrays each.
  */
-function ipv4CookieSource(address: string, port: number): Uint8Array | undefined {
-  const out = new Uint8Array(6);
+function ipv4CookieSource(address: string, port: number, out: Uint8Array): Uint8Array | undefined {
   let part = 0;
   let value = 0;
   let digits = 0;

@@ -47,6 +47,8 @@ export class EngineContext {
     /** Wall-clock milliseconds (handshake timestamps, `wg show`). */
     readonly wallClock: () => number,
     readonly random: (n: number) => Uint8Array,
+    /** Fills `into` from the same source, allocating nothing (cookie reply nonces under a flood). */
+    readonly fillRandom: (into: Uint8Array) => void = (into) => into.set(random(into.length)),
   ) {}
 
   /** Starts an entry point's call at `now`, appending datagrams to `out` (endpoints in `to`). */

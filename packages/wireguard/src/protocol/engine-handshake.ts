@@ -48,6 +48,8 @@ export class Handshakes {
   private readonly load: LoadGauge;
   private readonly rateLimiter: RateLimiter;
   private readonly extraLoad: () => boolean;
+  /** Where an IPv4 sender's cookie source is written under load (read before the next message). */
+  private readonly cookieSourceScratch = new Uint8Array(6);
 
   constructor(
     private readonly context: EngineContext,
@@ -57,7 +59,7 @@ export class Handshakes {
     now: number,
   ) {
     this.identityKeys = { privateKey, publicKey: publicKeyFrom(privateKey) };
-    this.macReceiver = new MacReceiver(this.identityKeys.publicKey, now, context.random);
+    this.macReceiver = new MacReceiver(this.identityKeys.publicKey, now, context.random, context.fillRandom);
     this.queue = new HandshakeQueue(limits.queue);
     this.load = new LoadGauge(this.queue.capacity);
     this.rateLimiter = limits.rateLimiter ?? new RateLimiter();
@@ -109,7 +111,7 @@ export class Handshakes {
   /** Takes a new private key: the MAC1 key and cookie secret follow it. */
   setIdentity(privateKey: Uint8Array, now: number): void {
     this.identityKeys = { privateKey, publicKey: publicKeyFrom(privateKey) };
-    this.macReceiver = new MacReceiver(this.identityKeys.publicKey, now, this.context.random);
+    this.macReceiver = new MacReceiver(this.identityKeys.publicKey, now, this.context.random, this.context.fillRandom);
   }
 
   /**
@@ -261,7 +263,7 @@ export class Handshakes {
   private admitted(message: Uint8Array, source: Endpoint, depth: number): boolean {
     const now = this.context.now;
     if (!(this.load.check(depth, now) || this.extraLoad())) return true;
-    const bytes = endpointCookieSource(source);
+    const bytes = endpointCookieSource(source, this.cookieSourceScratch);
     if (bytes === undefined) {
       this.context.drop('bad-source');
       return false;
@@ -276,7 +278,7 @@ export class Handshakes {
       this.context.drop('needs-cookie');
       return false;
     }
-    switch (this.rateLimiter.allow(bytes.subarray(0, bytes.length - 2), now)) {
+    switch (this.rateLimiter.allow(bytes, now, bytes.length - 2)) {
       case 'allowed':
         return true;
       case 'limited':

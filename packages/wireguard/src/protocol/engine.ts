@@ -9,7 +9,7 @@
 // Outbox, outbox.ts). The Device (../device/device.ts) feeds it from a Tun and a Bind; tests feed
 // it directly.
 
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomFillSync } from 'node:crypto';
 import { ipTotalLengthAt, type PacketBatch } from '@tunkit/tun-core';
 import type { Endpoint } from '../bind/bind.js';
 import { type AeadBackend, AeadJobs, defaultAead } from './aead-batch.js';
@@ -88,7 +88,9 @@ export class Engine {
     this.timers = { ...DEFAULT_TIMERS, ...options.timers };
     this.clock = options.now ?? (() => performance.now());
     const random = options.random ?? ((n) => randomBytes(n));
-    this.context = new EngineContext(this.timers, options.mtu, options.wallNow ?? Date.now, random);
+    // An injected source (tests) fills through `random`; the default fills in place.
+    const fillRandom = options.random ? undefined : (into: Uint8Array) => void randomFillSync(into);
+    this.context = new EngineContext(this.timers, options.mtu, options.wallNow ?? Date.now, random, fillRandom);
     this.drops = this.context.drops;
     this.counters = this.context.counters;
     this.sessions = new Sessions(this.context);

@@ -17,6 +17,8 @@ export class HandshakeQueue {
   private readonly slab: Uint8Array;
   private readonly lengths: Uint8Array;
   private readonly sources: (Endpoint | undefined)[];
+  /** Each slot's last view (messageAt): a flood's messages have one length, so it is made once. */
+  private readonly views: (Uint8Array | undefined)[];
   private head = 0;
   private count = 0;
 
@@ -26,6 +28,7 @@ export class HandshakeQueue {
     this.slab = new Uint8Array(capacity * INITIATION_LENGTH);
     this.lengths = new Uint8Array(capacity);
     this.sources = new Array(capacity).fill(undefined);
+    this.views = new Array(capacity).fill(undefined);
   }
 
   /** Messages waiting. */
@@ -40,7 +43,10 @@ export class HandshakeQueue {
   push(buffer: Uint8Array, offset: number, length: number, source: Endpoint): boolean {
     if (this.count === this.capacity || length > INITIATION_LENGTH) return false;
     const slot = (this.head + this.count) % this.capacity;
-    this.slab.set(buffer.subarray(offset, offset + length), slot * INITIATION_LENGTH);
+    // Byte by byte: a subarray to copy from would be an object per message of a flood.
+    const slab = this.slab;
+    const at = slot * INITIATION_LENGTH;
+    for (let i = 0; i < length; i++) slab[at + i] = buffer[offset + i] as number;
     this.lengths[slot] = length;
     this.sources[slot] = source;
     this.count++;
@@ -60,8 +66,13 @@ export class HandshakeQueue {
   }
 
   messageAt(slot: number): Uint8Array {
+    const length = this.lengths[slot] as number;
+    const view = this.views[slot];
+    if (view !== undefined && view.length === length) return view;
     const at = slot * INITIATION_LENGTH;
-    return this.slab.subarray(at, at + (this.lengths[slot] as number));
+    const made = this.slab.subarray(at, at + length);
+    this.views[slot] = made;
+    return made;
   }
 
   sourceAt(slot: number): Endpoint {

@@ -49,13 +49,14 @@ export class RateLimiter {
   }
 
   /**
-   * Takes one message from the source `address` (4 or 16 bytes, any port) at `now` (ms): allowed
+   * Takes one message from the source address in the first `length` bytes (4 or 16) of `address`
+   * (a cookie source's, its port left out without a view) at `now` (ms): allowed
    * while its bucket holds a message's worth, else limited; a source not yet tracked when the
    * table is full is refused ('table-full').
    */
-  allow(address: Uint8Array, now: number): RateDecision {
+  allow(address: Uint8Array, now: number, length = address.length): RateDecision {
     if (now - this.lastSweepAt >= SWEEP_INTERVAL) this.sweep(now);
-    const key = sourceKey(address);
+    const key = sourceKey(address, length);
     const bucket = this.buckets.get(key);
     if (bucket === undefined) {
       if (this.buckets.size >= this.capacity) return 'table-full';
@@ -77,15 +78,19 @@ export class RateLimiter {
 }
 
 /** True for ::ffff:a.b.c.d, an IPv4 address in IPv6 form. */
-function isV4Mapped(address: Uint8Array): boolean {
+function isV4Mapped(address: Uint8Array, length: number): boolean {
+  if (length !== 16) return false;
   for (let i = 0; i < 10; i++) if (address[i] !== 0) return false;
   return address[10] === 0xff && address[11] === 0xff;
 }
 
-/** The table key of a source: its IPv4 address as a number (mapped or not), or its IPv6 /64 as text. */
-function sourceKey(address: Uint8Array): number | string {
-  if (address.length === 4 || isV4Mapped(address)) {
-    const at = address.length - 4;
+/**
+ * The table key of a source, the first `length` bytes of `address`: its IPv4 address as a number
+ * (mapped or not), or its IPv6 /64 as text.
+ */
+function sourceKey(address: Uint8Array, length: number): number | string {
+  if (length === 4 || isV4Mapped(address, length)) {
+    const at = length - 4;
     return (
       (((address[at] as number) << 24) |
         ((address[at + 1] as number) << 16) |
