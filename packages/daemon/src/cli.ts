@@ -29,6 +29,11 @@ export const OPTIONS: Record<string, OptionSpec> = {
   },
   'listen-port': { type: 'string', value: 'port', help: 'UDP port (default: ListenPort= or any free port)' },
   'tun-queues': { type: 'string', value: 'n', help: 'Linux TUN queues, 1..64 (default 2 with 2+ CPUs, else 1)' },
+  'udp-threads': {
+    type: 'string',
+    value: 'n',
+    help: 'native UDP receive threads, 1..16 (default 1); above 1 the listen port is an SO_REUSEPORT group, for a gateway with many peers',
+  },
   offload: {
     type: 'string',
     value: 'on|off',

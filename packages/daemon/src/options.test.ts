@@ -46,7 +46,13 @@ describe('daemon options', () => {
     assert.equal(s.listenPort, 51820); // from the file
     assert.equal(s.name, 'wg3'); // from the file name
     assert.equal(s.tunQueues, 2);
+    assert.equal(s.udpThreads, 1);
     assert.equal(resolveSettings('headless', {}, '/x/wg3.conf', config, { cpus: 1 }).tunQueues, 1);
+    assert.equal(
+      resolveSettings('gateway', parseCommandLine('gateway', ['--udp-threads', '4'], {}), '/x/wg3.conf', config)
+        .udpThreads,
+      4,
+    );
     assert.equal(resolveSettings('headless', {}, '/x/wg3.conf', config).mtu, 1400);
   });
 
@@ -65,6 +71,7 @@ describe('daemon options', () => {
       assert.throws(() => resolveSettings('gateway', values, '/x/wg0.conf', config), pattern);
     bad({ mtu: '9x' }, /--mtu \(or TUNKIT_MTU\) '9x' is not an integer in 68\.\.65535/);
     bad({ 'tun-queues': '65' }, /'65' is not an integer in 1\.\.64/);
+    bad({ 'udp-threads': '17' }, /--udp-threads \(or TUNKIT_UDP_THREADS\) '17' is not an integer in 1\.\.16/);
     bad({ 'log-level': 'loud' }, /--log-level \(or TUNKIT_LOG_LEVEL\) 'loud' is not one of/);
     bad({ 'metrics-listen': 'nowhere' }, /--metrics-listen \(or TUNKIT_METRICS_LISTEN\) 'nowhere' is not host:port/);
     bad({ name: 'a-name-longer-than-15' }, /interface name 'a-name-longer-than-15' is not valid/);

@@ -24,7 +24,7 @@ export function printableConfig(settings: DaemonSettings): string {
   const daemon = [
     `# tunkit-${settings.role} (${settings.configPath})`,
     `# name = ${settings.name}`,
-    `# tun-queues = ${settings.tunQueues}, udp-bind = ${settings.udpBind}, data-plane = ${settings.dataPlane}, offload = ${settings.offload ? 'on' : 'off'}`,
+    `# tun-queues = ${settings.tunQueues}, udp-bind = ${settings.udpBind}, udp-threads = ${settings.udpThreads}, data-plane = ${settings.dataPlane}, offload = ${settings.offload ? 'on' : 'off'}`,
     `# log-level = ${settings.logLevel}, log-format = ${settings.logFormat}`,
     ...(settings.mtu === undefined
       ? ['# mtu = auto: the MTU of the routes to the endpoints - 80, at start (as wg-quick)']

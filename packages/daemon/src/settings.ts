@@ -24,6 +24,8 @@ export interface DaemonSettings {
   /** 0: any free port. */
   listenPort: number;
   tunQueues: number;
+  /** Native UDP receive threads (LinuxUdpBind's receiveThreads). */
+  udpThreads: number;
   udpBind: 'native' | 'dgram';
   /** Where transport data is sealed and opened (the Device's dataPlane option). */
   dataPlane: 'native' | 'js';
@@ -126,6 +128,7 @@ export function resolveSettings(
         : (config.interface.listenPort ?? 0),
     tunQueues:
       text('tun-queues') !== undefined ? integer('tun-queues', text('tun-queues') as string, 1, 64) : cpus >= 2 ? 2 : 1,
+    udpThreads: text('udp-threads') !== undefined ? integer('udp-threads', text('udp-threads') as string, 1, 16) : 1,
     udpBind,
     dataPlane,
     trace: text('trace'),

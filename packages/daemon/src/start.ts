@@ -167,7 +167,8 @@ export async function start(settings: DaemonSettings, context: StartContext): Pr
 
   // --udp-bind native (the default) is the native Linux bind where it runs, else node:dgram.
   // Sized for the MTU: a sealed MTU-sized packet is MTU + 32 bytes (the Device refuses a Bind that cannot carry it).
-  const openUdp = (port: number) => openBind({ port, backend: settings.udpBind, mtu });
+  const openUdp = (port: number) =>
+    openBind({ port, backend: settings.udpBind, mtu, receiveThreads: settings.udpThreads });
   // The Device may move to another socket (`wg set … listen-port`); the release closes the current one.
   let bind: OpenedBind = await stack.acquire(
     'UDP socket',

@@ -17,6 +17,8 @@ export interface NativeUdpSocketOptions {
   bufferBytes: number;
   gso: boolean;
   gro: boolean;
+  /** 1..16: above 1, an SO_REUSEPORT group of that many receiving sockets once nativePort is called. */
+  receiveThreads: number;
 }
 
 /** The batch UDP socket; its calls are described in linux-udp-bind.ts, which is its only user. */

@@ -53,7 +53,7 @@ class DataPlane {
   bool attached_ = false;
   std::atomic<TraceRing*> trace_{nullptr};
   /** Per UDP receive thread (by its index): the standing-queue control of its socket queue. */
-  static constexpr uint32_t kReceiveThreads = 4;
+  static constexpr uint32_t kReceiveThreads = 16;  // as many as a UDP socket may have (udp_socket.hh)
   CoDel codel_[kReceiveThreads];
 };
 

@@ -36,8 +36,9 @@ int makeEventFd() {
 }  // namespace
 
 // JS thread.
-UdpReceiveThread::UdpReceiveThread(std::shared_ptr<UdpSocket> socket, UdpPort& port, BatchChannel& toJs, uint32_t maxDatagram)
-    : socket_(std::move(socket)), port_(port), toJs_(toJs), maxDatagram_(maxDatagram), eventFd_(makeEventFd()) {
+UdpReceiveThread::UdpReceiveThread(std::shared_ptr<UdpSocket> socket, UdpPort& port, BatchChannel& toJs, uint32_t maxDatagram,
+                                   uint32_t index)
+    : socket_(std::move(socket)), port_(port), toJs_(toJs), maxDatagram_(maxDatagram), index_(index), eventFd_(makeEventFd()) {
   try {
     // Each batch says when its first datagram reached the kernel (the trace's first stage, and
     // how long datagrams stood in the socket's queue).
@@ -52,6 +53,11 @@ UdpReceiveThread::UdpReceiveThread(std::shared_ptr<UdpSocket> socket, UdpPort& p
     close(eventFd_);
     throw OsError(error.code().value(), "pthread_create", std::string("cannot start the UDP receive thread: ") + std::strerror(error.code().value()));
   }
+  // Named here, not by the thread itself: the name is there once the constructor returns (the
+  // benches group a process's CPU by thread name, the tests count the threads by it).
+  char name[16];
+  std::snprintf(name, sizeof name, "tunkit-udp-rx-%u", index_);
+  pthread_setname_np(thread_.native_handle(), name);
 }
 
 UdpReceiveThread::~UdpReceiveThread() {
@@ -71,7 +77,6 @@ void UdpReceiveThread::stop() {
 
 // Receive thread.
 void UdpReceiveThread::run() {
-  pthread_setname_np(pthread_self(), "tunkit-udp-rx");
   try {
     loop();
   } catch (const std::exception& error) {
@@ -135,19 +140,19 @@ bool UdpReceiveThread::receiveBatch() {
   const int64_t readyAt = fill.arrivedAt != 0 ? fill.arrivedAt : wokeAt_;
   tunkit_packets packets{batch_.bytes.get(), batch_.offsets.get(), batch_.lengths.get(), batch_.addresses.get(), count, headroom, tailroom,
                          readyAt};
-  port_.processors().offer(0, packets, batch_.taken.get());
+  port_.processors().offer(index_, packets, batch_.taken.get());
   uint64_t refused = 0;
   for (uint32_t i = 0; i < count; ++i) {
     if (batch_.taken[i]) continue;
     const uint32_t length = batch_.lengths[i];
-    uint8_t* slot = toJs_.reserve(0);
+    uint8_t* slot = toJs_.reserve(index_);
     if (slot == nullptr || length + kAddressBytes > toJs_.slotSize()) {
       ++refused;
       continue;
     }
     std::memcpy(slot, batch_.bytes.get() + batch_.offsets[i], length);
     std::memcpy(slot + length, batch_.addresses.get() + size_t{i} * kAddressBytes, kAddressBytes);
-    toJs_.commit(0, length + kAddressBytes);
+    toJs_.commit(index_, length + kAddressBytes);
   }
   if (refused != 0) counters.rxDropped.fetch_add(refused, std::memory_order_relaxed);
   return true;

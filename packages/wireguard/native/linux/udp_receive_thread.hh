@@ -24,7 +24,7 @@ class UdpReceiveThread {
    * Reads `socket` for `port`'s processor; hands the rest to `toJs` (slots of at least maxDatagram
    * + kAddressBytes). Throws OsError when the OS refuses the eventfd or the thread. JS thread.
    */
-  UdpReceiveThread(std::shared_ptr<UdpSocket> socket, UdpPort& port, BatchChannel& toJs, uint32_t maxDatagram);
+  UdpReceiveThread(std::shared_ptr<UdpSocket> socket, UdpPort& port, BatchChannel& toJs, uint32_t maxDatagram, uint32_t index);
   ~UdpReceiveThread();
   UdpReceiveThread(const UdpReceiveThread&) = delete;
   UdpReceiveThread& operator=(const UdpReceiveThread&) = delete;
@@ -42,6 +42,7 @@ class UdpReceiveThread {
   UdpPort& port_;
   BatchChannel& toJs_;
   const uint32_t maxDatagram_;
+  const uint32_t index_;  // this thread's number: its lane of toJs_, the processor's `thread`
   const int eventFd_;
   std::atomic<bool> stopping_{false};
   std::thread thread_;

@@ -115,7 +115,7 @@ uint32_t groSegment(msghdr& h) {
 
 }  // namespace
 
-UdpSocket::UdpSocket(const UdpSocketOptions& options) : ipv6_(options.ipv6), gso_(options.gso) {
+UdpSocket::UdpSocket(const UdpSocketOptions& options) : options_(options), ipv6_(options.ipv6), gso_(options.gso) {
   const std::string where = "UDP port " + std::to_string(options.port);
   fd_ = socket(ipv6_ ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd_ < 0) throw osError(errno, "socket", "opening a UDP socket for " + where);
@@ -136,6 +136,12 @@ UdpSocket::UdpSocket(const UdpSocketOptions& options) : ipv6_(options.ipv6), gso
       const int on = 1;
       gro_ = setsockopt(fd_, SOL_UDP, UDP_GRO, &on, sizeof on) == 0;
       if (gro_) pending_.bytes.resize(kGroMessageBytes);
+    }
+    if (options.receiveThreads > 1) {
+      // Before bind: the sockets of the receive threads join this one's group (sibling()).
+      const int on = 1;
+      if (setsockopt(fd_, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0)
+        throw osError(errno, "setsockopt", "sharing " + where + " between receive threads (SO_REUSEPORT)");
     }
     uint8_t local[kAddressBytes];
     makeAddress(options.address, options.addressLength, options.port, local);
@@ -184,6 +190,12 @@ bool UdpSocket::canHold(const PacketBatchView& batch, uint32_t maxDatagram) cons
   if (gro_) return batch.spaceForNext() >= maxDatagram;
   const uint32_t stride = align8(uint64_t{batch.headroom} + maxDatagram + batch.tailroom);
   return batch.capacity > 0 && batch.byteCapacity / stride > 0;
+}
+
+std::shared_ptr<UdpSocket> UdpSocket::sibling() const {
+  UdpSocketOptions options = options_;
+  options.port = port();  // the port this one got (an ephemeral one too)
+  return std::make_shared<UdpSocket>(options);
 }
 
 void UdpSocket::enableTimestamps() {

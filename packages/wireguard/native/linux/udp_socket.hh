@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 
 #include <tunkit/packet_batch_view.hh>
 
@@ -26,6 +27,12 @@ struct UdpSocketOptions {
   int bufferBytes = 8 << 20;    // SO_RCVBUF and SO_SNDBUF (forced past the sysctl limits where allowed)
   bool gso = true;              // send runs as UDP GSO messages (turned off by itself where refused)
   bool gro = true;              // ask for UDP GRO (probed: kernels before 5.0 refuse it)
+  /**
+   * Receive threads the socket will have once its packet port is handed out (1..16). Above 1 the
+   * socket joins an SO_REUSEPORT group, and each further thread reads a socket of its own bound
+   * to the same port: the kernel spreads senders over them by address, one sender always to one.
+   */
+  uint32_t receiveThreads = 1;
 };
 
 struct SendResult {
@@ -46,10 +53,18 @@ class UdpSocket {
   UdpSocket(const UdpSocket&) = delete;
   UdpSocket& operator=(const UdpSocket&) = delete;
 
+  /**
+   * Another socket bound to the same address and port in the same SO_REUSEPORT group (this one
+   * was opened with receiveThreads above 1), to receive only. Throws OsError.
+   */
+  std::shared_ptr<UdpSocket> sibling() const;
+
   /** The fd, for readiness polling; -1 once closed. */
   int fd() const { return fd_; }
   /** The bound port (0 once closed). */
   uint16_t port() const;
+  /** Receive threads it was opened for (UdpSocketOptions::receiveThreads). */
+  uint32_t receiveThreads() const { return options_.receiveThreads; }
   /** Whether the kernel accepted UDP_GRO: received messages may then carry several datagrams. */
   bool gro() const { return gro_; }
   /**
@@ -91,6 +106,7 @@ class UdpSocket {
   uint32_t recvSingle(BatchFill& fill);
   uint32_t recvCoalesced(BatchFill& fill);
 
+  UdpSocketOptions options_;
   int fd_ = -1;
   bool ipv6_ = false;
   std::atomic<bool> gso_{true};  // off for good, by whichever sending thread sees it refused

@@ -28,6 +28,8 @@ UdpSocketOptions optionsFrom(const Napi::Object& options) {
   o.gso = options.Get("gso").ToBoolean().Value();
   o.gro = options.Get("gro").ToBoolean().Value();
   o.bufferBytes = options.Get("bufferBytes").As<Napi::Number>().Int32Value();
+  const Napi::Value threads = options.Get("receiveThreads");
+  o.receiveThreads = threads.IsNumber() ? std::max<uint32_t>(1, std::min<uint32_t>(16, threads.As<Napi::Number>().Uint32Value())) : 1;
   return o;
 }
 
@@ -78,8 +80,8 @@ void UdpSocketObject::AsyncCleanup(napi_async_cleanup_hook_handle, void* self) {
 // the poll handle: freed, and the environment's teardown released, once libuv has closed it (a
 // worker's loop cannot end with a handle still open); the fd last.
 void UdpSocketObject::closeNow() {
-  if (receiver_) receiver_->stop();
-  receiver_.reset();
+  for (auto& receiver : receivers_) receiver->stop();
+  receivers_.clear();
   if (port_ != nullptr) {
     port_->close();
     port_->release();
@@ -122,7 +124,7 @@ Napi::Value UdpSocketObject::Gro(const Napi::CallbackInfo& info) {
 Napi::Value UdpSocketObject::Recv(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   // Once the receive thread reads the socket, JS reads through drainPunted only.
-  if (!socket_ || socket_->fd() < 0 || receiver_) return Napi::Number::New(env, 0);
+  if (!socket_ || socket_->fd() < 0 || !receivers_.empty()) return Napi::Number::New(env, 0);
   auto buffer = info[0].As<Napi::Uint8Array>();
   auto offsets = info[1].As<Napi::Uint32Array>();
   auto lengths = info[2].As<Napi::Uint32Array>();
@@ -200,7 +202,7 @@ Napi::Value UdpSocketObject::Mark(const Napi::CallbackInfo& info) {
 Napi::Value UdpSocketObject::Poll(const Napi::CallbackInfo& info) {
   if (poll_ == nullptr) return info.Env().Undefined();
   int events = 0;
-  if (info[0].ToBoolean().Value() && !receiver_) events |= UV_READABLE;
+  if (info[0].ToBoolean().Value() && receivers_.empty()) events |= UV_READABLE;
   if (info[1].ToBoolean().Value()) events |= UV_WRITABLE;
   pollEvents_ = events;
   if (events == 0) uv_poll_stop(poll_);
@@ -235,20 +237,27 @@ void UdpSocketObject::OnPoll(uv_poll_t* handle, int status, int events) {
 Napi::Value UdpSocketObject::NativePort(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!socket_ || socket_->fd() < 0 || port_ == nullptr) throw Napi::Error::New(env, "the UDP socket is closed");
-  if (!receiver_) {
+  if (receivers_.empty()) {
     const uint32_t maxDatagram = info[0].As<Napi::Number>().Uint32Value();
     // Room for what JS handles itself (handshakes, and transport the processor leaves): a
     // burst of handshakes beyond this is dropped and counted, as a full socket buffer would.
     constexpr uint32_t kPuntSlots = 512;
+    const uint32_t threads = socket_->receiveThreads();
     puntedWake_ = JsWake::create(env, info[1].As<Napi::Function>(), "tunkit-udp-punted");
     std::shared_ptr<JsWake> wake = puntedWake_;
-    punted_ = std::make_shared<BatchChannel>(1, kPuntSlots, maxDatagram + kAddressBytes, [wake] { wake->wake(); });
+    punted_ = std::make_shared<BatchChannel>(threads, kPuntSlots, maxDatagram + kAddressBytes, [wake] { wake->wake(); });
     if (poll_ != nullptr) {
-      pollEvents_ &= ~UV_READABLE;  // the thread reads from now on
+      pollEvents_ &= ~UV_READABLE;  // the threads read from now on
       if (pollEvents_ == 0) uv_poll_stop(poll_);
       else uv_poll_start(poll_, pollEvents_, &UdpSocketObject::OnPoll);
     }
-    translateOsError(env, kAddonName, [&] { receiver_ = std::make_unique<UdpReceiveThread>(socket_, *port_, *punted_, maxDatagram); });
+    translateOsError(env, kAddonName, [&] {
+      // Thread 0 reads the socket JS sends on; each further one a sibling in its SO_REUSEPORT group.
+      for (uint32_t i = 0; i < threads; ++i) {
+        std::shared_ptr<UdpSocket> socket = i == 0 ? socket_ : socket_->sibling();
+        receivers_.push_back(std::make_unique<UdpReceiveThread>(socket, *port_, *punted_, maxDatagram, i));
+      }
+    });
   }
   return wrapPort(env, port_->port());
 }

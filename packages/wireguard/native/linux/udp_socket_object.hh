@@ -10,6 +10,7 @@
 #include <uv.h>
 
 #include <memory>
+#include <vector>
 
 #include <tunkit/batch_channel.hh>
 #include <tunkit/js_wake.hh>
@@ -72,7 +73,7 @@ class UdpSocketObject : public Napi::ObjectWrap<UdpSocketObject> {
   UdpPort* port_ = nullptr;  // one reference held until close
   std::shared_ptr<BatchChannel> punted_;
   std::shared_ptr<JsWake> puntedWake_;
-  std::unique_ptr<UdpReceiveThread> receiver_;
+  std::vector<std::unique_ptr<UdpReceiveThread>> receivers_;  // one per receive thread (receiveThreads)
   napi_async_cleanup_hook_handle cleanupHook_ = nullptr;
   uv_poll_t* poll_ = nullptr;
   int pollEvents_ = 0;

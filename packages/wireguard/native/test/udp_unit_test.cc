@@ -11,7 +11,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <random>
+#include <set>
 #include <vector>
 
 #include <tunkit/os_error.hh>
@@ -400,6 +402,44 @@ void testSocketOnLoopback() {
   CHECK(in.fill.dropped == 0);
 }
 
+void testReusePortGroupSpreadsSenders() {
+  // receiveThreads 2: a sibling joins the port's SO_REUSEPORT group; 32 senders' datagrams are
+  // spread over the two, each sender's to one only, none lost, each with its kernel receive time.
+  UdpSocketOptions options = loopback(false);
+  options.receiveThreads = 2;
+  UdpSocket first(options);
+  std::shared_ptr<UdpSocket> second = first.sibling();
+  CHECK(second->port() == first.port() && second->receiveThreads() == 2);
+  first.enableTimestamps();
+  second->enableTimestamps();
+  std::vector<std::unique_ptr<UdpSocket>> senders;
+  uint8_t to[kAddressBytes];
+  makeAddress(kLoopback4, 4, first.port(), to);
+  for (int i = 0; i < 32; ++i) {
+    senders.push_back(std::make_unique<UdpSocket>(loopback(false)));
+    Batch out(1, 2048);
+    writeDatagram(out.view().reserve(100), static_cast<uint16_t>(i), 100);
+    CHECK(senders.back()->send(out.buffer.data(), out.offsets.data(), out.lengths.data(), 1, to).taken == 1);
+  }
+  std::set<uint16_t> portsAt[2];
+  uint32_t got = 0;
+  UdpSocket* sockets[2] = {&first, second.get()};
+  for (int round = 0; round < 50 && got < 32; ++round) {
+    for (int k = 0; k < 2; ++k) {
+      Batch in(64, 64 * 2048, 0, 0, 2048);
+      pollfd p{sockets[k]->fd(), POLLIN, 0};
+      if (poll(&p, 1, 20) != 1) continue;
+      sockets[k]->recv(in.fill);
+      CHECK(in.view().length == 0 || in.fill.arrivedAt > 0);
+      for (uint32_t i = 0; i < in.view().length; ++i) portsAt[k].insert(addressPort(in.addresses.data() + i * kAddressBytes));
+      got += in.view().length;
+    }
+  }
+  CHECK(got == 32);
+  CHECK(!portsAt[0].empty() && !portsAt[1].empty());  // all 32 on one socket: 2^-31 for a fair hash
+  for (uint16_t port : portsAt[0]) CHECK(portsAt[1].count(port) == 0);
+}
+
 void testSocketRefusesOtherFamily() {
   // From an IPv4 socket, an IPv6 destination is an error counted in order, never sent elsewhere;
   // the datagrams after it still go out (as one GSO message).
@@ -520,6 +560,7 @@ int main() {
   testDropsAreCounted();
   testGroMessage();
   testSocketOnLoopback();
+  testReusePortGroupSpreadsSenders();
   testSocketRefusesOtherFamily();
   testBadDestinationsCostNothingElse();
   testSourcePortZeroIsDropped();

@@ -2,6 +2,7 @@
 // IPv6, interop with the node:dgram UdpBind, GSO runs split back into datagrams, send
 // backpressure, truncated datagrams counted, clear errors, close.
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { PacketBatch, TunOsError } from '@tunkit/tun-core';
 import { type Bind, BindPortInUseError, type Endpoint } from './bind.js';
@@ -177,6 +178,45 @@ describe('LinuxUdpBind', { skip: linux ? false : 'Linux only' }, () => {
       });
     } finally {
       await a.close();
+    }
+  });
+
+  it('hands its port to native receive threads: recvMany then gets what they pass on, from every sender, once', async () => {
+    for (const receiveThreads of [1, 2]) {
+      const ours = (await open({ address: '127.0.0.1', ipv6: false, receiveThreads })) as LinuxUdpBind;
+      const senders = await Promise.all(
+        Array.from({ length: 32 }, () => UdpBind.open({ address: '127.0.0.1', ipv6: false })),
+      );
+      try {
+        const pending = receive(ours, 32 * 8); // waiting on the socket when the threads take over
+        ours.nativePort(); // no processor attached: the threads pass everything on to JS
+        const names = readdirSync('/proc/self/task').map((tid) =>
+          readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim(),
+        );
+        const threads = names.filter((name) => name.startsWith('tunkit-udp-rx')).length;
+        assert.equal(threads, receiveThreads, `receive threads for receiveThreads ${receiveThreads}`);
+        for (const sender of senders)
+          assert.equal(sender.sendMany(datagrams(8, 200, 1), { address: '127.0.0.1', port: ours.port }), 8);
+        const got = await pending;
+        // Every sender's 8 datagrams, each once and in its order (one sender is always one thread's).
+        for (const sender of senders) {
+          const seqs = got.filter((g) => g.from.port === sender.port).map((g) => g.seq);
+          assert.deepEqual(seqs, [0, 1, 2, 3, 4, 5, 6, 7], `from port ${sender.port}`);
+        }
+        const stats = ours.stats();
+        assert.equal(stats.rxDatagrams, 32 * 8);
+      } finally {
+        await ours.close();
+        for (const sender of senders) await sender.close();
+      }
+    }
+  });
+
+  it('refuses a receive thread count outside 1..16, naming it', async () => {
+    for (const receiveThreads of [0, 17, 1.5]) {
+      await assert.rejects(LinuxUdpBind.open({ receiveThreads }), (e: Error) =>
+        e.message.includes(`receiveThreads must be an integer in 1..16, got ${receiveThreads}`),
+      );
     }
   });
 });

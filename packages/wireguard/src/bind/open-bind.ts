@@ -37,6 +37,8 @@ export interface OpenBindOptions {
   mtu?: number;
   /** Socket buffer sizes in bytes (each backend's default when unset). */
   socketBuffer?: number;
+  /** Native receive threads once the data plane runs (LinuxUdpBind's receiveThreads; node:dgram has none). */
+  receiveThreads?: number;
 }
 
 /** What openBind returns: a Bind that says which backend it is. */
@@ -67,7 +69,7 @@ export async function openBind(options: OpenBindOptions = {}): Promise<OpenedBin
         options.maxDatagram ?? (options.mtu === undefined ? undefined : Math.max(2048, datagramSizeFor(options.mtu))),
       socketBuffer: options.socketBuffer,
     };
-    return native ? LinuxUdpBind.open(common) : UdpBind.open(common);
+    return native ? LinuxUdpBind.open({ ...common, receiveThreads: options.receiveThreads }) : UdpBind.open(common);
   };
   if (options.ipv6 !== undefined) return open(options.ipv6);
   // A local address says the family (the same for both backends: node:dgram cannot bind an IPv4
