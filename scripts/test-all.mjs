@@ -79,6 +79,8 @@ const packageDirs = [
     .flatMap((d) => readdirSync(d).map((name) => join(d, name))),
   // scripts/test/: the prebuild checks and the packaging test.
   join(root, 'scripts'),
+  // bench/test/: how the benches read their tools' output.
+  join(root, 'bench'),
 ];
 const files = packageDirs.flatMap(findTests).map((f) => relative(root, f));
 step(`TypeScript tests (${files.length} files)`, process.execPath, [

@@ -23,7 +23,17 @@ import { printProfiles } from '../lib/cpu-profile.js';
 import { markdownTable, median, writeResults } from '../lib/report.js';
 import { bareVeth, type Contender, type Lab, tunkitPair, upstreamWireguardGoPair, wireguardGo } from './contenders.js';
 import { measureIperf, peakRssMb, pingIdle, pingUnderLoad, type Test } from './measure.js';
-import { type ContenderResult, cpuPerGb, gbps, pingMs, retransmits, targetChecks } from './targets.js';
+import {
+  type ContenderResult,
+  cpuPerGb,
+  failures,
+  gbps,
+  jsThreadShare,
+  pingMs,
+  retransmits,
+  succeeded,
+  targetChecks,
+} from './targets.js';
 
 const { values } = parseArgs({
   options: {
@@ -99,7 +109,8 @@ function tables(results: Record<string, ContenderResult>, upstreamName: string |
     retr: retransmits(r, 'tcp'),
     'retr -R': retransmits(r, 'tcp-reverse'),
     [`UDP ${values['udp-rate']} delivered Gbit/s`]: gbps(r, 'udp'),
-    'UDP loss %': median((r.samples.udp ?? []).map((s) => s.lossPercent ?? 0)),
+    'UDP loss %': median(succeeded(r, 'udp').map((s) => s.lossPercent ?? 0)),
+    'failed runs': failures(r).length,
   }));
   const cost = Object.entries(results).map(([name, r]) => {
     const daemons = Object.keys(r.rssMb[0] ?? {}).length > 0;
@@ -112,6 +123,9 @@ function tables(results: Record<string, ContenderResult>, upstreamName: string |
       contender: name,
       'CPU s/GB TCP (client + gw)': perGb('tcp'),
       'CPU s/GB TCP -R (client + gw)': perGb('tcp-reverse'),
+      'JS thread % of daemon CPU (TCP / -R)': daemons
+        ? `${jsThreadShare(r, 'tcp').toFixed(0)} / ${jsThreadShare(r, 'tcp-reverse').toFixed(0)}`
+        : '-',
       'ping idle avg / max ms': ms(r, false),
       'ping under load avg / max ms': ms(r, true),
       'load Gbit/s': median(r.pingLoaded.map((p) => p.loadGbps ?? 0)),
@@ -164,6 +178,9 @@ async function main() {
     notes.push(
       `upstream wireguard-go offloads: ${upstream.offloads ? 'on (IFF_VNET_HDR in tun_flags at both ends)' : 'OFF (no IFF_VNET_HDR in tun_flags): its figures are not upstream at its best'}`,
     );
+  }
+  for (const [name, r] of Object.entries(results)) {
+    for (const failure of failures(r)) notes.push(`FAILED ${name}, ${failure}`);
   }
   const loadAfter = loadavg()[0] as number;
   notes.push(`load average (1 min) ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after the runs`);
