@@ -6,6 +6,8 @@
 // against upstream wireguard-go (with offloads) and Debian's, the calibration line, and the
 // targets of issue 15 checked against that run (targets.ts).
 // Run (root): node --import tsx bench/iperf3/run.ts [--time 10] [--runs 3] [--udp-rate 1G] [--only tunkit,wireguard-go]
+// [--targets]: only the contenders the targets are checked on (upstream and Debian's wireguard-go,
+// tunkit queues=2, queues=1, queues=2 with offload off): about half the time of the full run.
 // [--cpu-prof]: the tunkit daemons run under node --cpu-prof; their top functions are printed.
 // Upstream wireguard-go is built by ../shared/anchors/wireguard-go/build.sh (or given as
 // WIREGUARD_GO_UPSTREAM=path); where neither works it is skipped, and the reason printed.
@@ -32,6 +34,9 @@ import {
   pingMs,
   retransmits,
   succeeded,
+  TUNKIT_DEFAULT,
+  TUNKIT_OFFLOAD_OFF,
+  TUNKIT_QUEUES_1,
   targetChecks,
 } from './targets.js';
 
@@ -42,6 +47,7 @@ const { values } = parseArgs({
     'udp-rate': { type: 'string', default: '1G' },
     only: { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
+    targets: { type: 'boolean', default: false },
   },
 });
 const seconds = Number(values.time);
@@ -146,7 +152,11 @@ async function main() {
   // Before any contender runs, so that no daemon of ours loads the machine while it is measured.
   calibrate();
   const profileDir = values['cpu-prof'] ? mkdtempSync(join(tmpdir(), 'tunkit-prof-')) : undefined;
-  const wanted = (name: string) => !values.only || values.only.split(',').some((part) => name.includes(part));
+  const forTargets = [TUNKIT_DEFAULT, TUNKIT_QUEUES_1, TUNKIT_OFFLOAD_OFF, wireguardGo.name];
+  const wanted = (name: string) =>
+    values.targets
+      ? forTargets.includes(name) || name.startsWith('upstream wireguard-go')
+      : !values.only || values.only.split(',').some((part) => name.includes(part));
   const upstream = upstreamWireguardGoPair();
   const skipped: string[] = [];
   if ('skipped' in upstream) {

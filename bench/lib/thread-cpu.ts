@@ -48,3 +48,16 @@ export function cpuByGroup(
   }
   return groups;
 }
+
+/** The thread that used the most CPU between two threadCpu() snapshots: its name and seconds. */
+export function busiestThread(
+  before: Map<number, { name: string; seconds: number }>,
+  after: Map<number, { name: string; seconds: number }>,
+): { name: string; seconds: number } {
+  let busiest = { name: '-', seconds: 0 };
+  for (const [tid, { name, seconds }] of after) {
+    const used = seconds - (before.get(tid)?.seconds ?? 0);
+    if (used > busiest.seconds) busiest = { name, seconds: used };
+  }
+  return busiest;
+}
