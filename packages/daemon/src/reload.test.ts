@@ -142,6 +142,17 @@ describe('planReload', () => {
     assert.deepEqual(plan.routes, ['10.8.0.2/32', '10.8.0.3/32', '10.77.0.0/24']);
   });
 
+  it('leaves a peer’s endpoint as it runs when its name did not resolve (the peer comes without one)', () => {
+    const device = running(before);
+    const unresolved = settingsOf(
+      file('Address = 10.8.0.1/24\nListenPort = 51820', [
+        peer(a, 'AllowedIPs = 10.8.0.2/32'),
+        peer(b, 'AllowedIPs = 10.8.0.3/32, 10.77.0.0/24\nPersistentKeepalive = 25'),
+      ]),
+    );
+    assert.equal(planReload(before, unresolved, runningState({ device })).uapi, '');
+  });
+
   it('needs no restart for an MTU derived at start (no MTU = in the file), nor for an unchanged MTU =', () => {
     const device = running(before);
     // start() runs with the derived MTU in settings.mtu; the file read again has none.
