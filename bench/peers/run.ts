@@ -9,7 +9,6 @@
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
@@ -18,6 +17,7 @@ import { runInNewContext } from 'node:vm';
 import { MetricsServer, renderMetrics, watchHandshakes } from '@tunkit/daemon';
 import { MemoryTun } from '@tunkit/tun-core';
 import { DEFAULT_UAPI_DIR, Device, MemoryNetwork, type Peer, UapiServer } from '@tunkit/wireguard';
+import { uapiRequest } from '@tunkit/wireguard/testing';
 import { markdownTable, median, writeResults } from '../lib/report.js';
 
 const { values } = parseArgs({
@@ -51,23 +51,6 @@ async function timed(work: () => Promise<unknown>): Promise<{ ms: number; blocke
   await new Promise((resolve) => setTimeout(resolve, 2));
   clearInterval(ticker);
   return { ms, blockedMs };
-}
-
-function uapiGet(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = createConnection(path);
-    const chunks: string[] = [];
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      chunks.push(chunk);
-      if (chunk.endsWith('\n\n')) {
-        socket.end();
-        resolve(chunks.join(''));
-      }
-    });
-    socket.on('error', reject);
-    socket.write('get=1\n\n');
-  });
 }
 
 const prefixes = (i: number) => [`10.${(i >> 8) & 255}.${i & 255}.1/32`, `fd00::${i.toString(16)}/128`];
@@ -124,7 +107,7 @@ async function tunkit(count: number): Promise<Row> {
         wgShow.push(t.ms);
         blocked = Math.max(blocked, t.blockedMs);
       }
-      const g = await timed(() => uapiGet(uapi.path));
+      const g = await timed(() => uapiRequest(uapi.path, 'get=1\n\n'));
       get.push(g.ms);
       const s = await timed(async () => (await fetch(`http://${metrics.address}/metrics`)).text());
       scrape.push(s.ms);

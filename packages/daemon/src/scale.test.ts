@@ -6,12 +6,12 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MemoryTun } from '@tunkit/tun-core';
 import { Device, MemoryNetwork, type Peer, UapiServer } from '@tunkit/wireguard';
+import { uapiRequest } from '@tunkit/wireguard/testing';
 import { MetricsServer, renderMetrics } from './metrics.js';
 import { watchHandshakes } from './watcher.js';
 
@@ -39,23 +39,6 @@ async function timed<T>(work: () => Promise<T>): Promise<{ result: T; ms: number
   await new Promise((resolve) => setTimeout(resolve, 2)); // the block that ended with the work counts
   clearInterval(ticker);
   return { result, ms, blockedMs };
-}
-
-function uapiGet(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = createConnection(path);
-    const chunks: string[] = [];
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      chunks.push(chunk);
-      if (chunk.endsWith('\n\n')) {
-        socket.end();
-        resolve(chunks.join(''));
-      }
-    });
-    socket.on('error', reject);
-    socket.write('get=1\n\n');
-  });
 }
 
 describe(`${PEERS} peers, each with a /32 and a /128`, () => {
@@ -92,7 +75,7 @@ describe(`${PEERS} peers, each with a /32 and a /128`, () => {
   });
 
   it(`answers wg show's get=1 within ${MAX_MS} ms, holding the event loop less than ${MAX_BLOCK_MS} ms`, async () => {
-    const { result, ms, blockedMs } = await timed(() => uapiGet(uapi.path));
+    const { result, ms, blockedMs } = await timed(() => uapiRequest(uapi.path, 'get=1\n\n'));
     assert.equal(result.match(/^public_key=/gm)?.length, PEERS);
     assert.equal(result.match(/^allowed_ip=/gm)?.length, 2 * PEERS);
     assert.match(result, /errno=0\n\n$/);

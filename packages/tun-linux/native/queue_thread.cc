@@ -189,40 +189,23 @@ void QueueThread::readBatch() {
 }
 
 // Queue thread: reads until EAGAIN, a full channel, or the budget, straight into channel slots.
-// Why readv with one byte past the slot: the kernel truncates a packet longer than the buffer and
-// returns the truncated length, so a packet too big for a slot (the MTU raised behind our back
-// with `ip link`) would pass for a whole one. Reaching the extra byte shows it: dropped, counted.
 void QueueThread::readPackets(Tally& tally) {
   const uint32_t slotSize = inbound_.slotSize();
-  uint8_t overflow;
-  for (int i = 0; i < kReadBudget;) {
+  for (int i = 0; i < kReadBudget; ++i) {
     uint8_t* slot = inbound_.reserve(index_);
     if (slot == nullptr) {
       noteStall();
       return;
     }
-    iovec parts[2] = {{slot, slotSize}, {&overflow, 1}};
-    const ssize_t n = readv(fd_, parts, 2);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN) readable_ = false;
-      else readFailed(errno);
-      return;
-    }
-    if (n == 0) {
-      readable_ = false;
-      return;
-    }
-    ++i;
-    ++tally.frames;
-    if (static_cast<size_t>(n) > slotSize) {
-      ++tally.dropped;
-      continue;
+    const uint32_t size = readOnePacket(slot, slotSize, tally);
+    if (size == 0) {
+      if (!readable_) return;
+      continue;  // too big for a slot: dropped, the slot stays reserved for the next one
     }
     retryingAfterStall_ = false;
-    inbound_.commit(index_, static_cast<uint32_t>(n));
+    inbound_.commit(index_, size);
     ++tally.packets;
-    tally.bytes += static_cast<uint64_t>(n);
+    tally.bytes += size;
   }
 }
 
@@ -232,22 +215,10 @@ void QueueThread::readPackets(Tally& tally) {
 void QueueThread::readFrames(Tally& tally) {
   for (int i = 0; i < kReadBudget;) {
     if (!splitter_.pending()) {
-      const ssize_t n = read(fd_, readFrame_.get(), offload::kMaxFrame);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN) readable_ = false;
-        else readFailed(errno);
-        return;
-      }
-      if (n == 0) {
-        readable_ = false;
-        return;
-      }
       ++i;
-      ++tally.frames;
-      if (!splitter_.load(readFrame_.get(), static_cast<size_t>(n))) {
-        ++tally.dropped;  // malformed frame
-        continue;
+      if (readOneFrame(tally) == 0) {
+        if (!readable_) return;
+        continue;  // a malformed frame: dropped
       }
     }
     while (splitter_.pending()) {
@@ -333,26 +304,9 @@ uint32_t QueueThread::fillProcessBatch(Tally& tally, int& reads) {
       }
     } else {
       if (reads >= kReadBudget || !readable_) break;
-      uint8_t overflow;
-      iovec parts[2] = {{slot, slotSize}, {&overflow, 1}};
-      const ssize_t n = readv(fd_, parts, 2);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN) readable_ = false;
-        else readFailed(errno);
-        break;
-      }
-      if (n == 0) {
-        readable_ = false;
-        break;
-      }
       ++reads;
-      ++tally.frames;
-      if (static_cast<size_t>(n) > slotSize) {
-        ++tally.dropped;
-        continue;
-      }
-      size = static_cast<uint32_t>(n);
+      size = readOnePacket(slot, slotSize, tally);
+      if (size == 0) continue;  // nothing read (readable_ is false now) or too big for a slot: dropped
     }
     process_.offsets[count] = static_cast<uint32_t>(slot - process_.bytes.get());
     process_.lengths[count] = size;
@@ -361,6 +315,35 @@ uint32_t QueueThread::fillProcessBatch(Tally& tally, int& reads) {
     tally.bytes += size;
   }
   return count;
+}
+
+// Queue thread: reads one packet into slot; returns its length (0 when nothing was read,
+// readable_ then false, or the packet was too big for the slot: dropped, counted).
+// Why readv with one byte past the slot: the kernel truncates a packet longer than the buffer and
+// returns the truncated length, so a packet too big for a slot (the MTU raised behind our back
+// with `ip link`) would pass for a whole one. Reaching the extra byte shows it.
+uint32_t QueueThread::readOnePacket(uint8_t* slot, uint32_t slotSize, Tally& tally) {
+  uint8_t overflow;
+  iovec parts[2] = {{slot, slotSize}, {&overflow, 1}};
+  for (;;) {
+    const ssize_t n = readv(fd_, parts, 2);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) readable_ = false;
+      else readFailed(errno);
+      return 0;
+    }
+    if (n == 0) {
+      readable_ = false;
+      return 0;
+    }
+    ++tally.frames;
+    if (static_cast<size_t>(n) > slotSize) {
+      ++tally.dropped;
+      return 0;
+    }
+    return static_cast<uint32_t>(n);
+  }
 }
 
 // Queue thread, offload: reads one frame into readFrame_ and loads it into the splitter; returns

@@ -84,6 +84,7 @@ class QueueThread {
   void readFrames(Tally& tally);
   void readForProcessor(Tally& tally);
   uint32_t fillProcessBatch(Tally& tally, int& reads);
+  uint32_t readOnePacket(uint8_t* slot, uint32_t slotSize, Tally& tally);
   uint32_t readOneFrame(Tally& tally);
   void readFailed(int error);
   void endDevice(int error, const char* syscall);

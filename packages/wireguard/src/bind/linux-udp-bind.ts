@@ -19,7 +19,7 @@ import {
   TunOsError,
 } from '@tunkit/tun-core';
 import { callNative, type NativeUdpSocket, native } from '../native.js';
-import { type Bind, BindPortInUseError, type BindStats, type Endpoint } from './bind.js';
+import { type Bind, BindPortInUseError, type BindStats, type Endpoint, emptyBindStats } from './bind.js';
 
 export interface LinuxUdpBindOptions {
   /** Local port; 0 picks an ephemeral one (default 0). */
@@ -108,20 +108,7 @@ export class LinuxUdpBind implements Bind {
   /** The receive thread reads the socket (nativePort was called): recvMany drains what it passes on. */
   private threaded = false;
   private readonly boundPort: number;
-  private readonly counters: LinuxUdpBindStats = {
-    rxDatagrams: 0,
-    rxBytes: 0,
-    txDatagrams: 0,
-    txBytes: 0,
-    rxDropped: 0,
-    txErrors: 0,
-    txRefused: 0,
-    txMessages: 0,
-    txDropped: 0,
-    rxMessages: 0,
-    rxBadSource: 0,
-    txBadEndpoint: 0,
-  };
+  private readonly counters: LinuxUdpBindStats = { ...emptyBindStats(), txMessages: 0, txDropped: 0, rxMessages: 0 };
 
   /**
    * Opens and binds the socket. A taken port throws BindPortInUseError; other OS refusals TunOsError
@@ -243,8 +230,8 @@ export class LinuxUdpBind implements Bind {
     resolve?.();
   };
 
-  /** Moves what the receive thread passed on into `batch` (cleared first). Counted natively (portStats). */
-  private drainPunted(batch: PacketBatch, from: Endpoint[]): number {
+  /** Clears `batch`, sizes the address array for it, and writes its shape into meta[0..3] for the addon. */
+  private prepareReceive(batch: PacketBatch): Uint32Array {
     batch.clear();
     if (this.recvAddresses.length < batch.capacity * ADDRESS_BYTES)
       this.recvAddresses = new Uint8Array(batch.capacity * ADDRESS_BYTES);
@@ -253,6 +240,12 @@ export class LinuxUdpBind implements Bind {
     meta[1] = batch.byteCapacity;
     meta[2] = batch.headroom;
     meta[3] = batch.tailroom;
+    return meta;
+  }
+
+  /** Moves what the receive thread passed on into `batch` (cleared first). Counted natively (portStats). */
+  private drainPunted(batch: PacketBatch, from: Endpoint[]): number {
+    const meta = this.prepareReceive(batch);
     meta[4] = 0;
     meta[5] = 0;
     const n = callNative(() =>
@@ -275,14 +268,7 @@ export class LinuxUdpBind implements Bind {
   }
 
   private drain(batch: PacketBatch, from: Endpoint[]): number {
-    batch.clear();
-    if (this.recvAddresses.length < batch.capacity * ADDRESS_BYTES)
-      this.recvAddresses = new Uint8Array(batch.capacity * ADDRESS_BYTES);
-    const meta = this.meta;
-    meta[0] = batch.capacity;
-    meta[1] = batch.byteCapacity;
-    meta[2] = batch.headroom;
-    meta[3] = batch.tailroom;
+    const meta = this.prepareReceive(batch);
     meta[6] = 0;
     meta[8] = 0;
     const received = callNative(() =>

@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -14,6 +13,7 @@ import { MemoryTun, type PacketBatch } from '@tunkit/tun-core';
 import { type Bind, type BindStats, type Endpoint, emptyBindStats } from '../bind/bind.js';
 import { MacSender } from '../protocol/cookie.js';
 import { generatePrivateKey, publicKeyFrom } from '../protocol/keys.js';
+import { uapiRequest } from '../testing/uapi-client.js';
 import { UapiServer } from '../uapi/uapi-server.js';
 import { Device } from './device.js';
 
@@ -68,23 +68,6 @@ class FloodBind implements Bind {
   }
 }
 
-function uapiGet(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = createConnection(path);
-    let data = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk) => {
-      data += chunk;
-      if (data.endsWith('\n\n')) {
-        socket.end();
-        resolve(data);
-      }
-    });
-    socket.on('error', reject);
-    socket.write('get=1\n\n');
-  });
-}
-
 /** Generous for a shared 2-core machine; without budgets these wait for the whole flood. */
 const BOUND_MS = 250;
 
@@ -110,7 +93,7 @@ describe('Device fairness under a flood', () => {
       const timer = new Promise<{ ms: number; remaining: number }>((resolve) =>
         setTimeout(() => resolve({ ms: performance.now() - started, remaining: bind.remaining }), 1),
       );
-      const get = uapiGet(uapi.path).then((text) => ({
+      const get = uapiRequest(uapi.path, 'get=1\n\n').then((text) => ({
         ms: performance.now() - started,
         remaining: bind.remaining,
         text,

@@ -2,3 +2,4 @@
 export * from './engine-pair.js';
 export * from './fuzz.js';
 export * from './secret-corpus.js';
+export * from './uapi-client.js';

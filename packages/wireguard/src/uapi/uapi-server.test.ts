@@ -1,29 +1,12 @@
 import assert from 'node:assert/strict';
 import fs, { mkdtempSync, statSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { TunConfigError, type TunOsError } from '@tunkit/tun-core';
+import { uapiRequest } from '../testing/uapi-client.js';
 import { UapiServer } from './uapi-server.js';
-
-function request(path: string, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = createConnection(path);
-    let data = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk) => {
-      data += chunk;
-      if (data.endsWith('\n\n')) {
-        socket.end();
-        resolve(data);
-      }
-    });
-    socket.on('error', reject);
-    socket.write(text);
-  });
-}
 
 describe('UapiServer', () => {
   it('frames get and set requests, answers with errno (negated, as wireguard-go), and rejects unknown operations', async () => {
@@ -39,9 +22,9 @@ describe('UapiServer', () => {
     });
     try {
       assert.equal(statSync(server.path).mode & 0o777, 0o600);
-      assert.equal(await request(server.path, 'get=1\n\n'), 'listen_port=51820\nerrno=0\n\n');
-      assert.equal(await request(server.path, 'set=1\nlisten_port=1234\n\n'), 'errno=0\n\n');
-      assert.equal(await request(server.path, 'bogus=1\n\n'), 'errno=-22\n\n');
+      assert.equal(await uapiRequest(server.path, 'get=1\n\n'), 'listen_port=51820\nerrno=0\n\n');
+      assert.equal(await uapiRequest(server.path, 'set=1\nlisten_port=1234\n\n'), 'errno=0\n\n');
+      assert.equal(await uapiRequest(server.path, 'bogus=1\n\n'), 'errno=-22\n\n');
       assert.deepEqual(seen, ['get:', 'set:listen_port=1234']);
       // A second daemon with the same name is refused while the first is alive.
       await assert.rejects(
@@ -66,7 +49,7 @@ describe('UapiServer', () => {
       },
     });
     try {
-      assert.equal(await request(server.path, 'get=1\n\n'), 'errno=-5\n\n');
+      assert.equal(await uapiRequest(server.path, 'get=1\n\n'), 'errno=-5\n\n');
     } finally {
       await server.close();
     }
