@@ -49,6 +49,11 @@ void testLayoutMatchesTypeScript() {
   CHECK(small.view.append(p100.data(), 100));
   CHECK(!small.view.append(p100.data(), 1));
   CHECK(small.view.spaceForNext() == 0);
+  // A full batch refuses even an empty packet (its offsets end at capacity; ASan sees a write past).
+  Batch full(1, 256);
+  CHECK(full.view.reserve(0) != nullptr);
+  CHECK(full.view.reserve(0) == nullptr);
+  CHECK(full.view.length == 1);
 }
 
 void testRingReserveCommitAndBounds() {

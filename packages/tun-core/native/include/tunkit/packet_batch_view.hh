@@ -33,7 +33,9 @@ struct PacketBatchView {
 
   /** Room for a packet of `size` bytes, appended; nullptr when it does not fit. */
   uint8_t* reserve(uint32_t size) {
-    if (size > spaceForNext()) return nullptr;
+    // The length test first, as in the TS reserveAt: spaceForNext is 0 for a full batch, which a
+    // 0-byte size would pass, and offsets[capacity] is one past the end.
+    if (length >= capacity || size > spaceForNext()) return nullptr;
     const uint32_t start = bytesUsed + headroom;
     offsets[length] = start;
     lengths[length] = size;
