@@ -93,6 +93,24 @@ export async function startGatewayAndClient(
   return { gateway, client, stop };
 }
 
+/**
+ * A fresh tunnel in `lab` (tunnelConfigs with a 1 s keepalive, the interfaces named `names`),
+ * started by startGatewayAndClient with `args`.
+ */
+export async function startTunnel(
+  lab: Lab,
+  names: { gateway: string; client: string },
+  args: { gateway?: string[]; client?: string[] } = {},
+): ReturnType<typeof startGatewayAndClient> {
+  const keys = tunnelConfigs({ keepalive: 1 });
+  const files = writeConfigs({ [names.gateway]: keys.gatewayText, [names.client]: keys.clientText }, lab);
+  return startGatewayAndClient(
+    lab,
+    { gateway: files.paths[names.gateway] as string, client: files.paths[names.client] as string },
+    args,
+  );
+}
+
 /** Runs a node script in a namespace and returns its stdout. */
 export function nodeIn(lab: Lab, where: string, script: string, args: string[] = []): string {
   return lab.exec(where, process.execPath, ['--input-type=module', '-e', script, ...args]);

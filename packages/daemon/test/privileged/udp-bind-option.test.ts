@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { privilegedSuite } from '@tunkit/tun-core/testing';
-import { createLab, type Lab, startGatewayAndClient, TUNNEL, tunnelConfigs, writeConfigs } from './lab.js';
+import { createLab, type Lab, startTunnel, TUNNEL } from './lab.js';
 
 const { skip } = privilegedSuite('tunkit daemons with --udp-bind dgram and native');
 const id = process.pid % 10000;
@@ -11,17 +11,11 @@ const names = { gateway: `tkbg${id}`, client: `tkbc${id}` };
 
 describe('--udp-bind', { skip }, () => {
   let lab: Lab;
-  let daemons: Awaited<ReturnType<typeof startGatewayAndClient>> | undefined;
+  let daemons: Awaited<ReturnType<typeof startTunnel>> | undefined;
 
   before(async () => {
     lab = createLab();
-    const keys = tunnelConfigs({ keepalive: 1 });
-    const files = writeConfigs({ [names.gateway]: keys.gatewayText, [names.client]: keys.clientText }, lab);
-    daemons = await startGatewayAndClient(
-      lab,
-      { gateway: files.paths[names.gateway] as string, client: files.paths[names.client] as string },
-      { gateway: ['--udp-bind', 'dgram'] },
-    );
+    daemons = await startTunnel(lab, names, { gateway: ['--udp-bind', 'dgram'] });
   });
 
   after(async () => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { privilegedSuite } from '@tunkit/tun-core/testing';
-import { createLab, type Lab, startGatewayAndClient, TUNNEL, tunnelConfigs, writeConfigs } from './lab.js';
+import { createLab, type Lab, startTunnel, TUNNEL } from './lab.js';
 
 const { skip } = privilegedSuite('a tunkit gateway with --udp-threads 2');
 const id = process.pid % 10000;
@@ -17,17 +17,11 @@ function threadNames(pid: number): string[] {
 
 describe('--udp-threads', { skip }, () => {
   let lab: Lab;
-  let daemons: Awaited<ReturnType<typeof startGatewayAndClient>> | undefined;
+  let daemons: Awaited<ReturnType<typeof startTunnel>> | undefined;
 
   before(async () => {
     lab = createLab();
-    const keys = tunnelConfigs({ keepalive: 1 });
-    const files = writeConfigs({ [names.gateway]: keys.gatewayText, [names.client]: keys.clientText }, lab);
-    daemons = await startGatewayAndClient(
-      lab,
-      { gateway: files.paths[names.gateway] as string, client: files.paths[names.client] as string },
-      { gateway: ['--udp-threads', '2'] },
-    );
+    daemons = await startTunnel(lab, names, { gateway: ['--udp-threads', '2'] });
   });
 
   after(async () => {
